@@ -1,0 +1,122 @@
+"""Attention masks in the TensorFlow tutorial's convention: 1.0 = blocked, 0.0 = may attend.
+
+Masks broadcast to ``(..., Tq, Tk)``; two masks combine with an element-wise
+maximum (the tutorial's ``tf.maximum``), which is a logical OR of "blocked".
+
+>>> create_padding_mask([[7, 6, 0, 0, 1]]).tolist()
+[[[[0.0, 0.0, 1.0, 1.0, 0.0]]]]
+>>> create_look_ahead_mask(3).tolist()
+[[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import MaskAttnError
+
+#: where a causal mask's diagonal sits when there are fewer queries than keys
+CAUSAL_ALIGNMENTS: tuple[str, ...] = ("top_left", "bottom_right")
+
+
+def _int_array(seq, name: str) -> np.ndarray:
+    arr = np.asarray(seq)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise MaskAttnError(f"{name} must be an array of token ids, got dtype {arr.dtype}")
+    return arr
+
+
+def create_padding_mask(seq, pad_id: int = 0) -> np.ndarray:
+    """1.0 at padding keys, shaped to broadcast over heads and queries.
+
+    seq: ``(B, T)`` token ids.  Returns ``(B, 1, 1, T)`` float32: it blocks
+    padded *keys* only; padded queries still attend (see ``create_query_padding_mask``).
+
+    >>> create_padding_mask([[7, 6, 0, 0, 1], [1, 2, 3, 0, 0]]).shape
+    (2, 1, 1, 5)
+    """
+    seq = _int_array(seq, "seq")
+    if seq.ndim != 2:
+        raise MaskAttnError(f"seq must have shape (B, T), got shape {seq.shape}")
+    mask = (seq == pad_id).astype(np.float32)   # (B, T)
+    return mask[:, np.newaxis, np.newaxis, :]    # (B, 1, 1, T)
+
+
+def create_query_padding_mask(seq, pad_id: int = 0) -> np.ndarray:
+    """1.0 on whole rows of padded *queries*: the Keras / Flax behaviour.
+
+    seq: ``(B, T)`` token ids. Returns ``(B, 1, T, 1)`` float32. Combined with the
+    key padding mask, a padded query row has every key blocked: a fully masked row.
+
+    >>> create_query_padding_mask([[5, 0]])[0, 0].tolist()
+    [[0.0], [1.0]]
+    """
+    seq = _int_array(seq, "seq")
+    if seq.ndim != 2:
+        raise MaskAttnError(f"seq must have shape (B, T), got shape {seq.shape}")
+    mask = (seq == pad_id).astype(np.float32)   # (B, T)
+    return mask[:, np.newaxis, :, np.newaxis]    # (B, 1, T, 1)
+
+
+def create_look_ahead_mask(size: int) -> np.ndarray:
+    """1.0 strictly above the diagonal: query ``i`` may not see keys ``j > i``.
+
+    Returns ``(size, size)`` float32, exactly ``1 - tf.linalg.band_part(ones, -1, 0)``.
+
+    >>> create_look_ahead_mask(2).tolist()
+    [[0.0, 1.0], [0.0, 0.0]]
+    """
+    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
+        raise MaskAttnError(f"size must be a non-negative integer, got {size!r}")
+    return np.triu(np.ones((size, size), dtype=np.float32), k=1)  # (T, T)
+
+
+def create_causal_mask(num_queries: int, num_keys: int, align: str = "top_left") -> np.ndarray:
+    """A look-ahead mask for ``Tq`` queries and ``Tk`` keys, shape ``(Tq, Tk)``.
+
+    ``align="top_left"`` (PyTorch ``is_causal``, JAX, Keras): query ``i`` sees keys
+    ``j <= i``. ``align="bottom_right"`` (FlashAttention >= 2.1, a KV cache): the
+    last query sees every key, query ``i`` sees keys ``j <= i + Tk - Tq``.
+    When ``Tq == Tk`` both equal ``create_look_ahead_mask``.
+
+    >>> create_causal_mask(2, 3).tolist()
+    [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0]]
+    >>> create_causal_mask(2, 3, align="bottom_right").tolist()
+    [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    """
+    for name, n in (("num_queries", num_queries), ("num_keys", num_keys)):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise MaskAttnError(f"{name} must be a non-negative integer, got {n!r}")
+    if align not in CAUSAL_ALIGNMENTS:
+        raise MaskAttnError(f"align must be one of {', '.join(CAUSAL_ALIGNMENTS)}, got {align!r}")
+    offset = 1 if align == "top_left" else 1 + num_keys - num_queries
+    return np.triu(np.ones((num_queries, num_keys), dtype=np.float32), k=offset)  # (Tq, Tk)
+
+
+def combine_masks(*masks) -> np.ndarray | None:
+    """Element-wise maximum of tutorial-convention masks (blocked if any blocks).
+
+    ``None`` entries are skipped; with nothing left the result is ``None`` (no mask).
+
+    >>> combine_masks(create_look_ahead_mask(2), create_padding_mask([[3, 0]]))[0, 0].tolist()
+    [[0.0, 1.0], [0.0, 1.0]]
+    >>> combine_masks(None, None) is None
+    True
+    """
+    present = [np.asarray(m, dtype=np.float32) for m in masks if m is not None]
+    if not present:
+        return None
+    try:
+        return np.maximum.reduce(np.broadcast_arrays(*present)).astype(np.float32)
+    except ValueError:
+        shapes = ", ".join(str(m.shape) for m in present)
+        raise MaskAttnError(f"masks do not broadcast together: shapes {shapes}") from None
+
+
+def fully_masked_rows(mask) -> np.ndarray:
+    """True for every query row whose keys are all blocked; shape ``(..., Tq)``.
+
+    >>> fully_masked_rows([[0.0, 1.0], [1.0, 1.0]]).tolist()
+    [False, True]
+    """
+    return np.all(np.asarray(mask) == 1, axis=-1)

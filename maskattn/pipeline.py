@@ -1,0 +1,113 @@
+"""Settings in, every number the Playground shows out.
+
+``compute(settings)`` tokenizes the text, builds the masks the settings ask for,
+makes Q, K, V and runs ``attention_steps`` for the sequence on view. Pages call
+this (through a cache) and hand the arrays to the figure builders.
+
+>>> from maskattn.state import Settings
+>>> result = compute(Settings())
+>>> result.labels
+['0·the', '1·cat', '2·sat', '3·<pad>', '4·<pad>', '5·<pad>']
+>>> result.steps.weights.shape
+(6, 6)
+>>> float(result.leaked.max())
+0.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .attention import AttentionSteps, attention_steps, leaked_mass
+from .masks import (combine_masks, create_look_ahead_mask, create_padding_mask,
+                    create_query_padding_mask, fully_masked_rows)
+from .state import Settings
+from .tokens import TokenBatch, embed, position_labels, project_qkv, tokenize
+
+
+@dataclass(frozen=True)
+class PlaygroundResult:
+    """What the Playground shows for one sequence of the batch (``T`` tokens)."""
+
+    settings: Settings
+    batch: TokenBatch
+    sequence: int                  # index of the sequence on view
+    labels: list[str]              # T unique axis labels ("2·cat")
+    mask: np.ndarray               # (T, T) float32, 1 = blocked (zeros when no mask is on)
+    q: np.ndarray                  # (T, d) float64, before rounding to dtype
+    k: np.ndarray                  # (T, d)
+    v: np.ndarray                  # (T, d)
+    steps: AttentionSteps          # every intermediate, (T, T) / (T, d), in dtype
+    unmasked: AttentionSteps       # the same with no mask, for comparison
+    notices: tuple[str, ...]       # input that was cut or replaced, in plain words
+
+    @property
+    def tokens(self) -> tuple[str, ...]:
+        return self.batch.tokens[self.sequence]
+
+    @property
+    def mask_active(self) -> bool:
+        return bool(self.mask.any())
+
+    @property
+    def row_sums(self) -> np.ndarray:
+        """(T,) sum of each weight row, exact in float64."""
+        return self.steps.weights.astype(np.float64).sum(axis=-1)
+
+    @property
+    def has_nan(self) -> np.ndarray:
+        """(T,) True where a row has a NaN weight."""
+        return np.isnan(self.steps.weights.astype(np.float64)).any(axis=-1)
+
+    @property
+    def leaked(self) -> np.ndarray:
+        """(T,) weight on blocked keys per row (NaN for NaN rows)."""
+        return leaked_mass(self.steps.weights, self.mask)
+
+    @property
+    def fully_masked(self) -> np.ndarray:
+        """(T,) True where every key of the row is blocked."""
+        return fully_masked_rows(self.mask)
+
+
+def build_mask(batch: TokenBatch, settings: Settings):
+    """The combined tutorial-convention mask for the batch, or None.
+
+    Shape ``(B, 1, T, T)`` (or a broadcastable part of it) with 1 = blocked.
+    """
+    T = batch.ids.shape[1]
+    parts = []
+    if settings.padding:
+        parts.append(create_padding_mask(batch.ids))         # (B, 1, 1, T) keys
+    if settings.mask_queries:
+        parts.append(create_query_padding_mask(batch.ids))   # (B, 1, T, 1) queries
+    if settings.causal:
+        parts.append(create_look_ahead_mask(T))              # (T, T)
+    return combine_masks(*parts)
+
+
+def compute(settings: Settings) -> PlaygroundResult:
+    """Run the whole pipeline for ``settings`` (raises ``MaskAttnError`` on bad input)."""
+    batch = tokenize(settings.text, settings.pad_token)
+    B, T = batch.ids.shape
+    notices = list(batch.notices)
+    sequence = settings.sequence
+    if sequence >= B:
+        notices.append(f"Sequence {sequence + 1} does not exist (there are {B}); showing sequence 1.")
+        sequence = 0
+
+    mask = build_mask(batch, settings)
+    view_mask = (np.zeros((T, T), np.float32) if mask is None
+                 else np.broadcast_to(mask, (B, 1, T, T))[sequence, 0].copy())    # (T, T)
+
+    x = embed(batch.tokens[sequence:sequence + 1], settings.d_model, settings.seed,
+              settings.positional)[0]                                            # (T, d)
+    q, k, v = project_qkv(x, settings.seed, settings.qk_mode)                     # (T, d) each
+    options = dict(mask_value=settings.mask_value, dtype=settings.dtype,
+                   method=settings.method, scale=settings.scale)
+    steps = attention_steps(q, k, v, view_mask if mask is not None else None, **options)
+    unmasked = attention_steps(q, k, v, None, **options) if mask is not None else steps
+    return PlaygroundResult(settings, batch, sequence, position_labels(batch.tokens[sequence]),
+                            view_mask, q, k, v, steps, unmasked, tuple(notices))

@@ -1,0 +1,214 @@
+"""The app's whole state as one frozen value, and its URL form.
+
+Everything a user can set lives in ``Settings``; a shared link is
+``to_query_params(settings)`` (defaults left out) and ``from_query_params``
+reads one back, replacing any bad value by its default with a notice that
+names the parameter. Unknown parameters are ignored.
+
+>>> to_query_params(Settings(causal=True, dtype="float16"))
+{'causal': '1', 'dtype': 'float16'}
+>>> s, notices = from_query_params({"dtype": "float8", "causal": "yes", "utm": "x"})
+>>> s.dtype, s.causal, notices
+('float32', True, ["Ignored URL parameter dtype='float8': expected one of float16, bfloat16, float32, float64."])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+import math
+
+from .attention import METHODS
+from .errors import MaskAttnError
+from .numerics import DTYPE_NAMES, finfo
+from .tokens import D_MODEL_CHOICES, PAD_TOKEN, QK_MODES, MAX_TEXT_CHARS, validate_pad_token
+
+DEFAULT_TEXT = "the cat sat\nthe dog chased the cat home\nbirds sing"
+
+#: the mask-constant menu: name -> value (None: depends on the dtype or the custom field)
+CONSTANT_PRESETS: dict[str, float | None] = {
+    "-1e9": -1e9,
+    "-1e4": -1e4,
+    "-1e6": -1e6,
+    "-10": -10.0,
+    "-1": -1.0,
+    "0": 0.0,
+    "finfo.min": None,
+    "-inf": -math.inf,
+    "custom": None,
+}
+CONSTANT_LABELS: dict[str, str] = {
+    "-1e9": "−1e9 (the tutorial)",
+    "-1e4": "−1e4",
+    "-1e6": "−1e6",
+    "-10": "−10 (too small)",
+    "-1": "−1 (far too small)",
+    "0": "0 (no mask effect)",
+    "finfo.min": "the dtype's finfo.min (Hugging Face)",
+    "-inf": "−inf",
+    "custom": "custom…",
+}
+MAX_SEED = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every control of the app, with the defaults a new visitor sees."""
+
+    text: str = DEFAULT_TEXT          # sequences, one per line; tokens split on whitespace
+    pad_token: str = PAD_TOKEN        # gets id 0; padding is appended to shorter lines
+    sequence: int = 0                 # which sequence of the batch is shown
+    padding: bool = True              # block padded keys (the tutorial's create_padding_mask)
+    mask_queries: bool = False        # also block padded query rows (Keras / Flax)
+    causal: bool = False              # block future keys (create_look_ahead_mask)
+    constant: str = "-1e9"            # a key of CONSTANT_PRESETS
+    custom_constant: float = -1e9     # used when constant == "custom"
+    method: str = "add"               # a key of attention.METHODS
+    dtype: str = "float32"            # a name in numerics.DTYPE_NAMES
+    scale: bool = True                # divide q·kᵀ by √d
+    d_model: int = 16                 # width of token vectors (one of D_MODEL_CHOICES)
+    seed: int = 0                     # seeds the projections and token vectors
+    positional: bool = True           # add the sinusoidal positional encoding
+    qk_mode: str = "projected"        # a key of tokens.QK_MODES
+    row: int = 0                      # the query row the inspector explains
+    presentation: bool = False        # big type for projectors
+
+    @property
+    def mask_value(self) -> float:
+        """The constant as a float64 number (before rounding to ``dtype``)."""
+        return resolve_constant(self.constant, self.custom_constant, self.dtype)
+
+
+def resolve_constant(constant: str, custom_constant: float, dtype: str) -> float:
+    """The number behind a constant preset.
+
+    >>> resolve_constant("finfo.min", 0.0, "float16")
+    -65504.0
+    >>> resolve_constant("custom", -5.0, "float32")
+    -5.0
+    """
+    if constant not in CONSTANT_PRESETS:
+        raise MaskAttnError(f"constant must be one of {', '.join(CONSTANT_PRESETS)}, got {constant!r}")
+    if constant == "finfo.min":
+        return float(finfo(dtype).min)
+    if constant == "custom":
+        return parse_constant(custom_constant)
+    return CONSTANT_PRESETS[constant]
+
+
+def parse_constant(value) -> float:
+    """A user-typed mask constant as a float; NaN and non-numbers are refused.
+
+    >>> parse_constant(" -1e9 "), parse_constant("-inf")
+    (-1000000000.0, -inf)
+    >>> parse_constant("nan")
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: the mask constant must be a number such as -1e9 or -inf, got 'nan'
+    """
+    try:
+        number = float(str(value).strip().replace("−", "-"))
+    except ValueError:
+        number = math.nan
+    if math.isnan(number):
+        raise MaskAttnError(f"the mask constant must be a number such as -1e9 or -inf, got {value!r}")
+    return number
+
+
+# URL parameter name for each field; kept short and readable
+URL_KEYS: dict[str, str] = {
+    "text": "tokens", "pad_token": "pad", "sequence": "seq", "padding": "padding",
+    "mask_queries": "qpad", "causal": "causal", "constant": "const", "custom_constant": "value",
+    "method": "method", "dtype": "dtype", "scale": "scale", "d_model": "d", "seed": "seed",
+    "positional": "pe", "qk_mode": "qk", "row": "row", "presentation": "present",
+}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+_CHOICES = {"constant": tuple(CONSTANT_PRESETS), "method": tuple(METHODS), "dtype": DTYPE_NAMES,
+            "qk_mode": tuple(QK_MODES)}
+_INT_RANGES = {"sequence": (0, 10_000), "row": (0, 100_000), "seed": (0, MAX_SEED)}
+
+
+def _parse_field(name: str, raw: str):
+    """Parse one URL value for field ``name``; raise ValueError with the expectation."""
+    default = getattr(Settings, name)
+    if isinstance(default, bool):
+        low = raw.strip().lower()
+        if low in _TRUE or low in _FALSE:
+            return low in _TRUE
+        raise ValueError("expected 1 or 0")
+    if name in _CHOICES:
+        if raw in _CHOICES[name]:
+            return raw
+        raise ValueError(f"expected one of {', '.join(_CHOICES[name])}")
+    if name == "d_model":
+        if raw.strip().isdigit() and int(raw) in D_MODEL_CHOICES:
+            return int(raw)
+        raise ValueError(f"expected one of {', '.join(map(str, D_MODEL_CHOICES))}")
+    if name in _INT_RANGES:
+        lo, hi = _INT_RANGES[name]
+        if raw.strip().isdigit() and lo <= int(raw) <= hi:
+            return int(raw)
+        raise ValueError(f"expected a whole number from {lo} to {hi}")
+    if name == "custom_constant":
+        try:
+            return parse_constant(raw)
+        except MaskAttnError:
+            raise ValueError("expected a number such as -1e9 or -inf") from None
+    if name == "pad_token":
+        try:
+            return validate_pad_token(raw)
+        except MaskAttnError as err:
+            raise ValueError(str(err)) from None
+    if name == "text":
+        if not raw.strip():
+            raise ValueError("expected some tokens")
+        return raw[:MAX_TEXT_CHARS]
+    raise AssertionError(name)  # every field is handled above
+
+
+def _format_field(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)  # floats: str(-1e9) == '-1000000000.0', str(-inf) == '-inf'; both parse back
+
+
+def to_query_params(settings: Settings) -> dict[str, str]:
+    """The URL parameters for ``settings``: only the fields that differ from the defaults.
+
+    >>> to_query_params(Settings())
+    {}
+    """
+    defaults = Settings()
+    params = {}
+    for f in fields(Settings):
+        value = getattr(settings, f.name)
+        if value != getattr(defaults, f.name):
+            params[URL_KEYS[f.name]] = _format_field(value)
+    return params
+
+
+def _short(raw: str, limit: int = 40) -> str:
+    return raw if len(raw) <= limit else raw[:limit] + "…"
+
+
+def from_query_params(params) -> tuple[Settings, list[str]]:
+    """Settings from URL parameters, and a notice for every value that was refused.
+
+    ``params`` maps names to a string or a list of strings (the last one wins).
+    Missing or refused values take their defaults; unknown names are ignored.
+
+    >>> from_query_params({"seed": "-3"})[1]
+    ["Ignored URL parameter seed='-3': expected a whole number from 0 to 4294967295."]
+    """
+    values, notices = {}, []
+    for name, key in URL_KEYS.items():
+        if key not in params:
+            continue
+        raw = params[key]
+        if isinstance(raw, (list, tuple)):
+            raw = raw[-1] if raw else ""
+        raw = str(raw)
+        try:
+            values[name] = _parse_field(name, raw)
+        except ValueError as why:
+            notices.append(f"Ignored URL parameter {key}={_short(raw)!r}: {why}.")
+    return replace(Settings(), **values), notices
