@@ -1,0 +1,188 @@
+"""Plain-language verdicts built from the real numbers of a result.
+
+Pure text, no markup: the UI escapes it before display (tokens are user text).
+
+>>> from maskattn.state import Settings
+>>> from maskattn.pipeline import compute
+>>> print(verdicts(compute(Settings(dtype="float16")))[0])
+The constant -1e9 does not fit in float16 (its largest magnitude is 65504), so it becomes -inf.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .numerics import finfo, spacing, to_float, underflow_threshold
+
+#: how a row's weights can come out when every key is masked
+ROW_KINDS = ("NaN", "zeros", "uniform", "unmasked softmax", "near one-hot", "other")
+
+
+def fmt(x, digits: int = 6) -> str:
+    """A number for people: NaN, inf, 0 and %g with ``digits`` significant digits.
+
+    >>> fmt(-1e9), fmt(float("-inf")), fmt(0.0), fmt(2.312345678), fmt(1.6e-28)
+    ('-1e9', '-inf', '0', '2.31235', '1.6e-28')
+    """
+    x = to_float(x)
+    if math.isnan(x):
+        return "NaN"
+    if math.isinf(x):
+        return "-inf" if x < 0 else "inf"
+    if x == 0:
+        return "0"
+    text = f"{x:.{digits}g}"
+    if "e" in text:
+        mant, exp = text.split("e")
+        text = f"{mant}e{int(exp)}"
+    return text
+
+
+def classify_row(weights_row, unmasked_row=None) -> str:
+    """Name what a (fully masked) row's weights came out as; one of ``ROW_KINDS``.
+
+    >>> classify_row([0.25, 0.25, 0.25, 0.25]), classify_row([0.0, 0.0]), classify_row([1.6e-28, 1.0])
+    ('uniform', 'zeros', 'near one-hot')
+    """
+    w = np.asarray(weights_row).astype(np.float64)
+    if np.isnan(w).any():
+        return "NaN"
+    if np.all(w == 0):
+        return "zeros"
+    if np.allclose(w, 1.0 / w.size, rtol=1e-2, atol=0):
+        return "uniform"
+    if unmasked_row is not None and np.allclose(w, np.asarray(unmasked_row).astype(np.float64),
+                                                rtol=1e-3, atol=1e-12):
+        return "unmasked softmax"
+    if w.max() > 0.99:
+        return "near one-hot"
+    return "other"
+
+
+def _fully_masked_reason(kind: str, result) -> str:
+    s, dtype, method = result.steps, result.steps.dtype, result.steps.method
+    if kind == "zeros":
+        return "the safe softmax gives weight 0 to rows that have nothing to attend to (PyTorch SDPA, Keras 3)."
+    if kind == "NaN":
+        return "all its scores are -inf, so the row max is -inf and -inf - (-inf) = NaN."
+    if method in ("fill", "safe") and kind == "uniform":
+        return "every key was replaced by the same constant, so all scores tie and softmax spreads evenly."
+    if method == "add" and kind == "uniform":
+        return (f"adding {fmt(s.mask_value)} rounds every score to the same number in {dtype} "
+                f"(numbers there are {fmt(spacing(s.mask_value, dtype))} apart), so all scores tie.")
+    if method == "add" and kind == "unmasked softmax":
+        return (f"in {dtype} the constant keeps each logit (numbers near it are "
+                f"{fmt(spacing(s.mask_value, dtype))} apart), and softmax ignores a shift shared by every key: "
+                "the mask has no effect at all.")
+    if method == "add" and kind == "near one-hot":
+        return (f"after adding {fmt(s.mask_value)} the scores are rounded to multiples of "
+                f"{fmt(spacing(s.mask_value, dtype))} in {dtype}, and one key rounded a step higher than the rest.")
+    return "the scores still differ after masking, so softmax does not come out even."
+
+
+def verdicts(result) -> list[str]:
+    """Sentences that explain the current result with its own numbers."""
+    s, settings = result.steps, result.settings
+    dtype, labels = s.dtype, result.labels
+    w = s.weights.astype(np.float64)                          # (T, T)
+    raw_constant, constant = settings.mask_value, s.mask_value
+    blocked = result.mask == 1
+    out = []
+
+    if math.isinf(constant) and math.isfinite(raw_constant):
+        out.append(f"The constant {fmt(raw_constant)} does not fit in {dtype} (its largest magnitude is "
+                   f"{fmt(finfo(dtype).max)}), so it becomes {fmt(constant)}.")
+    if raw_constant > 0:
+        out.append(f"The constant {fmt(raw_constant)} is positive: it boosts the masked keys instead of hiding them.")
+    elif raw_constant == 0 and s.method in ("add", "fill"):
+        out.append("The constant is 0: masking changes nothing, so masked keys are attended as if unmasked.")
+    if s.method == "multiply_weights":
+        out.append("This method multiplies the weights by the mask after softmax: masked weights are 0, "
+                   "but the rows no longer sum to 1 "
+                   f"(row {labels[int(np.nanargmin(result.row_sums))]} sums to {fmt(np.nanmin(result.row_sums), 4)}).")
+    if s.method == "zero_logits" and blocked.any():
+        out.append("This method sets masked logits to 0, and exp(0 - max) is not 0: masked keys still get weight.")
+
+    if not result.mask_active:
+        out.append(f"No mask is on: the masked logits equal the raw logits and each query spreads its weight "
+                   f"over all {w.shape[-1]} keys.")
+
+    nan_rows = np.isnan(w).any(axis=-1)
+    if nan_rows.any():
+        n = int(nan_rows.sum())
+        if s.method == "add" and np.isnan(s.mask_term.astype(np.float64)).any():
+            out.append(f"{n} of {len(nan_rows)} rows are NaN: the constant is {fmt(constant)} in {dtype}, and each "
+                       "unmasked cell computes mask x constant = 0 x -inf = NaN, which poisons its whole row. "
+                       "Use method 'fill' (a where never multiplies by the constant)"
+                       + (f", or a constant that fits in {dtype} such as -1e4 (finfo.min is not safe either: "
+                          "min + min = -inf)." if math.isfinite(raw_constant) else "."))
+        else:
+            r = int(np.argmax(nan_rows))
+            z = s.masked_logits.astype(np.float64)[r]
+            if np.all(z == -np.inf):
+                why = "all its scores are -inf, so the row max is -inf and -inf - (-inf) = NaN"
+            elif np.any(z == np.inf):
+                why = "a score is +inf, so inf - inf = NaN when the row max is subtracted"
+            else:
+                why = "a NaN reached its scores"
+            out.append(f"{n} of {len(nan_rows)} rows are NaN; row {labels[r]} because {why}.")
+
+    partly = blocked.any(axis=-1) & ~blocked.all(axis=-1) & ~nan_rows
+    leaked = result.leaked
+    if partly.any() and s.method not in ("multiply_weights",):
+        exact = partly & (leaked == 0)
+        leaky = partly & (leaked > 0)
+        if exact.any():
+            r = int(np.argmax(exact))
+            j = int(np.argmax(blocked[r]))
+            z, m, d = (to_float(a) for a in (s.masked_logits[r, j], s.row_max[r, 0], s.shifted[r, j]))
+            out.append(f"The masked keys of row {labels[r]} get weight exactly 0: key {labels[j]} scores "
+                       f"exp({fmt(z)} - {fmt(m)}) = exp({fmt(d)}), which is 0 in {dtype} because anything "
+                       f"below {underflow_threshold(dtype):.2f} underflows.")
+        if leaky.any():
+            r = int(np.nanargmax(np.where(leaky, leaked, -1)))
+            j = int(np.argmax(np.where(blocked[r], s.exps.astype(np.float64)[r], -1)))
+            d, e = to_float(s.shifted[r, j]), to_float(s.exps[r, j])
+            out.append(f"Row {labels[r]} leaks {fmt(leaked[r], 3)} of its weight onto masked keys: key {labels[j]} "
+                       f"scores exp({fmt(d)}) = {fmt(e, 3)}, not 0 in {dtype} (that needs an exponent below "
+                       f"{underflow_threshold(dtype):.2f})."
+                       + (f" The constant {fmt(raw_constant)} is not negative enough." if s.method in ("add", "fill")
+                          and raw_constant <= 0 else ""))
+
+    full = result.fully_masked & result.mask_active
+    for r in np.flatnonzero(full)[:2]:
+        kind = classify_row(w[r], result.unmasked.weights[r])
+        out.append(f"Row {labels[r]} has every key masked, so there is no right answer; here it comes out "
+                   f"{kind}: {_fully_masked_reason(kind, result)}")
+    if full.sum() > 2:
+        more = int(full.sum()) - 2
+        out.append(f"{more} more row{'s are' if more > 1 else ' is'} fully masked.")
+
+    pad_rows = [i for i, t in enumerate(result.tokens) if t == result.batch.pad_token]
+    if settings.padding and not settings.mask_queries and pad_rows and not full.any():
+        out.append(f"Padded query rows such as {labels[pad_rows[0]]} still attend to the real tokens: the tutorial's "
+                   "padding mask blocks keys only, and the loss mask drops these rows later.")
+    return out
+
+
+def row_table(result) -> list[dict]:
+    """One record per query row: masked keys, row sum, NaN, leaked mass and a status."""
+    records = []
+    w = result.steps.weights.astype(np.float64)
+    for r, label in enumerate(result.labels):
+        n_blocked = int((result.mask[r] == 1).sum())
+        if result.has_nan[r]:
+            status = "NaN"
+        elif result.fully_masked[r] and result.mask_active:
+            status = "fully masked: " + classify_row(w[r], result.unmasked.weights[r])
+        elif result.leaked[r] > 0:
+            status = "leaks onto masked keys"
+        elif abs(result.row_sums[r] - 1) > 1e-2:
+            status = "does not sum to 1"
+        else:
+            status = "ok"
+        records.append({"query": label, "masked keys": n_blocked, "row sum": result.row_sums[r],
+                        "NaN": bool(result.has_nan[r]), "leaked mass": result.leaked[r], "status": status})
+    return records

@@ -1,0 +1,188 @@
+"""Shared Streamlit helpers: the sidebar, state <-> URL, cached compute, safe text.
+
+The sidebar's widgets live in the entrypoint (``app.py``), so their values hold
+on every page. The URL is read once per browser session (``load_url_state``)
+and rewritten after every run from the current ``Settings`` (defaults left out),
+so a copied address always reopens the same state, on any page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+import re
+
+import streamlit as st
+
+from . import figures
+from .attention import METHODS
+from .errors import MaskAttnError
+from .numerics import DTYPE_NAMES
+from .pipeline import PlaygroundResult, compute
+from .state import (CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Settings,
+                    from_query_params, parse_constant, to_query_params)
+from .tokens import D_MODEL_CHOICES, QK_MODES, tokenize
+
+#: session_state keys of the sidebar widgets are the Settings field names, except these
+_CUSTOM_TEXT = "custom_constant_text"
+_URL_NOTICES = "_url_notices"
+_LOADED = "_url_loaded"
+
+METHOD_LABELS = {
+    "add": "add: logits + mask × constant (TF tutorial)",
+    "fill": "fill: where(mask, constant, logits) (masked_fill)",
+    "safe": "safe: fill, fully masked rows → 0 (PyTorch SDPA)",
+    "multiply_weights": "mistake: multiply weights by mask after softmax",
+    "zero_logits": "mistake: set masked logits to 0",
+}
+assert set(METHOD_LABELS) == set(METHODS)
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$&:])")
+
+
+def md_escape(text: str) -> str:
+    """User text made literal for ``st.markdown``: markdown, HTML and LaTeX characters escaped.
+
+    >>> md_escape("<b>*hi*</b> $x$")
+    '\\\\<b\\\\>\\\\*hi\\\\*\\\\</b\\\\> \\\\$x\\\\$'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def load_url_state() -> None:
+    """Seed the widgets from the URL, once per browser session."""
+    if st.session_state.get(_LOADED):
+        return
+    settings, notices = from_query_params(st.query_params.to_dict())
+    for f in fields(Settings):
+        st.session_state[f.name] = getattr(settings, f.name)
+    st.session_state[_CUSTOM_TEXT] = str(settings.custom_constant)
+    st.session_state[_URL_NOTICES] = notices
+    st.session_state[_LOADED] = True
+
+
+def apply_settings(settings: Settings) -> None:
+    """Put ``settings`` into the widgets (use from a callback, e.g. a preset button)."""
+    for f in fields(Settings):
+        st.session_state[f.name] = getattr(settings, f.name)
+    st.session_state[_CUSTOM_TEXT] = str(settings.custom_constant)
+
+
+def current_settings() -> Settings:
+    """The Settings the widgets hold now (defaults for anything not drawn yet)."""
+    defaults = Settings()
+    values = {f.name: st.session_state.get(f.name, getattr(defaults, f.name)) for f in fields(Settings)}
+    return replace(defaults, **values)
+
+
+def sync_url(settings: Settings) -> None:
+    """Rewrite the URL's parameters to match ``settings`` (only when they differ)."""
+    wanted = to_query_params(settings)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def _restore_example() -> None:
+    st.session_state["text"] = DEFAULT_TEXT
+    st.session_state["sequence"] = 0
+    st.session_state["row"] = 0
+
+
+def restore_example_button() -> None:
+    st.button("Restore the example sentences", on_click=_restore_example, type="primary")
+
+
+def _sequence_choices(text: str, pad_token: str) -> list[str]:
+    try:
+        batch = tokenize(text, pad_token)
+    except MaskAttnError:
+        return ["1"]
+    return [f"{i + 1}: {' '.join(seq[:6])}{' …' if len(seq) > 6 else ''}" for i, seq in enumerate(batch.tokens)]
+
+
+def _custom_constant_changed() -> None:
+    raw = st.session_state[_CUSTOM_TEXT]
+    try:
+        st.session_state["custom_constant"] = parse_constant(raw)
+        st.session_state.pop("_custom_error", None)
+    except MaskAttnError as err:
+        st.session_state["_custom_error"] = f"{err}. Kept the previous value {st.session_state['custom_constant']}."
+
+
+def sidebar() -> Settings:
+    """Draw the shared sidebar and return the current Settings."""
+    load_url_state()
+    sb = st.sidebar
+    sb.text_area("Token sequences — one per line, tokens split on spaces", key="text", height=130,
+                 help="Shorter lines are right-padded with the pad token to the longest line.")
+    sb.text_input("Pad token (gets id 0)", key="pad_token", max_chars=32)
+    choices = _sequence_choices(st.session_state["text"], st.session_state["pad_token"])
+    if st.session_state.get("sequence", 0) >= len(choices):
+        st.session_state["sequence"] = 0
+    sb.selectbox("Sequence to view", options=range(len(choices)), key="sequence",
+                 format_func=lambda i: choices[i] if i < len(choices) else str(i + 1))
+
+    sb.markdown("**Masks** (1 = blocked, as in the tutorial)")
+    sb.toggle("Padding mask — block `<pad>` keys", key="padding")
+    sb.toggle("…also mask padded queries (Keras / Flax)", key="mask_queries",
+              help="Blocks whole rows of padded queries: this is how fully masked rows arise.")
+    sb.toggle("Causal (look-ahead) mask", key="causal")
+
+    sb.markdown("**How the mask is applied**")
+    sb.selectbox("Mask constant", options=list(CONSTANT_PRESETS), key="constant",
+                 format_func=CONSTANT_LABELS.__getitem__)
+    if st.session_state["constant"] == "custom":
+        sb.text_input("Custom constant", key=_CUSTOM_TEXT, on_change=_custom_constant_changed,
+                      help="Any number, e.g. -1e4, -3.4e38 or -inf. Positive numbers boost masked keys.")
+        if st.session_state.get("_custom_error"):
+            sb.error(st.session_state["_custom_error"])
+    sb.selectbox("Method", options=list(METHODS), key="method", format_func=METHOD_LABELS.__getitem__)
+    sb.selectbox("Number type (dtype)", options=list(DTYPE_NAMES), key="dtype",
+                 help="Every step is computed and rounded in this type, as a framework would.")
+
+    with sb.expander("Model: embeddings and projections"):
+        st.toggle("Scale logits by 1/√d", key="scale")
+        st.select_slider("d_model", options=list(D_MODEL_CHOICES), key="d_model")
+        st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key="seed")
+        st.toggle("Add positional encoding", key="positional")
+        st.radio("Queries and keys", options=list(QK_MODES), key="qk_mode",
+                 format_func=lambda m: {"projected": "Q, K, V = seeded projections",
+                                        "shared": "Q = K = token vectors"}[m])
+    sb.toggle("Presentation mode (big type)", key="presentation")
+
+    settings = current_settings()
+    sync_url(settings)
+    return settings
+
+
+def url_notices() -> None:
+    """Show, once, which URL parameters were refused."""
+    for notice in st.session_state.pop(_URL_NOTICES, []):
+        st.warning(notice, icon="⚠️")
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _cached_compute(settings: Settings) -> PlaygroundResult:
+    return compute(settings)
+
+
+def compute_or_stop(settings: Settings) -> PlaygroundResult:
+    """The result for ``settings``; on bad input a friendly message and ``st.stop()``."""
+    try:
+        result = _cached_compute(settings)
+    except MaskAttnError as err:
+        st.error(f"{err}", icon="✋")
+        if "no tokens" in str(err):
+            restore_example_button()
+        st.stop()
+    for notice in result.notices:
+        st.info(notice, icon="✂️")
+    return result
+
+
+def font_size(settings: Settings) -> int:
+    return 20 if settings.presentation else figures.BASE_FONT
+
+
+def chart(fig, key: str, filename: str, **kwargs):
+    """``st.plotly_chart`` with a unique key and a PNG camera that names the file."""
+    return st.plotly_chart(fig, key=key, config=figures.export_config(filename), theme=None, **kwargs)

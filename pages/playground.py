@@ -1,0 +1,67 @@
+"""The Playground: type tokens, toggle masks, watch logits → masked logits → softmax weights."""
+
+import inspect
+
+import pandas as pd
+import streamlit as st
+
+from maskattn import attention_steps, figures, ui
+from maskattn.explain import fmt, row_table, verdicts
+
+settings = ui.current_settings()
+big = settings.presentation
+fs = ui.font_size(settings)
+
+st.title("Playground")
+if not big:
+    st.markdown(
+        "The TensorFlow tutorial hides masked keys with one line, `scaled_attention_logits += (mask * -1e9)`. "
+        "Change the tokens, masks, constant and number type in the sidebar and watch each stage: "
+        "raw logits, the logits softmax sees, and the weights it gives back."
+    )
+ui.url_notices()
+result = ui.compute_or_stop(settings)
+steps, labels = result.steps, result.labels
+tag = f"seq{result.sequence + 1}-{steps.dtype}-{steps.method}"
+
+# the mask and what it does ---------------------------------------------------------------
+left, right = st.columns([1, 2]) if not big else (st.container(), st.container())
+with left:
+    ui.chart(figures.mask_figure(result.mask, labels, labels, font_size=fs), key="mask", filename=f"mask-{tag}")
+with right:
+    st.subheader("What happened")
+    lines = verdicts(result)
+    st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lines))
+
+# the three stages side by side ---------------------------------------------------------
+panels = [
+    ("raw logits q·kᵀ/√d" if settings.scale else "raw logits q·kᵀ", steps.logits, None,
+     dict(symmetric=True), "logits"),
+    (f"masked logits ({steps.method})", steps.masked_logits, result.mask, dict(symmetric=True), "masked-logits"),
+    ("softmax weights", steps.weights, result.mask, dict(zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE), "weights"),
+]
+columns = st.columns(3) if not big else [st.container() for _ in panels]
+for column, (title, values, mask, style, name) in zip(columns, panels):
+    with column:
+        fig = figures.heatmap(values, labels, labels, title=title, mask=mask, font_size=fs, **style)
+        ui.chart(fig, key=name, filename=f"{name}-{tag}")
+st.caption("Grey cells are masked keys; black cells are NaN, purple −∞, brown +∞. Each panel has its own "
+           "colour range, taken from its unmasked finite cells. Hover a cell for its exact value in "
+           f"{steps.dtype}.")
+
+# per-row sanity and the output -------------------------------------------------------------
+left, right = st.columns([3, 2]) if not big else (st.container(), st.container())
+with left:
+    st.subheader("Row check")
+    table = pd.DataFrame(row_table(result))
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"row sum": st.column_config.NumberColumn(format="%.7f"),
+                                "leaked mass": st.column_config.NumberColumn(format="%.3g")})
+with right:
+    ui.chart(figures.output_figure(steps.output, labels, font_size=fs), key="output", filename=f"output-{tag}")
+
+if not big:
+    with st.expander("The library function behind this page"):
+        st.markdown("Every number above comes from `maskattn.attention_steps` — the same function you can "
+                    "import in a notebook. Its contract matches the tutorial's `scaled_dot_product_attention`.")
+        st.code(inspect.getsource(attention_steps), language="python")
