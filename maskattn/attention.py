@@ -96,7 +96,7 @@ def _check_inputs(q, k, v, mask, mask_value, dtype, method):
         bad = mask[(mask != 0) & (mask != 1)]
         if bad.size:
             raise MaskAttnError(
-                f"mask values must be 0 (attend) or 1 (blocked), got {bad.flat[0]!r}; "
+                f"mask values must be 0 (attend) or 1 (blocked), got {float(bad.flat[0])!r}; "
                 "convert other conventions with maskattn.conventions first")
     return q, k, v, mask, mask_value, dtype
 
