@@ -108,13 +108,14 @@ def _cell_text(values: np.ndarray, codes: np.ndarray, digits: int) -> list[list[
 def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = LOGIT_SCALE,
             zrange: tuple[float, float] | None = None, symmetric: bool = False, digits: int = 3,
             clickable: bool = False, font_size: int = BASE_FONT, height: int | None = None,
-            x_title: str = "key", y_title: str = "query") -> go.Figure:
+            x_title: str = "key", y_title: str = "query", colorbar: bool = True) -> go.Figure:
     """A labelled heatmap of a ``(rows, cols)`` matrix.
 
     values: ``(Tq, Tk)`` array in the compute dtype; x_labels: Tk names; y_labels: Tq names.
     mask: optional ``(Tq, Tk)`` 0/1, 1 = blocked (drawn grey and left out of the colour range).
     zrange: a fixed colour range (e.g. (0, 1) for weights); otherwise ``colour_range``.
     clickable: add an invisible marker per cell so a click selects a row (small matrices only).
+    colorbar: draw the colour bar (off for the mask, whose two colours explain themselves).
     """
     values = np.asarray(values)
     if values.ndim != 2:
@@ -131,39 +132,43 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
     lo, hi = zrange if zrange is not None else colour_range(wide, mask, symmetric=symmetric)
     show_text = max(rows, cols) <= MAX_CELLS_WITH_TEXT
 
-    main = go.Heatmap(
-        z=z, x=x, y=y, coloraxis="coloraxis", xgap=1, ygap=1,
-        hovertemplate="query %{y}<br>key %{x}<br>value %{z}<extra></extra>",
-        name=title,
-    )
+    # Build plain dicts and construct the figure once: Plotly validates the whole spec in
+    # one pass (~2 ms), whereas fig.update(...) / update_layout(...) walk the property
+    # tree per key (~35 ms per heatmap on 2 cores; see benchmarks/README.md).
+    main = dict(type="heatmap", z=z, x=x, y=y, coloraxis="coloraxis", xgap=1, ygap=1,
+                hovertemplate="query %{y}<br>key %{x}<br>value %{z}<extra></extra>", name=title)
+    text = _cell_text(wide, codes, digits) if show_text else None
     if show_text:
-        main.update(text=_cell_text(wide, codes, digits), texttemplate="%{text}",
-                    textfont={"size": font_size})
-    fig = go.Figure(main)
+        main.update(text=text, texttemplate="%{text}", textfont={"size": font_size})
+    traces = [main]
 
     if codes.any():
         # the overlay paints masked / non-finite cells; hover passes through to the values
-        fig.add_trace(go.Heatmap(
-            z=codes, x=x, y=y, zmin=0, zmax=4, colorscale=_overlay_scale(), showscale=False,
-            hoverinfo="skip", xgap=1, ygap=1, name="masked / non-finite",
-        ))
+        overlay = dict(type="heatmap", z=codes, x=x, y=y, zmin=0, zmax=4, colorscale=_overlay_scale(),
+                       showscale=False, hoverinfo="skip", xgap=1, ygap=1, name="masked / non-finite")
         if show_text:
-            marked = [[t if codes[r, c] else "" for c, t in enumerate(row)]
-                      for r, row in enumerate(_cell_text(wide, codes, digits))]
-            fig.data[1].update(text=marked, texttemplate="%{text}", textfont={"size": font_size})
+            marked = [[t if codes[r, c] else "" for c, t in enumerate(row)] for r, row in enumerate(text)]
+            overlay.update(text=marked, texttemplate="%{text}", textfont={"size": font_size})
+        traces.append(overlay)
 
     if clickable and max(rows, cols) <= MAX_CLICKABLE:
         xs = [x[c] for r in range(rows) for c in range(cols)]
         ys = [y[r] for r in range(rows) for c in range(cols)]
-        fig.add_trace(go.Scatter(
-            x=xs, y=ys, mode="markers", marker={"symbol": "square", "size": 18, "opacity": 0.01},
+        traces.append(dict(
+            type="scatter", x=xs, y=ys, mode="markers",
+            marker={"symbol": "square", "size": 18, "opacity": 0.01},
             hoverinfo="none", showlegend=False, name="select a row",
         ))
 
-    fig.update_layout(
+    coloraxis = {"colorscale": scale, "cmin": lo, "cmax": hi,
+                 "colorbar": {"thickness": 12, "len": 0.9, "tickfont": {"size": font_size - 2}}}
+    if not colorbar:
+        coloraxis["showscale"] = False
+    if symmetric:
+        coloraxis["cmid"] = 0.0
+    layout = dict(
         title={"text": title, "font": {"size": font_size + 3}},
-        coloraxis={"colorscale": scale, "cmin": lo, "cmax": hi,
-                   "colorbar": {"thickness": 12, "len": 0.9, "tickfont": {"size": font_size - 2}}},
+        coloraxis=coloraxis,
         xaxis={"title": {"text": x_title}, "type": "category", "side": "bottom", "tickangle": -45,
                "tickfont": {"size": font_size - 1}, "showticklabels": cols <= 64, "automargin": True},
         yaxis={"title": {"text": y_title}, "type": "category", "autorange": "reversed",
@@ -171,9 +176,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
         margin={"l": 10, "r": 10, "t": 50, "b": 10}, font={"size": font_size},
         plot_bgcolor="white", height=height or _height(rows, font_size), dragmode=False,
     )
-    if symmetric:
-        fig.update_layout(coloraxis={"cmid": 0.0})
-    return fig
+    return go.Figure({"data": traces, "layout": layout})
 
 
 def _height(rows: int, font_size: int) -> int:
@@ -184,10 +187,8 @@ def mask_figure(mask, x_labels, y_labels, *, title: str = "mask (1 = blocked)",
                 font_size: int = BASE_FONT) -> go.Figure:
     """The mask itself: blocked cells dark with "1", allowed cells white with "0"."""
     mask = np.asarray(mask, dtype=np.float32)
-    fig = heatmap(mask, x_labels, y_labels, title=title, zrange=(0.0, 1.0), digits=1, font_size=font_size,
-                  scale=[[0.0, "#ffffff"], [1.0, "#34495e"]])
-    fig.update_layout(coloraxis_showscale=False)
-    return fig
+    return heatmap(mask, x_labels, y_labels, title=title, zrange=(0.0, 1.0), digits=1, font_size=font_size,
+                   scale=[[0.0, "#ffffff"], [1.0, "#34495e"]], colorbar=False)
 
 
 def output_figure(output, y_labels, *, title: str = "output = weights @ v",
