@@ -1,0 +1,205 @@
+"""presets: each classroom scenario shows, with the core's real numbers, what its text claims.
+
+Expectations come from NUMERICS.md or from an independent float64 computation on the
+pipeline's own q and k, never from the weights the code under test returns.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+from maskattn import MaskAttnError
+from maskattn.explain import classify_row, verdicts
+from maskattn.pipeline import compute
+from maskattn.presets import PRESETS, get_preset, preset_names
+from maskattn.state import Settings, from_query_params, to_query_params
+
+SLUGS = preset_names()
+
+
+def run(slug):
+    return compute(get_preset(slug).settings)
+
+
+def float64_softmax(z):
+    """An independent stable softmax in float64, row by row."""
+    z = np.asarray(z, np.float64)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def raw_logits(result):
+    """q·kᵀ (/√d if scaled) in float64 from the pipeline's unrounded q and k."""
+    logits = result.q @ result.k.T                                          # (T, T)
+    return logits / math.sqrt(result.q.shape[-1]) if result.settings.scale else logits
+
+
+def said(result) -> str:
+    return " ".join(verdicts(result))
+
+
+# --- the list itself ---------------------------------------------------------------------------
+
+def test_every_issue_case_is_covered_and_names_are_unique():
+    assert len(SLUGS) == len(set(SLUGS)) >= 8
+    for needed in ("tutorial", "padding-batch", "decoder-mask", "constant-minus-1", "constant-minus-10",
+                   "float16-nan", "float16-fill", "float16-1e4", "fully-masked-nan", "fully-masked-uniform",
+                   "fully-masked-zeros", "wrong-polarity", "negative-logits"):
+        assert needed in SLUGS
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=SLUGS)
+def test_preset_is_complete_data(preset):
+    assert isinstance(preset.settings, Settings)
+    assert preset.title and preset.context.endswith(".") and "?" in preset.question
+    assert preset.settings != Settings(), "a preset must change something"
+    assert not preset.settings.presentation, "presets leave presentation mode to the teacher"
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=SLUGS)
+def test_preset_survives_a_shared_link(preset):
+    # a preset is only shareable if its URL form reads back to exactly the same state
+    settings, notices = from_query_params(to_query_params(preset.settings))
+    assert notices == []
+    assert settings == preset.settings
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=SLUGS)
+def test_preset_computes_without_error(preset):
+    result = compute(preset.settings)
+    assert result.notices == ()
+    assert result.steps.weights.shape == (len(result.labels),) * 2
+
+
+def test_unknown_preset_names_the_choices():
+    with pytest.raises(MaskAttnError, match="unknown preset 'float8'.*float16-nan"):
+        get_preset("float8")
+
+
+# --- each preset shows what its text claims ------------------------------------------------------
+
+def test_tutorial_batch_masks_the_zero_ids_exactly():
+    r = run("tutorial")
+    # the tutorial's create_padding_mask([[7, 6, 0, 0, 1], ...])[0] is [0, 0, 1, 1, 0]
+    assert r.tokens == ("7", "6", "0", "0", "1")
+    np.testing.assert_array_equal(r.mask, np.tile([0, 0, 1, 1, 0], (5, 1)))
+    w = r.steps.weights.astype(np.float64)
+    assert np.all(w[:, 2:4] == 0.0)                     # exactly 0, not tiny
+    expected = float64_softmax(raw_logits(r)[:, [0, 1, 4]])
+    np.testing.assert_allclose(w[:, [0, 1, 4]], expected, rtol=1e-4)
+    assert r.settings.mask_value == -1e9 and r.steps.method == "add" and r.steps.dtype == "float32"
+    assert "exactly 0" in said(r)
+
+
+def test_padding_batch_blocks_pad_keys_but_not_pad_queries():
+    r = run("padding-batch")
+    assert r.batch.shape[0] == 3 and r.tokens == ("hello", "world") + ("<pad>",) * 4
+    w = r.steps.weights.astype(np.float64)
+    assert np.all(w[:, 2:] == 0.0)
+    assert np.all(w[2:, :2].sum(axis=-1) > 0.999)       # padded queries still attend to the words
+    assert "still attend to the real tokens" in said(r)
+
+
+def test_decoder_mask_is_the_elementwise_maximum_of_both_masks():
+    r = run("decoder-mask")
+    T = 6
+    look_ahead = np.triu(np.ones((T, T)), k=1)          # the tutorial's create_look_ahead_mask
+    padding = np.tile([0, 0, 1, 1, 1, 1], (T, 1))
+    np.testing.assert_array_equal(r.mask, np.maximum(padding, look_ahead))
+    assert ((look_ahead == 1) & (padding == 1)).any()   # some cells are blocked by both
+    w = r.steps.weights.astype(np.float64)
+    assert np.all(w[r.mask == 1] == 0.0) and w[0, 0] == 1.0
+    assert not r.fully_masked.any()
+
+
+@pytest.mark.parametrize("slug, constant, low, high", [
+    ("constant-minus-1", -1.0, 0.5, 1.0),               # most of each row's weight is on pads
+    ("constant-minus-10", -10.0, 4e-4, 1.3e-3),         # 0.05 % to 0.13 %, as the context says
+])
+def test_a_small_constant_leaks(slug, constant, low, high):
+    r = run(slug)
+    assert r.settings.mask_value == constant
+    # independent: float64 softmax of logits + mask * constant
+    expected = float64_softmax(raw_logits(r) + r.mask * constant)
+    expected_leak = (expected * r.mask).sum(axis=-1)
+    np.testing.assert_allclose(r.leaked, expected_leak, rtol=1e-3)
+    assert np.all((low < r.leaked) & (r.leaked < high))
+    assert "not negative enough" in said(r)
+
+
+def test_float16_with_minus_1e9_is_nan_everywhere():
+    r = run("float16-nan")
+    assert np.isnan(r.steps.weights.astype(np.float64)).all()
+    assert r.steps.mask_value == -math.inf                # NUMERICS.md: float16(-1e9) = -inf
+    assert "0 x -inf = NaN" in said(r)
+
+
+@pytest.mark.parametrize("slug", ["float16-fill", "float16-1e4"])
+def test_float16_fixes_give_exact_zeros_and_no_nan(slug):
+    r = run(slug)
+    assert r.steps.dtype == "float16"
+    w = r.steps.weights.astype(np.float64)
+    assert not np.isnan(w).any()
+    assert np.all(w[r.mask == 1] == 0.0)
+    np.testing.assert_allclose(r.row_sums, 1.0, atol=2e-3)  # float16 rounding, each step
+    expected = float64_softmax(np.where(r.mask == 1, -np.inf, raw_logits(r)))
+    np.testing.assert_allclose(w, expected, atol=2e-3)
+
+
+def test_the_two_float16_fixes_are_the_nan_case_with_one_change():
+    nan = get_preset("float16-nan").settings
+    assert get_preset("float16-fill").settings == Settings(**{**nan.__dict__, "method": "fill"})
+    assert get_preset("float16-1e4").settings == Settings(**{**nan.__dict__, "constant": "-1e4"})
+
+
+@pytest.mark.parametrize("slug, kind", [
+    ("fully-masked-nan", "NaN"), ("fully-masked-uniform", "uniform"), ("fully-masked-zeros", "zeros"),
+])
+def test_fully_padded_rows_come_out_as_named(slug, kind):
+    r = run(slug)
+    full = r.fully_masked
+    np.testing.assert_array_equal(full, [False, False, True, True, True, True])
+    w = r.steps.weights.astype(np.float64)
+    for row in np.flatnonzero(full):
+        assert classify_row(w[row]) == kind
+    if kind == "uniform":
+        np.testing.assert_allclose(w[full], 1 / 6, rtol=1e-6)
+    elif kind == "zeros":
+        assert np.all(w[full] == 0.0) and np.all(r.steps.output.astype(np.float64)[full] == 0.0)
+    else:
+        assert np.isnan(w[full]).all()
+    # the real rows are fine in all three
+    expected = float64_softmax(raw_logits(r)[:2, :2])
+    np.testing.assert_allclose(w[:2, :2], expected, rtol=1e-4)
+    assert np.all(w[:2, 2:] == 0.0)
+    assert f"comes out {kind}" in said(r)
+
+
+def test_wrong_polarity_attends_only_to_the_padding():
+    r = run("wrong-polarity")
+    attention_mask = np.array([1, 1, 1, 0, 0])            # Hugging Face: 1 = attend
+    # passed as the tutorial's mask (1 = blocked) it blocks the real tokens
+    np.testing.assert_array_equal(r.mask, np.tile(attention_mask, (5, 1)))
+    w = r.steps.weights.astype(np.float64)
+    assert np.all(w[:, :3] == 0.0)
+    np.testing.assert_allclose(w[:, 3:].sum(axis=-1), 1.0, rtol=1e-6)
+    assert not np.isnan(w).any()                          # silent: nothing looks broken
+
+
+def test_negative_real_logits_lose_to_the_constant():
+    r = run("negative-logits")
+    logits = raw_logits(r)                                # float64, no √d scaling
+    constant = r.settings.mask_value
+    assert constant == -30.0 and r.steps.method == "fill" and not r.settings.scale
+    # the first query's only visible key scores below the constant (the context says −43.7)
+    assert logits[0, 0] < constant - 10
+    assert round(logits[0, 0], 1) == -43.7
+    assert logits.min() < -44 + 1 and logits.min() > -60   # "reach −44" (about)
+    w = r.steps.weights.astype(np.float64)
+    assert w[0, 0] < 1e-6                                 # it gives its own key almost nothing
+    np.testing.assert_allclose(w[0, 1:], 0.2, rtol=1e-5)  # and the five future keys share the rest
+    # -1e4 would have hidden them: the same logits with a safe constant
+    safe = float64_softmax(np.where(r.mask == 1, -1e4, logits))
+    assert safe[0, 0] == 1.0
+    assert "Row 0·the leaks 1" in said(r)
