@@ -1,0 +1,154 @@
+"""The Playground through Streamlit's AppTest: defaults, toggles, dtypes and bad input."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from maskattn.pipeline import compute
+from maskattn.state import Settings
+
+TIMEOUT = 30
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+# AppTest quirk (Streamlit 1.67 + st.navigation): after the first run the tree no longer holds the
+# frame's sidebar widgets (they still work in a browser: tests/browser checks that). So each test
+# interacts with the sidebar once, starting from the URL, which also exercises the URL -> state path.
+def run_app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def figure(at, title):
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"].get("title", {}).get("text") == title:
+            return spec
+    raise AssertionError(f"no chart titled {title!r}")
+
+
+def decode(z):
+    """A Plotly typed array back to NumPy."""
+    import base64
+    shape = tuple(int(n) for n in str(z["shape"]).split(","))
+    return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
+
+
+def said(at) -> str:
+    """All markdown on the page with the markdown escapes removed."""
+    return " ".join(m.value.replace("\\", "") for m in at.markdown)
+
+
+def widget(at, label_start, kind):
+    for w in getattr(at.sidebar, kind):
+        if w.label.startswith(label_start):
+            return w
+    raise AssertionError(f"no {kind} labelled {label_start!r}")
+
+
+def test_defaults_render_without_exception():
+    at = run_app()
+    assert not at.exception
+    titles = {json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")}
+    assert {"mask (1 = blocked)", "softmax weights", "output = weights @ v"} <= titles
+    weights = decode(figure(at, "softmax weights")["data"][0]["z"])
+    np.testing.assert_array_equal(weights, compute(Settings()).steps.weights)
+    assert "exactly 0" in said(at)
+
+
+def test_toggling_causal_changes_the_weights():
+    at = run_app()
+    before = decode(figure(at, "softmax weights")["data"][0]["z"])
+    widget(at, "Causal", "toggle").set_value(True)
+    at.run()
+    assert not at.exception
+    after = decode(figure(at, "softmax weights")["data"][0]["z"])
+    assert not np.array_equal(before, after)
+    assert np.all(np.triu(after, 1) == 0)
+
+
+def test_float16_shows_nan_and_explains_it():
+    at = run_app()
+    widget(at, "Number type", "selectbox").set_value("float16")
+    at.run()
+    assert not at.exception
+    weights = decode(figure(at, "softmax weights")["data"][0]["z"])
+    assert np.isnan(weights).all()
+    assert "0 x -inf = NaN" in said(at)
+
+
+def test_empty_text_gives_a_message_and_the_example_back():
+    at = run_app()
+    widget(at, "Token sequences", "text_area").set_value("   ")
+    at.run()
+    assert not at.exception
+    assert any("no tokens" in e.value for e in at.error)
+    at.button[0].click()
+    at.run()
+    assert not at.error and at.get("plotly_chart")
+
+
+def test_huge_input_is_capped_with_a_notice():
+    at = run_app()
+    widget(at, "Token sequences", "text_area").set_value(" ".join(["tok"] * 5000))
+    at.run(timeout=60)
+    assert not at.exception
+    assert any("cut to the first 256" in i.value for i in at.info)
+
+
+def test_html_in_tokens_is_text():
+    at = run_app()
+    widget(at, "Token sequences", "text_area").set_value("<b>bold</b> <script>alert(1)</script>\nok")
+    at.run()
+    assert not at.exception
+    for m in at.markdown:
+        assert "<script>" not in m.value and "<b>" not in m.value      # escaped for markdown
+    spec = figure(at, "softmax weights")
+    assert spec["data"][0]["x"][0].startswith("0·&lt;b&gt;")
+
+
+def test_custom_constant_is_read_from_the_text_box():
+    at = run_app(const="custom")
+    widget(at, "Custom constant", "text_input").input("-10")
+    at.run()
+    assert not at.exception
+    assert at.session_state["custom_constant"] == -10.0
+    assert "leaks" in said(at)
+
+
+def test_custom_constant_nan_keeps_previous_value():
+    at = run_app(const="custom", value="-10")
+    widget(at, "Custom constant", "text_input").input("nan")
+    at.run()
+    assert not at.exception
+    assert at.session_state["custom_constant"] == -10.0
+    # the message is drawn under the text box (the sidebar is not in AppTest's tree after a rerun)
+    assert "Kept the previous value -10.0" in at.session_state["_custom_error"]
+    assert "'nan'" in at.session_state["_custom_error"]
+
+
+def test_positive_constant_is_allowed_but_flagged():
+    at = run_app(const="custom", value="5")
+    assert not at.exception
+    assert "positive" in said(at)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("method", ["add", "fill", "safe"])
+def test_every_dtype_and_method_renders(dtype, method):
+    at = run_app(dtype=dtype, method=method, qpad="1", causal="1")
+    assert not at.exception
+    assert len(at.get("plotly_chart")) >= 5
+
+
+def test_tampered_url_shows_a_notice_and_defaults():
+    at = run_app(dtype="float99", seed="-4", d="3")
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "dtype='float99'" in warnings and "seed='-4'" in warnings and "d='3'" in warnings
+    assert widget(at, "Number type", "selectbox").value == "float32"
