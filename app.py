@@ -4,7 +4,12 @@ import streamlit as st
 
 from maskattn import ui
 
-st.set_page_config(page_title="maskattn — why −1e9 masks attention", page_icon="🎭", layout="wide")
+ui.load_url_state()                      # a shared link decides the state, presentation mode included
+presenting = st.session_state["presentation"]
+st.set_page_config(page_title="maskattn — why −1e9 masks attention", page_icon="🎭", layout="wide",
+                   initial_sidebar_state="collapsed" if presenting else "auto")
+if presenting:
+    ui.presentation_style()
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon="🧮", url_path="playground", default=True),

@@ -179,6 +179,19 @@ def compute_or_stop(settings: Settings) -> PlaygroundResult:
     return result
 
 
+#: larger type for projectors (static CSS, no user text in it)
+_PRESENTATION_CSS = """<style>
+[data-testid="stMainBlockContainer"] { font-size: 1.35rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 3rem; }
+[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.35rem; }
+</style>"""
+
+
+def presentation_style() -> None:
+    """Bigger type for the back row of a classroom."""
+    st.html(_PRESENTATION_CSS)
+
+
 def font_size(settings: Settings) -> int:
     return 20 if settings.presentation else figures.BASE_FONT
 
