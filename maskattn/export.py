@@ -1,0 +1,462 @@
+"""Export a Playground state: CSV per matrix, a JSON of the state and results, PNG/SVG figures.
+
+Everything except the figure step is NumPy and the standard library. Numbers are
+written as the shortest decimal that reads back to the *same value in the compute
+dtype* (``format_number``), so a CSV or JSON value cast to that dtype equals what
+the app computed, bit for bit. NaN and ±inf are written as ``NaN``, ``inf`` and
+``-inf``: plain cells in CSV, strings in JSON (which has no such numbers).
+
+Command line (figures need kaleido and Chromium; ``BROWSER_PATH`` defaults to
+``/usr/bin/chromium``)::
+
+    python -m maskattn.export --list-presets
+    python -m maskattn.export --preset float16-nan --out figures/
+    python -m maskattn.export --url "causal=1&dtype=float16" --out figures/ --formats csv,json
+    python -m maskattn.export --text "the cat sat" --causal --constant -1e4 --out figures/
+
+>>> from maskattn.state import Settings
+>>> from maskattn.pipeline import compute
+>>> result = compute(Settings(text="a b\\nc", causal=True))
+>>> print(matrix_csv(result, "mask"), end="")
+query \\ key,0·a,1·b
+0·a,0,1
+1·b,0,0
+>>> format_number(result.steps.weights[0, 0], "float32"), format_number(float("-inf"), "float16")
+('1', '-inf')
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from dataclasses import asdict, fields
+import io
+import json
+import math
+import os
+from pathlib import Path
+import sys
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+
+from .errors import MaskAttnError
+from .explain import row_table, verdicts
+from .numerics import cast, to_float
+from .pipeline import PlaygroundResult, compute
+from .presets import PRESETS, get_preset
+from .state import CONSTANT_PRESETS, URL_KEYS, Settings, from_query_params, to_query_params
+
+#: the matrices the Playground shows, by export name (also the file stem)
+MATRIX_NAMES: tuple[str, ...] = ("mask", "logits", "masked-logits", "weights", "output")
+#: the figures the Playground shows, by file stem (same names as the matrices)
+FIGURE_NAMES: tuple[str, ...] = MATRIX_NAMES
+#: what the first header cell of a CSV says: rows are queries, columns keys (or value dimensions)
+CORNER = "query \\ key"
+OUTPUT_CORNER = "query \\ value dimension"
+#: spelling of the non-finite numbers in CSV and JSON
+NAN, POS_INF, NEG_INF = "NaN", "inf", "-inf"
+JSON_FORMAT, JSON_VERSION = "maskattn.export", 1
+JSON_ENCODING_NOTE = ("Numbers are the shortest decimals that read back to the same value in `dtype`. "
+                      "NaN, +inf and -inf, which JSON cannot hold, are the strings \"NaN\", \"inf\" and \"-inf\".")
+#: the font size of figures in presentation mode (ui.font_size uses the same)
+PRESENTATION_FONT = 20
+#: PNG pixels per layout pixel (the Playground's camera button uses 3 as well)
+PNG_SCALE = 3
+#: Debian's Chromium, used by kaleido when BROWSER_PATH is not set
+DEFAULT_BROWSER = "/usr/bin/chromium"
+
+
+# --- numbers -----------------------------------------------------------------------------------------
+
+def format_number(x, dtype: str) -> str:
+    """The shortest decimal that rounds back to ``x`` in ``dtype``; NaN / inf / -inf spelled out.
+
+    >>> format_number(np.float32(0.1), "float32"), format_number(0.1, "float64")
+    ('0.1', '0.1')
+    >>> import ml_dtypes
+    >>> format_number(ml_dtypes.bfloat16(1 / 3), "bfloat16")   # 0.333984375 exactly
+    '0.334'
+    >>> format_number(np.float16(np.nan), "float16"), format_number(-1e9, "float32")
+    ('NaN', '-1e+09')
+    >>> format_number(np.float16(1000.5), "float16"), format_number(1.6e-28, "float32")
+    ('1000.5', '1.6e-28')
+    """
+    value = to_float(x)
+    if math.isnan(value):
+        return NAN
+    if math.isinf(value):
+        return POS_INF if value > 0 else NEG_INF
+    if dtype in ("float16", "float32", "float64"):
+        x = cast(value, dtype)[()]                            # NumPy finds the shortest round trip
+        candidates = (np.format_float_positional(x, unique=True, trim="-"),
+                      np.format_float_scientific(x, unique=True, trim="-"))
+        return min(candidates, key=len)                       # 1000.5, not 1.0005e+03; 1.6e-28
+    target = cast(value, dtype)                               # bfloat16: fewest digits that round back
+    for digits in range(1, 18):
+        text = f"{value:.{digits}g}"
+        if cast(float(text), dtype) == target:
+            return min((text, np.format_float_positional(float(text), unique=True, trim="-")), key=len)
+    return repr(value)
+
+
+def parse_number(text: str) -> float:
+    """Read back a number written by this module (``NaN``, ``inf``, ``-inf`` included).
+
+    >>> parse_number("NaN") != parse_number("NaN"), parse_number("-inf"), parse_number("0.25")
+    (True, -inf, 0.25)
+    """
+    return float(text)
+
+
+def _json_number(x, dtype: str):
+    """A JSON-ready number: a float that reads back to ``x`` in ``dtype``, or "NaN" / "inf" / "-inf"."""
+    text = format_number(x, dtype)
+    return text if text in (NAN, POS_INF, NEG_INF) else float(text)
+
+
+def _json_array(values: np.ndarray, dtype: str):
+    """Nested lists of JSON numbers (non-finite as strings), any shape."""
+    values = np.asarray(values)
+    if values.ndim == 0:
+        return _json_number(values, dtype)
+    return [_json_array(v, dtype) for v in values]
+
+
+# --- matrices ----------------------------------------------------------------------------------------
+
+def _matrix(result: PlaygroundResult, name: str) -> np.ndarray:
+    steps = result.steps
+    by_name = {"mask": result.mask, "logits": steps.logits, "masked-logits": steps.masked_logits,
+               "weights": steps.weights, "output": steps.output}
+    try:
+        return by_name[name]
+    except KeyError:
+        raise MaskAttnError(f"matrix must be one of {', '.join(MATRIX_NAMES)}, got {name!r}") from None
+
+
+def matrix_labels(result: PlaygroundResult, name: str) -> tuple[list[str], list[str]]:
+    """(column labels, row labels) of a matrix: keys and queries, or value dimensions for ``output``."""
+    values = _matrix(result, name)
+    columns = [f"v{i}" for i in range(values.shape[-1])] if name == "output" else list(result.labels)
+    return columns, list(result.labels)
+
+
+def matrix_csv(result: PlaygroundResult, name: str) -> str:
+    """One matrix as CSV text: a header of column labels, then one row per query with its label.
+
+    The mask is written as 0/1 (1 = blocked); the other matrices in the compute dtype
+    (see ``format_number``). Token labels are ``position·token``, so a cell never starts
+    with ``=``, ``+``, ``-`` or ``@`` and spreadsheets never read one as a formula.
+    """
+    values = _matrix(result, name)                                     # (Tq, Tk) or (Tq, dv)
+    columns, rows = matrix_labels(result, name)
+    dtype = "float32" if name == "mask" else result.steps.dtype
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([OUTPUT_CORNER if name == "output" else CORNER, *columns])
+    for label, row in zip(rows, values):
+        cells = [str(int(v)) for v in row] if name == "mask" else [format_number(v, dtype) for v in row]
+        writer.writerow([label, *cells])
+    return buffer.getvalue()
+
+
+def read_matrix_csv(text: str) -> tuple[list[str], list[str], np.ndarray]:
+    """Parse ``matrix_csv`` output back: (column labels, row labels, float64 values).
+
+    >>> read_matrix_csv("query \\\\ key,0·a,1·b\\n0·a,1,-inf\\n")[2].tolist()
+    [[1.0, -inf]]
+    """
+    rows = list(csv.reader(io.StringIO(text)))
+    header, body = rows[0], rows[1:]
+    values = np.array([[parse_number(cell) for cell in row[1:]] for row in body], dtype=np.float64)
+    return header[1:], [row[0] for row in body], values.reshape(len(body), len(header) - 1)
+
+
+def file_tag(result: PlaygroundResult) -> str:
+    """What the Playground appends to its file names: ``seq1-float32-add``."""
+    return f"seq{result.sequence + 1}-{result.steps.dtype}-{result.steps.method}"
+
+
+def all_csv(result: PlaygroundResult) -> dict[str, str]:
+    """``{"mask.csv": text, ...}`` for every matrix."""
+    return {f"{name}.csv": matrix_csv(result, name) for name in MATRIX_NAMES}
+
+
+# --- JSON ----------------------------------------------------------------------------------------------
+
+def _settings_json(settings: Settings) -> dict:
+    out = {}
+    for key, value in asdict(settings).items():
+        out[key] = _json_number(value, "float64") if isinstance(value, float) else value
+    return out
+
+
+def to_json_dict(result: PlaygroundResult) -> dict:
+    """The whole state and every result as JSON-ready data (see ``JSON_ENCODING_NOTE``)."""
+    steps, settings = result.steps, result.settings
+    dtype = steps.dtype
+    rows = [{key: (_json_number(v, "float64") if isinstance(v, (float, np.floating)) else
+                   bool(v) if isinstance(v, np.bool_) else v) for key, v in record.items()}
+            for record in row_table(result)]
+    return {
+        "format": JSON_FORMAT,
+        "version": JSON_VERSION,
+        "encoding": JSON_ENCODING_NOTE,
+        "settings": _settings_json(settings),
+        "query": to_query_params(settings),
+        "dtype": dtype,
+        "method": steps.method,
+        "mask_value": {"requested": _json_number(settings.mask_value, "float64"),
+                       "in_dtype": _json_number(steps.mask_value, dtype)},
+        "sequence": result.sequence,
+        "tokens": list(result.tokens),
+        "labels": list(result.labels),
+        "notices": list(result.notices),
+        "matrices": {
+            "mask": result.mask.astype(int).tolist(),
+            "logits": _json_array(steps.logits, dtype),
+            "masked_logits": _json_array(steps.masked_logits, dtype),
+            "weights": _json_array(steps.weights, dtype),
+            "output": _json_array(steps.output, dtype),
+        },
+        "softmax_steps": {
+            "mask_term": _json_array(steps.mask_term, dtype),
+            "row_max": _json_array(steps.row_max[..., 0], dtype),
+            "shifted": _json_array(steps.shifted, dtype),
+            "exps": _json_array(steps.exps, dtype),
+            "row_sum": _json_array(steps.row_sum[..., 0], dtype),
+        },
+        "unmasked_weights": _json_array(result.unmasked.weights, dtype),
+        "rows": rows,
+        "verdicts": verdicts(result),
+    }
+
+
+def to_json(result: PlaygroundResult, indent: int | None = 1) -> str:
+    """``to_json_dict`` as strict JSON text (never a bare NaN or Infinity)."""
+    return json.dumps(to_json_dict(result), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def settings_from_json(text: str) -> Settings:
+    """The Settings stored in an exported JSON (read through the URL codec, so bad values are refused).
+
+    >>> from maskattn.pipeline import compute
+    >>> s = Settings(causal=True, constant="custom", custom_constant=float("-inf"))
+    >>> settings_from_json(to_json(compute(s))) == s
+    True
+    """
+    data = json.loads(text)
+    settings, notices = from_query_params(data.get("query", {}))
+    if notices:
+        raise MaskAttnError("; ".join(notices))
+    return settings
+
+
+# --- figures (the only step that needs Plotly) ----------------------------------------------------------
+
+def build_figures(result: PlaygroundResult) -> dict:
+    """The Playground's five figures, built with the same arguments as ``pages/playground.py``.
+
+    Returns ``{name: go.Figure}`` in ``FIGURE_NAMES`` order. Imports Plotly lazily.
+    """
+    from . import figures                                   # noqa: PLC0415 (keeps the core Plotly-free)
+
+    steps, labels, settings = result.steps, result.labels, result.settings
+    fs = PRESENTATION_FONT if settings.presentation else figures.BASE_FONT
+    logits_title = "raw logits q·kᵀ/√d" if settings.scale else "raw logits q·kᵀ"
+    return {
+        "mask": figures.mask_figure(result.mask, labels, labels, font_size=fs),
+        "logits": figures.heatmap(steps.logits, labels, labels, title=logits_title, mask=None,
+                                  font_size=fs, symmetric=True),
+        "masked-logits": figures.heatmap(steps.masked_logits, labels, labels,
+                                         title=f"masked logits ({steps.method})", mask=result.mask,
+                                         font_size=fs, symmetric=True),
+        "weights": figures.heatmap(steps.weights, labels, labels, title="softmax weights", mask=result.mask,
+                                   font_size=fs, zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE),
+        "output": figures.output_figure(steps.output, labels, font_size=fs),
+    }
+
+
+def figure_size(fig) -> tuple[int, int]:
+    """(width, height) in layout pixels for a static export: the figure's height, a width to match."""
+    height = int(fig.layout.height or 500)
+    columns = len(fig.data[0].x) if fig.data and fig.data[0].x is not None else 8
+    rows = len(fig.data[0].y) if fig.data and fig.data[0].y is not None else 8
+    width = int(height * min(2.2, max(1.0, columns / max(rows, 1)))) + 140  # room for labels and colour bar
+    return width, height
+
+
+def write_figures(figs: dict, out_dir: Path, formats=("png", "svg"), scale: int = PNG_SCALE) -> list[Path]:
+    """Write each figure as PNG and/or SVG through kaleido and Chromium (offline: MathJax off)."""
+    if os.path.exists(DEFAULT_BROWSER):
+        os.environ.setdefault("BROWSER_PATH", DEFAULT_BROWSER)
+    import kaleido                                          # noqa: PLC0415
+
+    specs, paths = [], []
+    for name, fig in figs.items():
+        width, height = figure_size(fig)
+        for fmt in formats:
+            path = out_dir / f"{name}.{fmt}"
+            specs.append({"fig": fig, "path": path,
+                          "opts": {"format": fmt, "width": width, "height": height,
+                                   "scale": scale if fmt == "png" else 1}})
+            paths.append(path)
+    if specs:
+        kaleido.write_fig_from_object_sync(specs, kopts={"mathjax": False})
+    return paths
+
+
+def export(result: PlaygroundResult, out_dir, formats=("csv", "json", "png", "svg"),
+           scale: int = PNG_SCALE) -> list[Path]:
+    """Write the requested files for ``result`` into ``out_dir`` (created if needed); return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    if "csv" in formats:
+        for filename, text in all_csv(result).items():
+            (out / filename).write_text(text, encoding="utf-8")
+            written.append(out / filename)
+    if "json" in formats:
+        (out / "state.json").write_text(to_json(result), encoding="utf-8")
+        written.append(out / "state.json")
+    images = tuple(f for f in ("png", "svg") if f in formats)
+    if images:
+        written += write_figures(build_figures(result), out, images, scale)
+    return written
+
+
+# --- command line ----------------------------------------------------------------------------------------
+
+FORMATS = ("csv", "json", "png", "svg")
+#: CLI options that set one Settings field, by field name: (flag, help)
+_VALUE_OPTIONS = {
+    "text": ("--text", "token sequences, one per line (use $'a b\\nc d' in bash for two lines)"),
+    "pad_token": ("--pad", "the pad token (gets id 0)"),
+    "sequence": ("--sequence", "which sequence of the batch to show, from 0"),
+    "method": ("--method", "add, fill, safe, multiply_weights or zero_logits"),
+    "dtype": ("--dtype", "float16, bfloat16, float32 or float64"),
+    "d_model": ("--d-model", "width of the token vectors: 4, 8, 16, 32, 64 or 128"),
+    "seed": ("--seed", "seed of the token vectors and projections"),
+    "qk_mode": ("--qk", "projected or shared"),
+    "row": ("--row", "the query row the inspector explains, from 0"),
+}
+_SWITCHES = {
+    "padding": "the padding mask (block pad keys)", "mask_queries": "also mask padded queries",
+    "causal": "the causal (look-ahead) mask", "scale": "divide logits by √d",
+    "positional": "add the positional encoding", "presentation": "presentation-mode font sizes",
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m maskattn.export",
+        description="Write the Playground's figures (PNG, SVG), a CSV per matrix and a JSON of the state. "
+                    "Start from a preset or a shared link's query string; explicit options override both.")
+    p.add_argument("--list-presets", action="store_true", help="print the presets and exit")
+    p.add_argument("--preset", help="start from this preset (see --list-presets)")
+    p.add_argument("--url", help="start from a shared link or its query string, e.g. 'causal=1&dtype=float16'")
+    p.add_argument("--out", help="directory to write into (created if needed)")
+    p.add_argument("--formats", default=",".join(FORMATS),
+                   help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
+    p.add_argument("--png-scale", type=int, default=PNG_SCALE,
+                   help=f"PNG pixels per layout pixel (default {PNG_SCALE})")
+    for name, (flag, text) in _VALUE_OPTIONS.items():
+        p.add_argument(flag, dest=name, help=text)
+    p.add_argument("--constant", help="mask constant: a menu name (" + ", ".join(CONSTANT_PRESETS)
+                   + ") or any number such as -3e4")
+    for name, text in _SWITCHES.items():
+        p.add_argument("--" + name.replace("_", "-"), dest=name, action=argparse.BooleanOptionalAction,
+                       help=text)
+    return p
+
+
+def _glue_negative_values(argv: list[str]) -> list[str]:
+    """``--constant -1e9`` → ``--constant=-1e9``: argparse would read ``-1e9`` as an option."""
+    takes_value = {"--constant", "--url", "--text", "--pad"}
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in takes_value and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def query_from_url(url: str) -> dict[str, list[str]]:
+    """The parameters of a shared link, or of its bare query string.
+
+    >>> query_from_url("http://host:8501/playground?causal=1&dtype=float16&tokens=a%20b")
+    {'causal': ['1'], 'dtype': ['float16'], 'tokens': ['a b']}
+    >>> query_from_url("?row=2")
+    {'row': ['2']}
+    """
+    query = urlsplit(url).query if "?" in url or "://" in url else url
+    return parse_qs(query, keep_blank_values=True)
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Preset, then link, then explicit options, all read through the URL codec (refusals are errors)."""
+    params: dict = {}
+    if args.preset:
+        params.update(to_query_params(get_preset(args.preset).settings))
+    if args.url:
+        params.update(query_from_url(args.url))
+    for f in fields(Settings):
+        value = getattr(args, f.name, None)
+        if value is None:
+            continue
+        params[URL_KEYS[f.name]] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+    if args.constant is not None:
+        constant = args.constant.strip().replace("−", "-")
+        if constant in CONSTANT_PRESETS and constant != "custom":
+            params[URL_KEYS["constant"]] = constant
+        else:
+            params[URL_KEYS["constant"]] = "custom"
+            params[URL_KEYS["custom_constant"]] = constant
+    settings, notices = from_query_params(params)
+    if notices:
+        raise MaskAttnError(" ".join(notices))
+    return settings
+
+
+def _list_presets() -> str:
+    width = max(len(p.slug) for p in PRESETS)
+    return "\n".join(f"{p.slug:<{width}}  {p.title}" for p in PRESETS)
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(_glue_negative_values(list(sys.argv[1:] if argv is None else argv)))
+    if args.list_presets:
+        print(_list_presets())
+        return 0
+    if not args.out:
+        parser.error("--out DIR is required (or --list-presets)")
+    formats = tuple(f.strip().lower() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        parser.error(f"--formats takes a comma-separated subset of {','.join(FORMATS)}, got {args.formats!r}")
+    try:
+        result = compute(settings_from_args(args))
+    except MaskAttnError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for notice in result.notices:
+        print(f"note: {notice}", file=sys.stderr)
+    try:
+        written = export(result, args.out, formats, args.png_scale)
+    except Exception as err:  # kaleido / Chromium problems: say what to install, no traceback
+        print(f"error: could not write the figures ({type(err).__name__}: {err}). Figures need kaleido>=1 "
+              f"and Chromium (set BROWSER_PATH, e.g. {DEFAULT_BROWSER}); --formats csv,json skips them.",
+              file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
