@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+#: generous: on a busy 2-core machine the first load (the Plotly bundle) can take many seconds
+TIMEOUT_MS = 90_000
 #: screenshots and downloads from the browser tests land here (ignored by git)
 ARTIFACTS = ROOT / "artifacts" / "browser"
 
@@ -52,12 +54,16 @@ def start_server(script: str = "app.py", port: int | None = None, extra_args=())
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *extra_args]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # the server's output goes to a file: an unread pipe fills up and blocks the server
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    log = open(ARTIFACTS / f"server-{port}.log", "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log.name
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"streamlit exited early: {Path(proc.log_path).read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
@@ -99,6 +105,7 @@ def browser():
 def page(browser):
     """A fresh browser context and page; console errors are collected on ``page.console_errors``."""
     context = browser.new_context(viewport={"width": 1600, "height": 1200}, accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
     pg = context.new_page()
     pg.console_errors = []
     pg.on("console", lambda m: pg.console_errors.append(m.text) if m.type == "error" else None)
@@ -113,7 +120,7 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def wait_idle(page, timeout: float = 30_000) -> None:
+def wait_idle(page, timeout: float = TIMEOUT_MS) -> None:
     """Wait until the app has finished its current run and no element is stale."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_function("document.querySelectorAll('[data-stale=\"true\"]').length === 0",

@@ -1,6 +1,6 @@
 """The Playground in a real browser: load, toggle the causal mask, see the weights change."""
 
-from conftest import chart_json, wait_idle
+from conftest import TIMEOUT_MS, chart_json, wait_idle
 
 
 def weights_chart(page):
@@ -14,7 +14,7 @@ def weights_chart(page):
 
 def test_toggle_causal_changes_weights(page, app_url, artifacts):
     page.goto(app_url)
-    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=30_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=TIMEOUT_MS)
     wait_idle(page)
     before = weights_chart(page)["data"][0]["z"]
     # default sequence "the cat sat": row 0 attends to all three real tokens
@@ -24,7 +24,7 @@ def test_toggle_causal_changes_weights(page, app_url, artifacts):
     page.wait_for_function(
         """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
                  .some(el => el.layout.title.text === 'softmax weights' && el._fullData[0].z[0][1] === 0)""",
-        timeout=30_000)
+        timeout=TIMEOUT_MS)
     wait_idle(page)
     after = weights_chart(page)["data"][0]["z"]
     assert after[0] == [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]      # the first token sees only itself
