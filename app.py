@@ -13,6 +13,7 @@ if presenting:
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon="🧮", url_path="playground", default=True),
+    st.Page("pages/lab.py", title="Constant lab", icon="🧪", url_path="lab"),
 ]
 
 navigation = st.navigation(PAGES)

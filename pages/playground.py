@@ -5,7 +5,7 @@ import inspect
 import pandas as pd
 import streamlit as st
 
-from maskattn import attention_steps, figures, ui
+from maskattn import attention_steps, figures, lab, ui
 from maskattn.explain import fmt, row_table, verdicts
 
 settings = ui.current_settings()
@@ -40,14 +40,57 @@ panels = [
     (f"masked logits ({steps.method})", steps.masked_logits, result.mask, dict(symmetric=True), "masked-logits"),
     ("softmax weights", steps.weights, result.mask, dict(zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE), "weights"),
 ]
+row_of_label = {figures.safe_label(label): i for i, label in enumerate(labels)}   # as the figures show them
+
+
+def select_clicked_row(chart_key: str) -> None:
+    """on_select callback: a click on any cell of a stage heatmap picks that cell's query row."""
+    state = st.session_state.get(chart_key)
+    points = state["selection"]["points"] if state else []
+    if points and points[0].get("y") in row_of_label:
+        st.session_state["row"] = row_of_label[points[0]["y"]]
+
+
 columns = st.columns(3) if not big else [st.container() for _ in panels]
 for column, (title, values, mask, style, name) in zip(columns, panels):
     with column:
-        fig = figures.heatmap(values, labels, labels, title=title, mask=mask, font_size=fs, **style)
-        ui.chart(fig, key=name, filename=f"{name}-{tag}")
+        fig = figures.heatmap(values, labels, labels, title=title, mask=mask, font_size=fs, clickable=True,
+                              **style)
+        ui.chart(fig, key=name, filename=f"{name}-{tag}", on_select=lambda name=name: select_clicked_row(name),
+                 selection_mode="points")
 st.caption("Grey cells are masked keys; black cells are NaN, purple −∞, brown +∞. Each panel has its own "
            "colour range, taken from its unmasked finite cells. Hover a cell for its exact value in "
-           f"{steps.dtype}.")
+           f"{steps.dtype}; click it to inspect its row below.")
+
+# the row inspector ----------------------------------------------------------------------------
+st.subheader("Row inspector: one query's softmax, step by step")
+T = len(labels)
+if not 0 <= st.session_state.get("row", 0) < T:
+    st.session_state["row"] = 0
+pick, spacing_toggle = st.columns([2, 3]) if not big else (st.container(), st.container())
+with pick:
+    row = st.selectbox("Query row (or click a cell above)", options=range(T), key="row",
+                       format_func=lambda i: labels[i], persist_state="session")
+with spacing_toggle:
+    show_spacing = st.toggle(f"Show the spacing of {steps.dtype} numbers at each masked logit", key="show_spacing",
+                             help="The gap to the next representable number: why -1e9 + 3.7 is -1e9 in float32.")
+records = lab.inspector_rows(steps, row, labels)
+columns_shown = ["key", "raw logit", "mask term", "masked logit", "minus row max", "exp", "weight"]
+if show_spacing:
+    columns_shown.append("spacing at masked logit")
+table = pd.DataFrame([{c: (r[c] if c == "key" else lab.number_text(r[c], steps.dtype if c != "spacing at masked logit"
+                                                                     else "float64"))
+                       for c in columns_shown} | {"masked": "yes" if r["masked"] else ""} for r in records])
+st.dataframe(table, hide_index=True, width="stretch")
+st.caption(f"Every value is exactly what {steps.dtype} holds after that step, printed in its shortest exact form.")
+for latex, note in lab.inspector_latex(steps, row):
+    st.latex(latex)
+    if note:
+        st.caption(f"↳ {ui.md_escape(note)}")
+ui.chart(figures.weights_bar_figure(labels, result.unmasked.weights[row], steps.weights[row],
+                                    title=f"weights of query {figures.safe_label(labels[row])}: without and with the mask",
+                                    font_size=fs),
+         key="row-bars", filename=f"row{row}-weights-{tag}")
 
 # per-row sanity and the output -------------------------------------------------------------
 left, right = st.columns([3, 2]) if not big else (st.container(), st.container())

@@ -1,0 +1,196 @@
+"""Constant lab: sweep the mask constant over 38 decades in four number types and see when masking works."""
+
+from dataclasses import replace
+import math
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from maskattn import DTYPE_NAMES, MaskAttnError, figures, lab, ui
+from maskattn.explain import fmt
+from maskattn.state import CONSTANT_PRESETS
+
+EXAMPLE_TEXT = ", ".join(fmt(x) for x in lab.EXAMPLE_LOGITS)
+#: the constant slider: 0, then -1 ... -1e38 one decade at a time, then -inf
+SLIDER_CONSTANTS = [0.0] + [-(10.0 ** d) for d in range(lab.SWEEP_DECADES[0], lab.SWEEP_DECADES[1] + 1)] + [-math.inf]
+ZOOM_DECADE = 5
+
+settings = ui.current_settings()
+fs = ui.font_size(settings)
+dtype = settings.dtype
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_sweep(logits: tuple, mask: tuple, method: str) -> lab.ConstantSweep:
+    return lab.sweep_constants(logits, mask, method=method)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_fully_masked(logits: tuple, constant: float) -> list[dict]:
+    return lab.fully_masked_table(logits, mask_value=constant)
+
+
+def constant_moved() -> None:
+    """The lab's slider drives the sidebar's constant, so every page agrees on it."""
+    value = st.session_state["lab_constant"]
+    preset = next((name for name, v in CONSTANT_PRESETS.items() if v is not None and v == value), None)
+    ui.apply_settings(replace(ui.current_settings(), constant=preset or "custom", custom_constant=value))
+
+
+def row_moved() -> None:
+    st.session_state["row"] = st.session_state["lab_row"]
+
+
+def constant_label(c: float) -> str:
+    return "0" if c == 0 else fmt(c).replace("-", "−")
+
+
+st.title("Constant lab: why −1e9?")
+st.markdown(
+    "Softmax gives a key weight `exp(z − max) / Σ`; the mask pushes `z` down by the constant until `exp` "
+    "**underflows to exactly 0**. Move the constant and watch the weight left on masked keys (the *leaked mass*) "
+    "in all four number types at once, then see where each method and each dtype breaks.")
+ui.url_notices()
+
+# inputs --------------------------------------------------------------------------------------
+left, right = st.columns([3, 2])
+with left:
+    source = st.radio("Scores to study", ["playground", "typed"], key="lab_source", horizontal=True, persist_state="session",
+                      format_func={"playground": "a query row from the Playground",
+                                   "typed": "type your own scores"}.__getitem__)
+    if source == "playground":
+        result = ui.compute_or_stop(settings)
+        T = len(result.labels)
+        st.session_state["lab_row"] = settings.row if 0 <= settings.row < T else 0
+        row = st.selectbox("Query row (the Playground's inspector row)", options=range(T), key="lab_row",
+                           format_func=lambda i: result.labels[i], on_change=row_moved)
+        logits = result.steps.logits[row].astype(float)                       # (Tk,)
+        mask = result.mask[row]                                                # (Tk,)
+        key_labels = result.labels
+        st.caption(f"Raw logits q·kᵀ/√d of this row as the Playground computed them in {dtype}; the mask is the "
+                   "Playground's (change tokens and masks in the sidebar).")
+    else:
+        text = st.text_input("Scores (logits), separated by commas", value=EXAMPLE_TEXT, key="lab_scores_text",
+                             persist_state="session", help="Finite numbers within the dtype's range; very negative real logits are allowed.")
+        try:
+            logits = lab.parse_logits(text, dtype)
+            st.session_state["lab_scores_ok"] = text
+        except MaskAttnError as err:
+            previous = st.session_state.get("lab_scores_ok", EXAMPLE_TEXT)
+            st.error(f"{err}. Kept the previous scores: {previous}", icon="✋")
+            try:
+                logits = lab.parse_logits(previous, dtype)
+            except MaskAttnError:
+                logits = lab.parse_logits(EXAMPLE_TEXT, dtype)
+        n = logits.size
+        key_labels = [f"{j}" for j in range(n)]
+        default = [j for j in lab.EXAMPLE_MASKED if j < n] if n > 1 else []
+        masked = st.multiselect("Masked keys (positions from 0)", options=list(range(n)), default=default,
+                                key=f"lab_masked_{n}", persist_state="session")
+        mask = lab.row_mask(n, masked)
+with right:
+    current = settings.mask_value
+    options = sorted(set(SLIDER_CONSTANTS) | ({current} if current <= 0 else set()), key=lambda c: -c)
+    if current <= 0:
+        st.session_state["lab_constant"] = current
+    st.select_slider("Mask constant (the sidebar's, shared by every page)", options=options, key="lab_constant",
+                     format_func=constant_label, on_change=constant_moved)
+    if current > 0:
+        st.warning(f"The sidebar's constant {fmt(current)} is positive: it boosts masked keys instead of hiding "
+                   "them, and has no place on the log axis below. Move the slider to pick a negative one.")
+    st.caption(f"Method **{settings.method}**, comparisons in **{dtype}** (both in the sidebar). "
+               "The sweep below always shows all four dtypes.")
+
+masked_keys = [key_labels[j] for j in range(len(key_labels)) if mask[j] == 1]
+if not masked_keys:
+    st.info("No key of this row is masked, so nothing can leak. Turn on a mask in the sidebar (the padding mask "
+            "blocks `<pad>` keys), pick a row with masked keys, or type your own scores.", icon="ℹ️")
+    st.stop()
+
+# the sweep -------------------------------------------------------------------------------------
+sweep = cached_sweep(tuple(logits.tolist()), tuple(mask.tolist()), settings.method)
+at_current = lab.sweep_constants(logits, mask, method=settings.method, constants=[current]) if current <= 0 else None
+
+if at_current is not None:
+    st.markdown(f"#### Leaked mass at your constant {ui.md_escape(constant_label(current))}")
+    for column, name in zip(st.columns(4), DTYPE_NAMES):
+        leaked = float(at_current.at(name).leaked[0])
+        column.metric(name, "NaN" if math.isnan(leaked) else "exactly 0" if leaked == 0 else fmt(leaked, 3),
+                      help=f"The constant is {fmt(at_current.at(name).cast_constant[0])} in {name}.")
+
+zoom = st.toggle(f"Zoom in on −1 … −1e{ZOOM_DECADE} (where exp underflows)", key="lab_zoom")
+fig = figures.leaked_mass_figure(
+    lab.constant_grid(), {name: sweep.at(name).leaked for name in DTYPE_NAMES},
+    current=current if current <= 0 else None,
+    current_leaked={name: at_current.at(name).leaked[0] for name in DTYPE_NAMES} if at_current else None,
+    underflow={name: lab.underflow_constant(logits, mask, name) for name in DTYPE_NAMES},
+    overflow={name: lab.overflow_constant(name) for name in DTYPE_NAMES},
+    title=f"Weight left on masked keys versus the constant (method {settings.method})",
+    max_decade=ZOOM_DECADE if zoom else None, font_size=fs)
+ui.chart(fig, key="lab-leaked", filename=f"leaked-mass-{settings.method}")
+st.caption("Exact zeros sit on the “exactly 0” band and NaN on the “NaN” band (one lane per dtype), never dropped. "
+           "Dotted lines: about where each dtype's exp underflows for this row; dashed: where the constant "
+           "itself no longer fits in the dtype and becomes −∞.")
+if at_current is not None:
+    st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lab.lab_summary(sweep, at_current, logits, mask)))
+
+# facts per dtype -----------------------------------------------------------------------------------
+st.subheader(f"What the constant {constant_label(current)} becomes in each dtype")
+facts = lab.constant_facts(current, logits)
+st.dataframe(pd.DataFrame([{
+    "dtype": r["dtype"],
+    "constant in dtype": lab.number_text(r["constant in dtype"]),
+    "0 × constant": lab.number_text(r["0 × constant"]),
+    "exp(d) = 0 for d below": f"{r['exp underflows below']:.2f}",
+    "spacing at the constant": lab.number_text(r["spacing at constant"]),
+    "largest change in a logit difference": fmt(r["largest change in a difference"], 4),
+    "row's logits survive x + constant": "yes" if r["logits survive"] else "no",
+} for r in facts]), hide_index=True, width="stretch")
+st.caption("All computed now, by casting and adding in each dtype. “Survive” means that after adding the constant "
+           "the differences between this row's logits are still there — which only matters when every key is "
+           "masked (see below): softmax sees nothing but those differences.")
+
+# methods -------------------------------------------------------------------------------------------
+st.subheader(f"{len(lab.LAB_METHODS)} ways to apply a mask, on this row, in {dtype}")
+outcomes = lab.compare_methods(logits, mask, mask_value=current, dtype=dtype)
+method_labels = [o.label for o in outcomes]
+weights = [o.weights for o in outcomes]
+shown_keys = [f"{k} (masked)" if mask[j] == 1 else k for j, k in enumerate(key_labels)]
+heat = figures.heatmap(np.stack(weights), shown_keys, method_labels, title="weights per method",   # (methods, Tk)
+                       zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, y_title="method", font_size=fs,
+                       height=150 + 48 * len(outcomes))
+ui.chart(heat, key="lab-methods", filename=f"methods-{dtype}")
+st.dataframe(pd.DataFrame([{"method": o.label, "constant used": lab.number_text(o.constant),
+                            "row sum": lab.number_text(o.row_sum), "leaked mass": fmt(o.leaked, 4),
+                            "verdict": o.verdict} for o in outcomes]),
+             hide_index=True, width="stretch", column_config={"verdict": st.column_config.TextColumn(width="large")})
+
+# fully masked rows ----------------------------------------------------------------------------------
+st.subheader("If every key of this row were masked")
+st.markdown("A padded query under a query-and-key padding mask has nothing to attend to. There is no right answer, "
+            f"and libraries disagree. This row with **all** keys masked, constant {ui.md_escape(constant_label(current))}:")
+full = cached_fully_masked(tuple(logits.tolist()), current)
+pivot = pd.DataFrame(full).pivot(index="method", columns="dtype", values="result")
+st.dataframe(pivot.reindex(index=list(lab.LAB_METHODS), columns=list(DTYPE_NAMES)), width="stretch")
+with st.expander("Why, for each method and dtype", expanded=True):
+    st.dataframe(pd.DataFrame([{"method": r["method"], "dtype": r["dtype"], "result": r["result"],
+                                "reason": r["reason"]} for r in full]),
+                 hide_index=True, width="stretch", column_config={"reason": st.column_config.TextColumn(width="large")})
+st.caption("PyTorch's F.scaled_dot_product_attention gives zeros here (its safe softmax): that is method safe.")
+
+# naive vs stable --------------------------------------------------------------------------------
+st.subheader("Why softmax subtracts the row max first")
+if st.toggle("Compare with the naive softmax exp(z) / Σ exp(z)", key="lab_naive"):
+    steps = lab.row_steps(logits, mask, mask_value=current, dtype=dtype, method=settings.method)
+    for title, z, names in (
+            (f"The textbook example {list(lab.NAIVE_EXAMPLE)} in {dtype}", lab.NAIVE_EXAMPLE,
+             [str(j) for j in range(len(lab.NAIVE_EXAMPLE))]),
+            (f"This row's masked logits in {dtype}", steps.masked_logits[0].astype(float), key_labels)):
+        rows = lab.naive_vs_stable(z, dtype)
+        st.markdown(f"**{ui.md_escape(title)}**")
+        st.dataframe(pd.DataFrame([{"key": k} | {c: lab.number_text(v, dtype) for c, v in r.items()}
+                                   for k, r in zip(names, rows)]), hide_index=True, width="stretch")
+    st.caption(f"exp overflows {dtype} above about {lab.exp_overflow_point(dtype):.2f}: "
+               "inf / inf = NaN. Subtracting the max first makes the largest exponent 0, so nothing overflows, "
+               "and a masked key's exponent is as negative as the constant.")
