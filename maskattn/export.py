@@ -268,12 +268,12 @@ def build_figures(result: PlaygroundResult) -> dict:
     return {
         "mask": figures.mask_figure(result.mask, labels, labels, font_size=fs),
         "logits": figures.heatmap(steps.logits, labels, labels, title=logits_title, mask=None,
-                                  font_size=fs, symmetric=True),
+                                  font_size=fs, symmetric=True, clickable=True),
         "masked-logits": figures.heatmap(steps.masked_logits, labels, labels,
                                          title=f"masked logits ({steps.method})", mask=result.mask,
-                                         font_size=fs, symmetric=True),
+                                         font_size=fs, symmetric=True, clickable=True),
         "weights": figures.heatmap(steps.weights, labels, labels, title="softmax weights", mask=result.mask,
-                                   font_size=fs, zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE),
+                                   font_size=fs, zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, clickable=True),
         "output": figures.output_figure(steps.output, labels, font_size=fs),
     }
 
