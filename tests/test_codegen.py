@@ -1,0 +1,305 @@
+"""codegen: the generated snippets run and print the weights the core says they print.
+
+PyTorch snippets run against real PyTorch (marked ``torch``; skipped with a reason
+when torch is absent, and CI installs torch==2.13.0 from requirements-dev.txt).
+JAX snippets run when jax is installed. TensorFlow snippets are compiled and run
+against a NumPy stand-in of the few tf functions they call, which checks the mask
+they build and the tutorial function's flow (not TensorFlow's own numerics).
+"""
+
+import math
+import re
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import ml_dtypes
+import numpy as np
+import pytest
+
+from maskattn import codegen
+from maskattn.errors import MaskAttnError
+from maskattn.pipeline import compute
+from maskattn.state import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+#: text with a padded sequence, so padding, padded queries and causal all matter
+TEXT = "the cat sat\nthe dog chased the cat home"
+#: one step of the dtype at weights in [0.5, 1): frameworks round once, the core rounds every step
+TOLERANCE = {"float32": 1e-6, "float64": 1e-12, "bfloat16": 2.0 ** -8 * 1.01, "float16": 2.0 ** -11 * 1.01}
+MASKS = {"padding": dict(padding=True), "causal": dict(padding=False, causal=True),
+         "combined": dict(padding=True, causal=True),
+         "fully_masked": dict(padding=True, mask_queries=True, causal=True)}
+
+
+def state_for(masks="combined", **kwargs):
+    settings = Settings(text=TEXT, **{**MASKS[masks], **kwargs})
+    result = compute(settings)
+    return result, codegen.state_from_result(result)
+
+
+def run(source: str) -> dict:
+    namespace = {"__name__": "__snippet__"}
+    exec(compile(source, "<snippet>", "exec"), namespace)
+    return namespace
+
+
+def as_float64(x) -> np.ndarray:
+    if hasattr(x, "detach"):                                       # torch
+        import torch
+        return x.detach().to(torch.float64).numpy()
+    return np.asarray(x).astype(np.float64)
+
+
+def assert_weights(got, expected, dtype):
+    got, expected = as_float64(got), np.asarray(expected).astype(np.float64)
+    assert got.shape == expected.shape
+    assert np.array_equal(np.isnan(got), np.isnan(expected)), "NaN in different cells"
+    ok = ~np.isnan(expected)
+    assert np.allclose(got[ok], expected[ok], rtol=0, atol=TOLERANCE[dtype]), np.abs(got - expected)[ok].max()
+
+
+# --- the state and the mask ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("masks", list(MASKS) + ["none"])
+def test_tutorial_mask_is_the_apps_mask(masks):
+    settings = Settings(text=TEXT, padding=False) if masks == "none" else Settings(text=TEXT, **MASKS[masks])
+    result = compute(settings)
+    state = codegen.state_from_result(result)
+    mask = codegen.tutorial_mask(state)
+    assert (mask is None) == (not result.mask_active)
+    if mask is not None:
+        assert mask.tolist() == result.mask.tolist()
+
+
+def test_fully_masked_case_really_has_fully_masked_rows():
+    result, _ = state_for("fully_masked")
+    assert result.fully_masked.any() and result.tokens[-1] == "<pad>"
+
+
+# --- NumPy: exactly the app ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("method", ["add", "fill", "safe", "multiply_weights", "zero_logits"])
+@pytest.mark.parametrize("masks", list(MASKS))
+def test_numpy_snippet_prints_the_apps_weights_exactly(dtype, method, masks):
+    result, state = state_for(masks, dtype=dtype, method=method)
+    ns = run(codegen.generate(state, "numpy", print_results=False))
+    got, app = as_float64(ns["weights"]), result.steps.weights.astype(np.float64)
+    assert np.array_equal(got, app, equal_nan=True)
+
+
+@pytest.mark.parametrize("constant", ["-inf", "finfo.min", "-10", "0"])
+def test_numpy_snippet_with_other_constants(constant):
+    result, state = state_for("combined", constant=constant, scale=False, seed=3)
+    ns = run(codegen.generate(state, "numpy", print_results=False))
+    assert np.array_equal(as_float64(ns["weights"]), result.steps.weights.astype(np.float64), equal_nan=True)
+
+
+def test_numpy_snippet_runs_as_a_script_and_prints():
+    result, state = state_for("combined")
+    out = subprocess.run([sys.executable, "-c", codegen.generate(state, "numpy")], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout
+    assert out.startswith("attention weights")
+    first_row = [float(x) for x in re.findall(r"[-\d.e]+", out.split("\n")[1])]
+    assert first_row == pytest.approx(result.steps.weights[0].astype(np.float64), abs=1e-4)
+
+
+# --- PyTorch: real torch ---------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def torch():
+    return pytest.importorskip("torch", reason="PyTorch is not installed: pip install torch==2.13.0 "
+                                               "(requirements-dev.txt) to check the generated PyTorch code")
+
+
+TORCH_CASES = [(fw, form) for fw, form in (("pytorch_sdpa", "bool"), ("pytorch_sdpa", "additive"),
+                                           ("pytorch_mha", "bool"))]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16", "float64"])
+@pytest.mark.parametrize("masks", list(MASKS))
+@pytest.mark.parametrize("framework,form", TORCH_CASES)
+def test_pytorch_snippet_matches_the_core(torch, framework, form, masks, dtype):
+    result, state = state_for(masks, dtype=dtype)
+    ns = run(codegen.generate(state, framework, mask_form=form, print_results=False))
+    assert ns["weights"].dtype == getattr(torch, dtype)
+    assert_weights(ns["weights"], codegen.expected_steps(state, framework, form).weights, dtype)
+    assert ns["output"].shape == tuple(result.v.shape)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+def test_pytorch_fully_masked_rows_follow_numerics_md(torch, dtype):
+    # NUMERICS.md: SDPA with a bool mask gives zeros (_safe_softmax); nn.MultiheadAttention gives NaN
+    result, state = state_for("fully_masked", dtype=dtype)
+    full = result.fully_masked
+    sdpa = as_float64(run(codegen.generate(state, "pytorch_sdpa", print_results=False))["weights"])
+    mha = as_float64(run(codegen.generate(state, "pytorch_mha", print_results=False))["weights"])
+    assert (sdpa[full] == 0).all() and np.isnan(mha[full]).all()
+    # partly masked rows: every blocked key gets exactly 0 and the row sums to 1, in both
+    blocked = result.mask == 1
+    for w in (sdpa, mha):
+        assert (w[~full][blocked[~full]] == 0).all()
+        assert np.allclose(w[~full].sum(axis=-1), 1.0, atol=0.02)
+
+
+@pytest.mark.torch
+def test_pytorch_additive_tutorial_mask_reproduces_the_app_including_fully_masked_rows(torch):
+    # the tutorial's mask * -1e9 handed to SDPA as a float mask: exactly the Playground's numbers,
+    # fully masked rows included (uniform in float32, NUMERICS.md)
+    result, state = state_for("fully_masked")
+    w = as_float64(run(codegen.generate(state, "pytorch_sdpa", mask_form="additive",
+                                        print_results=False))["weights"])
+    app = result.steps.weights.astype(np.float64)
+    assert np.allclose(w, app, rtol=0, atol=1e-6)
+    assert np.allclose(w[result.fully_masked], 1 / w.shape[1], atol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("constant,dtype", [("-inf", "float32"), ("-1e9", "float16"), ("-1e4", "bfloat16"),
+                                            ("finfo.min", "float32")])
+def test_pytorch_additive_with_other_constants(torch, constant, dtype):
+    _, state = state_for("fully_masked", constant=constant, dtype=dtype)
+    ns = run(codegen.generate(state, "pytorch_sdpa", mask_form="additive", print_results=False))
+    assert_weights(ns["weights"], codegen.expected_steps(state, "pytorch_sdpa", "additive").weights, dtype)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("framework", ["pytorch_sdpa", "pytorch_mha"])
+def test_pytorch_without_scaling_and_without_masks(torch, framework):
+    _, state = state_for("causal", scale=False, d_model=8)
+    assert_weights(run(codegen.generate(state, framework, print_results=False))["weights"],
+                   codegen.expected_steps(state, framework).weights, "float32")
+    result = compute(Settings(text=TEXT, padding=False))
+    state = codegen.state_from_result(result)
+    w = run(codegen.generate(state, framework, print_results=False))["weights"]
+    assert_weights(w, result.steps.weights, "float32")
+
+
+@pytest.mark.torch
+def test_pytorch_snippet_runs_as_a_script_and_prints_the_weights(torch):
+    _, state = state_for("fully_masked")
+    expected = codegen.expected_steps(state, "pytorch_mha").weights.astype(np.float64)
+    out = subprocess.run([sys.executable, "-c", codegen.generate(state, "pytorch_mha")], capture_output=True,
+                         text=True, check=True, timeout=300).stdout
+    block = out.split("output = weights @ V:")[0]
+    numbers = [float(x) for x in re.findall(r"nan|-?\d+\.\d+(?:e[-+]\d+)?", block)]
+    assert np.allclose(np.array(numbers), expected.ravel(), atol=1e-4, equal_nan=True)
+
+
+# --- JAX: run when installed -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16"])
+@pytest.mark.parametrize("masks", list(MASKS))
+def test_jax_snippet_matches_the_core(masks, dtype):
+    pytest.importorskip("jax", reason="jax is not installed (optional): pip install jax")
+    _, state = state_for(masks, dtype=dtype)
+    ns = run(codegen.generate(state, "jax", print_results=False))
+    expected = codegen.expected_steps(state, "jax").weights
+    assert_weights(ns["weights"], expected, dtype)
+    if masks == "fully_masked":                       # NUMERICS.md: jax.nn.dot_product_attention -> uniform
+        result, _ = state_for(masks, dtype=dtype)
+        w = as_float64(ns["weights"])[result.fully_masked]
+        assert np.allclose(w, 1 / w.shape[1], atol=TOLERANCE[dtype])
+
+
+def test_jax_float64_snippet_runs_as_a_script():
+    pytest.importorskip("jax", reason="jax is not installed (optional): pip install jax")
+    _, state = state_for("combined", dtype="float64", d_model=4)
+    code = codegen.generate(state, "jax", print_results=False) + "\nprint(repr(np.asarray(weights).tolist()))\n"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
+    got = np.array(eval(out.stdout.strip().splitlines()[-1], {"nan": math.nan}))
+    # JAX does the softmax in float32 whatever the dtype (jax/_src/nn/functions.py), hence 1e-6
+    assert np.allclose(got, codegen.expected_steps(state, "jax").weights, atol=1e-6)
+
+
+# --- TensorFlow: syntax and the mask, with a NumPy stand-in --------------------------------------------
+
+def fake_tensorflow() -> types.ModuleType:
+    """The tf functions the snippet calls, in NumPy (float64 reference softmax)."""
+    tf = types.ModuleType("tensorflow")
+    tf.float16, tf.float32, tf.float64 = np.float16, np.float32, np.float64
+    tf.bfloat16 = ml_dtypes.bfloat16
+    tf.newaxis = None
+    tf.constant = lambda value, dtype=None: np.asarray(value, dtype=dtype)
+    tf.cast = lambda x, dtype: np.asarray(x).astype(dtype)
+    tf.ones = lambda shape: np.ones(shape, np.float32)
+    tf.maximum = np.maximum
+    tf.shape = lambda x: np.array(np.shape(x))
+    tf.where = np.where
+    tf.zeros_like = np.zeros_like
+    tf.broadcast_to = np.broadcast_to
+    tf.reduce_all = lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims)
+    tf.matmul = lambda a, b, transpose_b=False: (a.astype(np.float64) @ np.swapaxes(b, -1, -2).astype(np.float64)
+                                                  if transpose_b else a.astype(np.float64) @ b.astype(np.float64)
+                                                  ).astype(a.dtype)
+    tf.math = types.SimpleNamespace(equal=np.equal, sqrt=np.sqrt)
+
+    def band_part(x, lower, upper):
+        assert (lower, upper) == (-1, 0)
+        return np.tril(x)
+    tf.linalg = types.SimpleNamespace(band_part=band_part)
+
+    def softmax(z, axis=-1):
+        z64 = np.asarray(z).astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            e = np.exp(z64 - z64.max(axis=axis, keepdims=True))
+            return (e / e.sum(axis=axis, keepdims=True)).astype(np.asarray(z).dtype)
+    tf.nn = types.SimpleNamespace(softmax=softmax)
+    return tf
+
+
+@pytest.mark.parametrize("method", ["add", "fill", "safe"])
+@pytest.mark.parametrize("masks", list(MASKS))
+def test_tensorflow_snippet_builds_the_tutorial_mask(monkeypatch, masks, method):
+    result, state = state_for(masks, method=method, dtype="float64")
+    source = codegen.generate(state, "tensorflow")
+    assert "1 - tf.linalg.band_part(tf.ones((size, size)), -1, 0)" in source    # the tutorial's own lines
+    monkeypatch.setitem(sys.modules, "tensorflow", fake_tensorflow())
+    ns = run(codegen.generate(state, "tensorflow", print_results=False))
+    mask = np.broadcast_to(ns["mask"], (1, 1) + result.mask.shape)[0, 0]
+    assert mask.tolist() == result.mask.tolist()
+    assert_weights(ns["weights"], codegen.expected_steps(state, "tensorflow").weights, "float32")
+
+
+def test_tensorflow_snippet_keeps_the_tutorial_constant_and_no_mask_case(monkeypatch):
+    monkeypatch.setitem(sys.modules, "tensorflow", fake_tensorflow())
+    result = compute(Settings(text=TEXT, padding=False))
+    ns = run(codegen.generate(codegen.state_from_result(result), "tensorflow", print_results=False))
+    assert ns["mask"] is None
+    assert_weights(ns["weights"], result.steps.weights, "float32")
+    _, state = state_for("padding")
+    assert "scaled_attention_logits += (mask * MASK_VALUE)" in codegen.generate(state, "tensorflow")
+    assert float(run(codegen.generate(state, "tensorflow", print_results=False))["MASK_VALUE"]) == -1e9
+
+
+# --- every snippet parses; user text stays a literal; errors ----------------------------------------
+
+@pytest.mark.parametrize("framework", list(codegen.FRAMEWORKS))
+def test_hostile_tokens_stay_string_literals(framework):
+    text = "a'); import os; os.system('echo pwned') #\n\"\"\" <script>x</script> \\"
+    result = compute(Settings(text=text, causal=True))
+    source = codegen.generate(codegen.state_from_result(result), framework)
+    compile(source, "<snippet>", "exec")
+    assert f"tokens = {list(result.tokens)!r}" in source
+    assert "\nimport os" not in source
+
+
+def test_errors_name_the_bad_value():
+    _, state = state_for()
+    with pytest.raises(MaskAttnError, match="'keras'"):
+        codegen.generate(state, "keras")
+    with pytest.raises(MaskAttnError, match="'float'"):
+        codegen.generate(state, "pytorch_sdpa", mask_form="float")
+    big = compute(Settings(text=" ".join(f"w{i}" for i in range(100)), d_model=64))
+    with pytest.raises(MaskAttnError, match="19,200 numbers"):
+        codegen.generate(codegen.state_from_result(big), "numpy")
+
+
+def test_rows_that_differ_names_the_fully_masked_rows():
+    result, state = state_for("fully_masked")
+    differ = codegen.rows_that_differ(codegen.expected_steps(state, "pytorch_sdpa").weights, result.steps.weights)
+    assert differ == np.flatnonzero(result.fully_masked).tolist()
