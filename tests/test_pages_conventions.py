@@ -1,0 +1,127 @@
+"""The Conventions page through Streamlit's AppTest: masks per framework, polarity check, code, bad input."""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from maskattn import codegen
+from maskattn.pipeline import compute
+from maskattn.state import Settings
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+PAGE = "pages/conventions.py"
+
+
+# AppTest quirk (Streamlit 1.67 + st.navigation, see test_pages_playground.py): after the page switch the
+# frame's sidebar values are lost on the next rerun. So the sidebar state comes from the URL and the
+# page's own widgets are seeded through session_state before the one run that is checked.
+def open_page(widgets=None, **query) -> AppTest:
+    """The app seeded from the URL (the shared sidebar's state), switched to the Conventions page."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    for key, value in (widgets or {}).items():
+        at.session_state[key] = value
+    return at.switch_page(PAGE).run()
+
+
+def figures(at) -> dict:
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return {s["layout"]["title"]["text"]: s for s in specs}
+
+
+def decode(z):
+    if isinstance(z, list):
+        return np.array(z, dtype=np.float64)
+    shape = tuple(int(n) for n in str(z["shape"]).split(","))
+    return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
+
+
+def test_default_page_draws_every_convention_without_errors():
+    at = open_page()
+    assert not at.exception
+    figs = figures(at)
+    sdpa = figs["PyTorch SDPA · bool · True = attend"]["data"][0]
+    mha = figs["nn.MultiheadAttention · bool · True = BLOCKED"]["data"][0]
+    # default state: "the cat sat" + 3 pads, padding mask on -> pad keys blocked
+    assert sdpa["text"][0] == ["True"] * 3 + ["False"] * 3
+    assert mha["text"][0] == ["False"] * 3 + ["True"] * 3
+    assert decode(sdpa["z"]).tolist() == decode(mha["z"]).tolist()      # same colours: same meaning
+    hf = figs["Hugging Face attention_mask · 1 = attend"]["data"][0]
+    assert hf["text"][0] == ["1", "1", "1", "0", "0", "0"]               # (B, Tk) per sequence
+    assert len(hf["text"]) == 3
+    assert len(at.code) == 1 and "import numpy as np" in at.code[0].value
+
+
+def test_polarity_check_flags_an_sdpa_mask_sent_to_multihead_attention():
+    at = open_page(causal="1")
+    assert not at.exception
+    assert any(e.value.startswith("Inverted") for e in at.error)
+    figs = figures(at)
+    right = decode(figs["what you meant (mask converted correctly)"]["data"][0]["z"])
+    wrong = decode(figs["what the API computes (mask as written)"]["data"][0]["z"])
+    assert right[0].tolist() == [1.0, 0, 0, 0, 0, 0]                     # causal: token 0 sees itself only
+    assert wrong[0, 0] == 0 and wrong[0, 1:].sum() == pytest.approx(1.0, abs=1e-6)    # it sees the future
+    assert wrong[0, 3:].sum() > 0                                           # ... and the pads
+
+
+def test_polarity_check_ok_when_the_conventions_agree():
+    at = open_page({"conv_target": "pytorch_sdpa_bool"}, causal="1")
+    assert not at.exception
+    assert any(s.value.startswith("Correct") for s in at.success)
+
+
+def test_a_bad_pasted_mask_is_an_error_message_not_a_traceback():
+    at = open_page()
+    area = [t for t in at.text_area if t.key and t.key.startswith("conv_text_")][0]
+    area.set_value("1 0 banana").run()
+    assert not at.exception
+    assert any("banana" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("framework", list(codegen.FRAMEWORKS))
+def test_each_framework_gets_its_code(framework):
+    at = open_page({"conv_framework": framework}, causal="1", qpad="1")
+    assert not at.exception
+    source = at.code[0].value
+    state = codegen.state_from_result(compute(Settings(causal=True, mask_queries=True)))
+    assert source.rstrip() == codegen.generate(state, framework).rstrip()    # st.code drops the last newline
+    # padded query rows are fully masked: PyTorch gives zeros (SDPA) or NaN (MHA) where the app's float32
+    # −1e9 and JAX's where(−0.7·finfo.max) both give uniform rows
+    differs = any("differ from the Playground" in w.value for w in at.warning)
+    assert differs == (framework in ("pytorch_sdpa", "pytorch_mha"))
+
+
+def test_sdpa_additive_form_with_the_tutorial_constant_matches_the_playground():
+    at = open_page({"conv_framework": "pytorch_sdpa", "conv_sdpa_form": "additive"}, causal="1")
+    assert not at.exception
+    assert "attn_mask = blocked.to(dtype) * constant" in at.code[0].value
+    assert any("same weights as the Playground" in s.value for s in at.success)
+
+
+def test_fully_masked_table_and_kv_cache_alignments():
+    at = open_page(qpad="1", causal="1")
+    assert not at.exception
+    table = at.dataframe[-1].value
+    kinds = dict(zip(table["who"], table["comes out"]))
+    assert kinds["PyTorch F.scaled_dot_product_attention, bool or −inf mask (≥ 2.5)"] == "zeros"
+    assert kinds["the same in float16"] == "NaN"
+    figs = figures(at)
+    top = decode(figs["top-left: PyTorch is_causal, JAX, Keras"]["data"][0]["z"])
+    bottom = decode(figs["bottom-right: FlashAttention ≥ 2.1, KV cache"]["data"][0]["z"])
+    assert top.shape == bottom.shape == (3, 6)                         # the last 3 of 6 tokens as queries
+    assert bottom[-1].tolist() == [0, 0, 0, 1, 1, 1]                   # the newest query: only pads blocked
+    assert top[0].tolist() == [0, 1, 1, 1, 1, 1]                       # top-left: the first key only
+
+
+def test_too_big_for_code_is_a_notice():
+    text = " ".join(f"w{i}" for i in range(100))
+    at = open_page(tokens=text, d="64")
+    assert not at.exception
+    assert any("limit is" in i.value for i in at.info)
