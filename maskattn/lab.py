@@ -512,6 +512,8 @@ def number_text(x, dtype="float64") -> str:
     ('-1000000000', '-999999996.3')
     >>> number_text(np.float32(2.3), "float32"), number_text(1.6052280551856116e-28), number_text(float("-inf"))
     ('2.3', '1.605228e-28', '-inf')
+    >>> number_text(0.0 * -1e9)
+    '-0'
     """
     v = nx.to_float(x)
     if math.isnan(v):
@@ -519,7 +521,7 @@ def number_text(x, dtype="float64") -> str:
     if math.isinf(v):
         return "-inf" if v < 0 else "inf"
     if v == 0:
-        return "0"
+        return "-0" if math.copysign(1.0, v) < 0 else "0"      # 0 × -1e9 is -0.0
     if v.is_integer() and abs(v) < 1e16:
         return str(int(v))
     name = nx.dtype_name(dtype)
@@ -687,10 +689,13 @@ def lab_summary(sweep: ConstantSweep, current: ConstantSweep, logits, mask) -> l
         else:
             out.append(f"{dtype}: {fmt(lk, 3)} of the weight leaks at {fmt(c)}.")
     f32 = sweep.at("float32")
-    zero = f32.constant[(f32.leaked == 0) & np.isfinite(f32.constant)]
-    if method in ("add", "fill") and zero.size:
-        out.append(f"In float32 the leak first reaches exactly 0 at about {fmt(zero.max(), 3)} on this grid "
-                   f"(estimate from the row: {fmt(underflow_constant(x, m, 'float32'), 4)}).")
+    finite = np.isfinite(f32.constant)
+    zero = f32.constant[(f32.leaked == 0) & finite]
+    leaking = f32.constant[(f32.leaked > 0) & finite]
+    if method in ("add", "fill") and zero.size and leaking.size:
+        out.append(f"In float32 the leak reaches exactly 0 between {fmt(leaking.min(), 3)} and {fmt(zero.max(), 3)} "
+                   f"on this grid; from the row's own numbers, at about {fmt(underflow_constant(x, m, 'float32'), 4)} "
+                   f"(its largest masked logit minus its largest unmasked one, plus {nx.underflow_threshold('float32'):.2f}).")
     f16 = sweep.at("float16")
     nan16 = f16.constant[f16.is_nan & np.isfinite(f16.constant)]
     if nan16.size:

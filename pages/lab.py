@@ -15,6 +15,7 @@ EXAMPLE_TEXT = ", ".join(fmt(x) for x in lab.EXAMPLE_LOGITS)
 #: the constant slider: 0, then -1 ... -1e38 one decade at a time, then -inf
 SLIDER_CONSTANTS = [0.0] + [-(10.0 ** d) for d in range(lab.SWEEP_DECADES[0], lab.SWEEP_DECADES[1] + 1)] + [-math.inf]
 ZOOM_DECADE = 5
+SOURCES = {"playground": "a query row from the Playground", "typed": "type your own scores"}
 
 settings = ui.current_settings()
 fs = ui.font_size(settings)
@@ -42,6 +43,11 @@ def row_moved() -> None:
     st.session_state["row"] = st.session_state["lab_row"]
 
 
+def literal_table(records: list[dict], index) -> None:
+    """st.table renders Markdown in cells: escape every cell so the text shows as written."""
+    st.table(pd.DataFrame(records).map(lambda v: ui.md_escape(str(v))).set_index(index))
+
+
 def constant_label(c: float) -> str:
     return "0" if c == 0 else fmt(c).replace("-", "−")
 
@@ -56,9 +62,8 @@ ui.url_notices()
 # inputs --------------------------------------------------------------------------------------
 left, right = st.columns([3, 2])
 with left:
-    source = st.radio("Scores to study", ["playground", "typed"], key="lab_source", horizontal=True, persist_state="session",
-                      format_func={"playground": "a query row from the Playground",
-                                   "typed": "type your own scores"}.__getitem__)
+    source = st.radio("Scores to study", list(SOURCES), key="lab_source", horizontal=True,
+                      persist_state="session", format_func=SOURCES.__getitem__)
     if source == "playground":
         result = ui.compute_or_stop(settings)
         T = len(result.labels)
@@ -72,13 +77,14 @@ with left:
                    "Playground's (change tokens and masks in the sidebar).")
     else:
         text = st.text_input("Scores (logits), separated by commas", value=EXAMPLE_TEXT, key="lab_scores_text",
-                             persist_state="session", help="Finite numbers within the dtype's range; very negative real logits are allowed.")
+                             persist_state="session",
+                             help="Finite numbers within the dtype's range; very negative real logits are allowed.")
         try:
             logits = lab.parse_logits(text, dtype)
             st.session_state["lab_scores_ok"] = text
         except MaskAttnError as err:
             previous = st.session_state.get("lab_scores_ok", EXAMPLE_TEXT)
-            st.error(f"{err}. Kept the previous scores: {previous}", icon="✋")
+            st.error(ui.md_escape(f"{err}. Kept the previous scores: {previous}"), icon="✋")
             try:
                 logits = lab.parse_logits(previous, dtype)
             except MaskAttnError:
@@ -161,10 +167,9 @@ heat = figures.heatmap(np.stack(weights), shown_keys, method_labels, title="weig
                        zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, y_title="method", font_size=fs,
                        height=150 + 48 * len(outcomes))
 ui.chart(heat, key="lab-methods", filename=f"methods-{dtype}")
-st.dataframe(pd.DataFrame([{"method": o.label, "constant used": lab.number_text(o.constant),
-                            "row sum": lab.number_text(o.row_sum), "leaked mass": fmt(o.leaked, 4),
-                            "verdict": o.verdict} for o in outcomes]),
-             hide_index=True, width="stretch", column_config={"verdict": st.column_config.TextColumn(width="large")})
+literal_table([{"method": o.label, "constant used": lab.number_text(o.constant),
+                "row sum": lab.number_text(o.row_sum), "leaked mass": fmt(o.leaked, 4),
+                "verdict": o.verdict} for o in outcomes], "method")
 
 # fully masked rows ----------------------------------------------------------------------------------
 st.subheader("If every key of this row were masked")
@@ -173,10 +178,12 @@ st.markdown("A padded query under a query-and-key padding mask has nothing to at
 full = cached_fully_masked(tuple(logits.tolist()), current)
 pivot = pd.DataFrame(full).pivot(index="method", columns="dtype", values="result")
 st.dataframe(pivot.reindex(index=list(lab.LAB_METHODS), columns=list(DTYPE_NAMES)), width="stretch")
-with st.expander("Why, for each method and dtype", expanded=True):
-    st.dataframe(pd.DataFrame([{"method": r["method"], "dtype": r["dtype"], "result": r["result"],
-                                "reason": r["reason"]} for r in full]),
-                 hide_index=True, width="stretch", column_config={"reason": st.column_config.TextColumn(width="large")})
+st.markdown(f"**Why, in {dtype}** (the sidebar's dtype)")
+literal_table([{"method": r["method"], "result": r["result"], "reason": r["reason"]}
+               for r in full if r["dtype"] == dtype], "method")
+with st.expander("Why, for every dtype"):
+    literal_table([{"method": r["method"], "dtype": r["dtype"], "result": r["result"], "reason": r["reason"]}
+                   for r in full], ["method", "dtype"])
 st.caption("PyTorch's F.scaled_dot_product_attention gives zeros here (its safe softmax): that is method safe.")
 
 # naive vs stable --------------------------------------------------------------------------------
