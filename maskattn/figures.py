@@ -416,13 +416,15 @@ def _literal(x) -> str:
     return fmt(value, 3).replace("-", "−")
 
 
-def convention_mask_figure(values, blocked, x_labels, y_labels, *, title: str,
+def convention_mask_figure(values, blocked, x_labels, y_labels, *, title: str, cell_text=None,
                            font_size: int = BASE_FONT, height: int | None = None) -> go.Figure:
     """A mask as one framework sees it: colour says blocked / attend, the text is the literal value.
 
     values: ``(Tq, Tk)`` in the framework's own dtype (bool, int or an additive float);
     blocked: ``(Tq, Tk)`` 0/1 tutorial mask (1 = blocked) that sets the colour, so every
     framework's panel is coloured the same way whatever its polarity.
+    cell_text: optional ``(Tq, Tk)`` strings shown instead of the literal values
+    (e.g. "min" for ``finfo.min``, which does not fit in a cell).
 
     >>> fig = convention_mask_figure(np.array([[True, False]]), np.array([[0, 1]]), ["a", "b"], ["a"],
     ...                              title="SDPA")
@@ -441,6 +443,10 @@ def convention_mask_figure(values, blocked, x_labels, y_labels, *, title: str,
     y = [safe_label(s) for s in y_labels]
     cells = values if values.dtype.kind in "biu" else values.astype(np.float64)   # bfloat16 -> exact float64
     text = [[_literal(cells[r, c]) for c in range(cols)] for r in range(rows)]
+    if cell_text is not None:
+        if len(cell_text) != rows or any(len(row) != cols for row in cell_text):
+            raise ValueError(f"cell_text must be {rows} rows of {cols} strings")
+        text = [[str(t) for t in row] for row in cell_text]
     trace = dict(type="heatmap", z=(blocked == 1).astype(np.float32), x=x, y=y, zmin=0.0, zmax=1.0,
                  colorscale=[[0.0, "#ffffff"], [1.0, "#34495e"]], showscale=False, xgap=1, ygap=1,
                  customdata=text, name=title,

@@ -47,9 +47,12 @@ TITLES = {
 }
 padding_mask = create_padding_mask(result.batch.ids) if settings.padding else None     # (B, 1, 1, T)
 sequences = [f"seq {i + 1}" for i in range(B)]
-columns = st.columns(4) if not big else st.columns(2)
-for i, key in enumerate(cv.CONVENTION_KEYS):
-    with columns[i % len(columns)]:
+per_row = 4 if not big else 2
+columns = []
+for start in range(0, len(cv.CONVENTION_KEYS), per_row):
+    columns += st.columns(per_row)                      # one row of panels at a time keeps them aligned
+for key, column in zip(cv.CONVENTION_KEYS, columns):
+    with column:
         if key == "hf_2d":
             blocked = (padding_mask[:, 0, 0, :] if padding_mask is not None
                        else result.batch.ids * 0).astype("float32")                      # (B, Tk)
@@ -59,7 +62,9 @@ for i, key in enumerate(cv.CONVENTION_KEYS):
             fig.update_layout(yaxis_title_text="sequence", xaxis_title_text="position")
         else:
             values = cv.to_convention(mask, key, dtype)
-            fig = figures.convention_mask_figure(values, mask, labels, labels, title=TITLES[key], font_size=fs)
+            text = ([["min" if b else "0" for b in row] for row in mask == 1] if key == "hf_4d" else None)
+            fig = figures.convention_mask_figure(values, mask, labels, labels, title=TITLES[key], cell_text=text,
+                                                 font_size=fs)
         ui.chart(fig, key=f"conv-{key}", filename=f"mask-{key}-{tag}")
         objects = cv.mask_objects(key, B, T, T, padding=settings.padding, query_padding=settings.mask_queries,
                                   causal=settings.causal, dtype=dtype)
@@ -132,7 +137,10 @@ outcomes = cv.fully_masked_outcomes(result.q, result.k, result.v, demo_mask, row
 records = [{"who": o.case.label, "dtype": o.dtype, "method · constant": f"{o.case.method} · {o.case.constant}",
             "comes out": o.kind, "weights of the row": "  ".join(fmt(w, 3) for w in o.weights[:12])
             + (" …" if len(o.weights) > 12 else ""), "source": o.case.source} for o in outcomes]
-st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
+             column_config={"who": st.column_config.TextColumn(width="large"),
+                            "comes out": st.column_config.TextColumn(width="small"),
+                            "source": st.column_config.TextColumn(width="medium")})
 st.caption("Every row of this table is computed by maskattn.attention_steps with the method and constant named; "
            "the framework behaviour it stands for is documented in the source named (see NUMERICS.md).")
 
@@ -141,30 +149,34 @@ st.header("Causal masks when there are fewer queries than keys")
 st.markdown("With a KV cache the newest queries attend to every earlier key. Which corner the causal triangle "
             "starts from decides whether that works: PyTorch `is_causal`, JAX and Keras align it **top-left**; "
             "FlashAttention ≥ 2.1 and KV-cache decoding align it **bottom-right**.")
-if T < 2:
-    st.info("Type at least two tokens to compare the alignments.")
+real = [i for i, tok in enumerate(result.tokens) if tok != result.batch.pad_token]
+L = real[-1] + 1 if real else T                  # the sequence without its trailing padding
+if L < 2:
+    st.info("Type at least two tokens in this sequence to compare the alignments.")
 else:
-    num_queries = st.slider("Queries: the last Tq tokens", min_value=1, max_value=T, value=max(1, T // 2),
-                            key="conv_num_queries")
-    key_mask = (padding_mask[result.sequence, 0, 0] if padding_mask is not None else None)       # (Tk,)
+    num_queries = st.slider(f"Queries: the last Tq of the {L} tokens (keys: all {L})", min_value=1, max_value=L,
+                            value=(L + 1) // 2, key=f"conv_num_queries_{L}")
+    key_mask = padding_mask[result.sequence, 0, 0, :L] if padding_mask is not None else None   # (Tk,)
     options = dict(mask_value=settings.mask_value, dtype=dtype, method=settings.method, scale=settings.scale)
+    k_labels = labels[:L]
     columns = st.columns(2) if not big else (st.container(), st.container())
     for column, align, who in zip(columns, ("top_left", "bottom_right"),
                                   ("PyTorch is_causal, JAX, Keras", "FlashAttention ≥ 2.1, KV cache")):
-        cross = cv.kv_cache_attention(result.q, result.k, result.v, num_queries, align=align, key_mask=key_mask,
-                                      **options)
+        cross = cv.kv_cache_attention(result.q[:L], result.k[:L], result.v[:L], num_queries, align=align,
+                                      key_mask=key_mask, **options)
         q_labels = [labels[p] for p in cross.query_positions]
+        name = align.replace("_", "-")
         with column:
-            fig = figures.mask_figure(cross.mask, labels, q_labels, title=f"{align.replace('_', '-')}: {who}",
-                                      font_size=fs)
+            fig = figures.mask_figure(cross.mask, k_labels, q_labels, title=f"{name}: {who}", font_size=fs)
             ui.chart(fig, key=f"causal-{align}", filename=f"causal-{align}-{tag}")
-            fig = figures.heatmap(cross.steps.weights, labels, q_labels, title=f"weights, {align.replace('_', '-')}",
+            fig = figures.heatmap(cross.steps.weights, k_labels, q_labels, title=f"weights, {name}",
                                   mask=cross.mask, zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, font_size=fs)
             ui.chart(fig, key=f"causal-weights-{align}", filename=f"causal-weights-{align}-{tag}")
-    newest = ui.md_escape(labels[-1])
-    st.caption(f"Tq = {num_queries}, Tk = {T}. Bottom-right: query {newest} sees every key, exactly as in full "
-               "causal attention. Top-left: the same query sees only the first keys, as if it stood at the start "
-               "of the sequence — a silent bug when decoding with a cache.")
+    newest = ui.md_escape(labels[L - 1])
+    st.caption(f"Tq = {num_queries}, Tk = {L}. Bottom-right: the newest query {newest} sees every key, exactly as "
+               "in full causal attention (the same weights as the last rows of the Playground with the causal "
+               "mask). Top-left: it sees only the first keys, as if it stood at the start of the sequence — a "
+               "silent bug when decoding with a cache.")
 
 # 5. copy as code ----------------------------------------------------------------------------------
 st.header("Copy as code")

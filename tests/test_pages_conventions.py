@@ -55,6 +55,7 @@ def test_default_page_draws_every_convention_without_errors():
     assert decode(sdpa["z"]).tolist() == decode(mha["z"]).tolist()      # same colours: same meaning
     hf = figs["Hugging Face attention_mask · 1 = attend"]["data"][0]
     assert hf["text"][0] == ["1", "1", "1", "0", "0", "0"]               # (B, Tk) per sequence
+    assert figs["Hugging Face 4-D · float32 · 0 / finfo.min"]["data"][0]["text"][0][3] == "min"
     assert len(hf["text"]) == 3
     assert len(at.code) == 1 and "import numpy as np" in at.code[0].value
 
@@ -115,9 +116,10 @@ def test_fully_masked_table_and_kv_cache_alignments():
     figs = figures(at)
     top = decode(figs["top-left: PyTorch is_causal, JAX, Keras"]["data"][0]["z"])
     bottom = decode(figs["bottom-right: FlashAttention ≥ 2.1, KV cache"]["data"][0]["z"])
-    assert top.shape == bottom.shape == (3, 6)                         # the last 3 of 6 tokens as queries
-    assert bottom[-1].tolist() == [0, 0, 0, 1, 1, 1]                   # the newest query: only pads blocked
-    assert top[0].tolist() == [0, 1, 1, 1, 1, 1]                       # top-left: the first key only
+    # "the cat sat" + 3 pads: the KV-cache view uses the 3 real tokens, the last 2 as queries
+    assert top.shape == bottom.shape == (2, 3)
+    assert bottom.tolist() == [[0, 0, 1], [0, 0, 0]]                   # the newest query sees every key
+    assert top.tolist() == [[0, 1, 1], [0, 0, 1]]                      # top-left: as if at the start
 
 
 def test_too_big_for_code_is_a_notice():
