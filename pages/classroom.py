@@ -1,0 +1,141 @@
+"""Classroom: the classic cases one click away, a link that reopens the state, and downloads."""
+
+from dataclasses import replace
+from urllib.parse import quote, urlencode
+
+import streamlit as st
+
+from maskattn import export, ui
+from maskattn.explain import fmt
+from maskattn.presets import PRESETS
+from maskattn.state import CONSTANT_LABELS, to_query_params
+
+PLAYGROUND = "pages/playground.py"
+THIS_PAGE = "classroom"
+#: shown when the browser's address is unknown (e.g. in tests)
+FALLBACK_BASE = "http://localhost:8501"
+#: session_state key: a preset was just loaded, open the Playground (survives a rerun, unlike a click)
+_OPEN_PLAYGROUND = "_classroom_open_playground"
+
+
+def ensure_frame() -> None:
+    """Rerun through the frame (app.py) if Streamlit ran this page on its own.
+
+    With page files in a folder named ``pages/``, Streamlit starts in its legacy multipage mode:
+    the first session after a server start (and every AppTest run) runs a deep link such as
+    ``/classroom?causal=1`` as this file alone, without the frame, so there is no sidebar and no URL
+    state. The frame's ``st.navigation`` ends that mode for good; if it has not run yet, we end it
+    the same way and rerun, which goes through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def load_preset(preset) -> None:
+    """Button callback: put the preset into the widgets, keeping presentation mode as it is."""
+    ui.apply_settings(replace(preset.settings, presentation=st.session_state.get("presentation", False)))
+    st.session_state[_OPEN_PLAYGROUND] = True
+
+
+def app_base_url() -> str:
+    """The app's address in the browser, without the page path (``st.context.url`` ends in this page)."""
+    url = st.context.url
+    if not url:
+        return FALLBACK_BASE
+    url = url.rstrip("/")
+    return url[: -len(THIS_PAGE) - 1] if url.endswith("/" + THIS_PAGE) else url
+
+
+def share_link(params: dict) -> str:
+    query = urlencode(params, quote_via=quote)
+    return f"{app_base_url()}/playground" + (f"?{query}" if query else "")
+
+
+def describe(s) -> str:
+    masks = [name for name, on in (("padding", s.padding), ("padded queries", s.mask_queries),
+                                   ("causal", s.causal)) if on] or ["none"]
+    constant = fmt(s.custom_constant) if s.constant == "custom" else CONSTANT_LABELS[s.constant]
+    return (f"sequence {s.sequence + 1} · masks: {', '.join(masks)} · constant {constant} · "
+            f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed}")
+
+
+ensure_frame()
+settings = ui.current_settings()
+if st.session_state.pop(_OPEN_PLAYGROUND, False):     # a preset was loaded by the button's callback
+    st.switch_page(PLAYGROUND, query_params=to_query_params(settings))
+big = settings.presentation
+
+st.title("Classroom")
+if not big:
+    st.markdown("Load a classic case with one click, send the class a link that reopens exactly what you "
+                "see, and download the numbers and figures for your slides.")
+ui.url_notices()
+
+current = next((p for p in PRESETS if p.settings == replace(settings, presentation=False)), None)
+
+# the link ---------------------------------------------------------------------------------------
+st.header("Share this state")
+params = to_query_params(replace(settings, presentation=False))   # students get the normal view
+st.markdown("Copy this link (the button on the right of the box) and send it to the class: it opens the "
+            "Playground with every control as it is now. Settings left at their defaults, and presentation "
+            "mode, are left out.")
+st.code(share_link(params), language=None, wrap_lines=True)
+st.caption(f"Now: {ui.md_escape(describe(settings))}"
+           + (f" — the preset “{ui.md_escape(current.title)}”." if current else "."))
+
+# downloads --------------------------------------------------------------------------------------
+st.header("Download the numbers")
+result = ui.compute_or_stop(settings)
+tag = export.file_tag(result)
+st.markdown("One CSV per matrix, with token labels on the rows (queries) and columns (keys). Numbers are "
+            f"the exact {result.steps.dtype} values; NaN and ±inf are written as `NaN`, `inf`, `-inf`. "
+            "The JSON holds the whole state and every intermediate result.")
+names = {"mask": "mask", "logits": "raw logits", "masked-logits": "masked logits", "weights": "weights",
+         "output": "output"}
+columns = st.columns(len(names) + 1) if not big else [st.container() for _ in range(len(names) + 1)]
+for column, (name, label) in zip(columns, names.items()):
+    with column:
+        st.download_button(f"{label} (CSV)", data=lambda n=name: export.matrix_csv(result, n),
+                           file_name=f"{name}-{tag}.csv", mime="text/csv", key=f"csv-{name}",
+                           on_click="ignore", icon="⬇️", width="stretch")
+with columns[-1]:
+    st.download_button("state + results (JSON)", data=lambda: export.to_json(result),
+                       file_name=f"maskattn-{tag}.json", mime="application/json", key="json",
+                       on_click="ignore", icon="⬇️", width="stretch")
+st.markdown("Figures: the camera icon above each chart on the Playground saves a high-resolution PNG. "
+            "For SVG, or for figures without a browser, use the command line:")
+cli = "python -m maskattn.export " + (f"--preset {current.slug}" if current else
+                                      f"--url '{urlencode(params, quote_via=quote)}'" if params else "") \
+      + " --out figures/"
+st.code(" ".join(cli.split()), language="bash")
+
+# presets ------------------------------------------------------------------------------------------
+st.header("Presets")
+per_row = 2 if big else 3
+for start in range(0, len(PRESETS), per_row):
+    columns = st.columns(per_row)
+    for column, preset in zip(columns, PRESETS[start:start + per_row]):
+        with column.container(border=True):
+            st.subheader(preset.title, anchor=False)
+            st.markdown(ui.md_escape(preset.context))
+            st.markdown(f"**Ask the class:** {ui.md_escape(preset.question)}")
+            loaded = current is not None and current.slug == preset.slug
+            st.button("Loaded — open the Playground" if loaded else "Load", key=f"load-{preset.slug}",
+                      on_click=load_preset, args=(preset,), type="primary" if loaded else "secondary",
+                      help=f"Preset {preset.slug}: set every control, then open the Playground")
+
+# tips -----------------------------------------------------------------------------------------------
+st.header("Tips for teachers")
+st.markdown(
+    "- **Presentation mode** is the last switch in the sidebar: bigger type, the sidebar folded away, "
+    "one figure per row. The share link leaves it out, so students get the normal view.\n"
+    "- **Ask before you show**: read the question on a preset, let the class guess, then load it.\n"
+    "- **Change one thing at a time**: after loading a preset, flip one control (dtype, constant or "
+    "method) and ask what will change before the page redraws.\n"
+    "- **Hover or read the table**: every heatmap cell carries its exact value in the hover text, and the "
+    "row check table lists row sums, NaN and leaked weight.\n"
+    "- **Slides**: the CSVs and figures carry the same numbers as the screen; the file names say which "
+    "sequence, dtype and method they show."
+)
