@@ -533,9 +533,9 @@ def number_text(x, dtype="float64") -> str:
         return np.format_float_scientific(v, precision=_SCI_DIGITS, unique=True, trim="-", exp_digits=1)
     if 1e-4 <= abs(v) < 1e16:
         return np.format_float_positional(scalar, unique=True, trim="-")
-    text = np.format_float_scientific(np.float32(v) if name == "bfloat16" else scalar, unique=True,
-                                      trim="-", exp_digits=1, precision=_SCI_DIGITS)
-    return text
+    # the shortest digits that read back to the same value (bfloat16 via its exact float32 value)
+    return np.format_float_scientific(np.float32(v) if name == "bfloat16" else scalar, unique=True,
+                                      trim="-", exp_digits=1)
 
 
 def _check_row(steps: AttentionSteps, row: int) -> int:
@@ -632,7 +632,7 @@ def inspector_latex(steps: AttentionSteps, row: int, keys=None, *, max_terms: in
         exact = nx.to_float(z[j]) - nx.to_float(m)                  # the real-number exponent
         shifted, e, w = steps.shifted[r, j], steps.exps[r, j], steps.weights[r, j]
         chain = rf"e^{{\,z_{{{j}}} - m}} = e^{{{_tex(z[j], dtype)} - {_paren(m, dtype)}}}"
-        if math.isfinite(exact) and number_text(exact) != number_text(shifted, dtype):
+        if _rounding_matters(exact, shifted):
             chain += rf" = e^{{{_tex(exact, 'float64')}}} \to e^{{{_tex(shifted, dtype)}}}"
         else:
             chain += rf" = e^{{{_tex(shifted, dtype)}}}"
@@ -644,19 +644,28 @@ def inspector_latex(steps: AttentionSteps, row: int, keys=None, *, max_terms: in
     return lines
 
 
+#: the inspector writes out how z - m was rounded when rounding moved it by at least this much
+#: (exp changes by 0.1 % there; smaller moves are the dtype's last digit and only add noise)
+ROUNDING_SHOWN_FROM = 1e-3
+
+
+def _rounding_matters(exact: float, shifted) -> bool:
+    return math.isfinite(exact) and abs(exact - nx.to_float(shifted)) >= ROUNDING_SHOWN_FROM
+
+
 def _key_note(j, blocked, exact, shifted, e, dtype, threshold) -> str:
     if not blocked:
         return ""
-    shown = fmt(exact, 12) if math.isfinite(exact) else number_text(shifted, dtype)
     rounded = number_text(shifted, dtype)
-    rounding = f"the exponent rounds to {rounded}, " if shown != rounded and math.isfinite(exact) else ""
+    shown = fmt(exact, 12) if _rounding_matters(exact, shifted) else rounded
+    rounding = f"the exponent rounds to {rounded}, " if shown != rounded else ""
     d = nx.to_float(shifted)
     if math.isnan(d):
         return f"exp({shown}) is NaN in {dtype}: a NaN or -inf - (-inf) reached the exponent."
     if nx.to_float(e) == 0:
         return (f"exp({shown}) = 0 in {dtype}: {rounding}below {threshold:.2f}, where exp underflows to "
                 "exactly 0.")
-    return (f"exp({shown}) = {fmt(e, 3)} in {dtype}, not 0: {rounding or ''}the exponent {fmt(d, 6)} is above "
+    return (f"exp({shown}) = {fmt(e, 3)} in {dtype}, not 0: {rounding}{fmt(d, 6)} is above "
             f"{threshold:.2f}, so this masked key still gets weight.")
 
 

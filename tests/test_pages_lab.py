@@ -1,0 +1,244 @@
+"""The Constant lab page and the Playground's row inspector through Streamlit's AppTest.
+
+AppTest re-detects the legacy ``pages/`` folder mode before every run; in that mode a run on a
+page other than the entrypoint skips app.py (no sidebar, no navigation). A running server
+leaves that mode for good once app.py has called ``st.navigation``, so the fixture below does
+the same for AppTest.
+"""
+
+import base64
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from maskattn import attention_steps, leaked_mass
+from maskattn.pipeline import compute
+from maskattn.state import Settings
+
+TIMEOUT = 60
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture(autouse=True)
+def navigation_mode(monkeypatch):
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False        # app.py uses st.navigation
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+def open_lab(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    at.switch_page("pages/lab.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def metrics(at) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def figure(at, title_start):
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        if spec["layout"].get("title", {}).get("text", "").startswith(title_start):
+            return spec
+    raise AssertionError(f"no chart titled {title_start!r}")
+
+
+def decode(a):
+    if isinstance(a, dict):
+        flat = np.frombuffer(base64.b64decode(a["bdata"]), dtype=np.dtype(a["dtype"]))
+        return flat.reshape(tuple(int(n) for n in str(a["shape"]).split(","))) if "shape" in a else flat
+    return np.array(a, dtype=float)
+
+
+def said(at) -> str:
+    return " ".join(m.value.replace("\\", "") for m in at.markdown)
+
+
+def brute_force_leak(logits, mask, constant, dtype):
+    """Leaked mass by running attention_steps directly (q = 1, k = the logits)."""
+    x = np.asarray(logits, dtype=float)
+    w = attention_steps(np.ones((1, 1)), x[:, None], np.zeros((x.size, 1)), np.asarray(mask, float)[None, :],
+                        mask_value=constant, dtype=dtype, scale=False).weights
+    return float(leaked_mass(w, np.asarray(mask)[None, :])[0])
+
+
+# --------------------------------------------------------------------------- the lab
+
+def test_lab_defaults_answer_the_seed_question():
+    at = open_lab()
+    assert at.title[0].value.startswith("Constant lab")
+    # default Playground row 0 of "the cat sat <pad> <pad> <pad>", padding mask, -1e9
+    assert metrics(at) == {"float16": "NaN", "bfloat16": "exactly 0", "float32": "exactly 0",
+                           "float64": "exactly 0"}
+    text = said(at)
+    assert "float16: NaN at the constant -1e9" in text and "0 × -inf = NaN" in text
+    assert "float32: exactly 0 at -1e9" in text and "-103.97" in text
+
+
+def test_lab_sweep_figure_matches_brute_force():
+    at = open_lab()
+    fig = figure(at, "Weight left on masked keys")
+    result = compute(Settings())
+    logits, mask = result.steps.logits[0].astype(float), result.mask[0]
+    traces = {t["name"]: t for t in fig["data"]}
+    assert {"float16", "bfloat16", "float32", "float64"} <= set(traces)
+    x, y = decode(traces["float32"]["x"]), decode(traces["float32"]["y"])
+    assert x[0] == 1.0                                   # the constant -1 comes first
+    assert y[0] == pytest.approx(brute_force_leak(logits, mask, -1.0, "float32"), rel=1e-12)
+    # exact zeros are drawn on their own lane, NaN on another: nothing is dropped
+    zeros = decode(traces["float32: exactly 0"]["x"])
+    assert 1e9 in zeros and brute_force_leak(logits, mask, -1e9, "float32") == 0.0
+    nans16 = decode(traces["float16: NaN"]["x"])
+    assert 1e9 in nans16 and math.isnan(brute_force_leak(logits, mask, -1e9, "float16"))
+    # the current constant is highlighted: one big marker per dtype and a red line
+    assert any(t["name"] == "float32 at your constant" for t in fig["data"])
+    assert any("your constant -1e9" in a["text"] for a in fig["layout"]["annotations"])
+
+
+def test_moving_the_lab_constant_moves_the_sidebar_and_the_leak():
+    at = open_lab()
+    at.select_slider(key="lab_constant").set_value(-1.0).run()
+    assert not at.exception
+    assert at.session_state["constant"] == "-1"          # the sidebar preset follows
+    result = compute(Settings(constant="-1"))
+    expected = brute_force_leak(result.steps.logits[0].astype(float), result.mask[0], -1.0, "float32")
+    assert expected > 0
+    assert metrics(at)["float32"] == f"{expected:.3g}"
+    at.select_slider(key="lab_constant").set_value(-1e30).run()
+    assert at.session_state["constant"] == "custom" and at.session_state["custom_constant"] == -1e30
+    assert metrics(at)["float32"] == "exactly 0"
+
+
+def test_typed_scores_reproduce_numerics_md():
+    at = open_lab(const="-1")
+    at.radio(key="lab_source").set_value("typed").run()
+    assert not at.exception
+    # default typed row: 3.2, 1.0, -0.5, 2.0 with keys 2 and 3 masked; -1 leaks 0.0074 + 0.0900
+    assert metrics(at)["float32"] == "0.0974"
+    at.text_input(key="lab_scores_text").input("3.2, 1.0, -2000000, 2.0").run()
+    assert not at.exception
+    # the very negative real logit leaks nothing; key 3 (2.0 - 1 = 1.0) still does
+    expected = math.exp(1.0) / (math.exp(3.2) + 2 * math.exp(1.0))
+    assert metrics(at)["float32"] == f"{expected:.3g}"
+
+
+def test_bad_scores_keep_the_previous_ones_with_a_message():
+    at = open_lab()
+    at.radio(key="lab_source").set_value("typed").run()
+    before = metrics(at)
+    at.text_input(key="lab_scores_text").input("1, nan, <b>x</b>").run()
+    assert not at.exception
+    assert "score 2 is 'nan'" in at.error[0].value and "Kept the previous scores" in at.error[0].value
+    assert "<b>" not in at.error[0].value                # user text is escaped
+    assert metrics(at) == before
+
+
+def test_out_of_range_scores_for_float16():
+    at = open_lab(dtype="float16")
+    at.radio(key="lab_source").set_value("typed").run()
+    at.text_input(key="lab_scores_text").input("70000, 1").run()
+    assert not at.exception
+    assert "outside the float16 range ±65504" in at.error[0].value
+
+
+def test_method_and_fully_masked_tables():
+    at = open_lab()
+    tables = [t.value for t in at.table]
+    verdicts = tables[0].rename(index=lambda i: i.replace("\\", ""))   # cells are Markdown-escaped
+    assert verdicts.loc["add −inf", "leaked mass"] == "NaN"
+    assert "not 1" in verdicts.loc["multiply_weights", "verdict"]
+    assert verdicts.loc["add", "verdict"].startswith("correct")
+    pivot = at.dataframe[-1].value
+    assert pivot.loc["safe", "float32"] == "zeros"       # PyTorch SDPA's safe softmax
+    assert pivot.loc["add", "float16"] == "NaN"
+    assert pivot.loc["add", "float64"] == "unmasked softmax"
+    assert pivot.loc["fill", "float32"] == "uniform"
+
+
+def test_naive_softmax_toggle():
+    at = open_lab()
+    at.toggle(key="lab_naive").set_value(True).run()
+    assert not at.exception
+    naive = at.dataframe[-2].value
+    assert list(naive["naive weight"]) == ["NaN", "NaN"]     # [100, 90] in float32
+    assert list(naive["exp(z)"]) == ["inf", "inf"]
+
+
+def test_row_without_masked_keys_explains_itself():
+    at = open_lab(padding="0")
+    assert not at.exception
+    assert any("nothing can leak" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_html_tokens_stay_text():
+    at = open_lab(tokens="<img/src=x/onerror=alert(1)> b <pad>")
+    fig = figure(at, "weights per method")
+    assert fig["data"][0]["x"][0].startswith("0·&lt;img")
+    assert all("<img" not in label for label in fig["data"][0]["x"])
+    assert at.selectbox(key="lab_row").format_func(0) == "0·<img/src=x/onerror=alert(1)>"   # widget text
+
+
+# --------------------------------------------------------------------------- row selection
+
+def test_inspector_follows_the_row_selectbox():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.selectbox(key="row").select(2).run()
+    assert not at.exception
+    result = compute(Settings())
+    table = at.dataframe[0].value                         # the inspector's step table
+    assert list(table["key"]) == result.labels
+    # every printed weight reads back to exactly the float32 weight of row 2
+    shown = [np.float32(float(t)) for t in table["weight"]]
+    np.testing.assert_array_equal(shown, result.steps.weights[2])
+    assert table["weight"][3:].tolist() == ["0", "0", "0"]
+    assert table["masked logit"][3:].tolist() == ["-1000000000"] * 3
+    bars = figure(at, "weights of query 2·sat")
+    np.testing.assert_array_equal(decode(bars["data"][1]["y"]), result.steps.weights[2].astype(float))
+    np.testing.assert_array_equal(decode(bars["data"][0]["y"]), result.unmasked.weights[2].astype(float))
+    assert any(r"w_{2}" in l.value for l in at.latex)    # the heaviest key of row 2 is key 2 ("sat")
+
+
+def test_inspector_row_from_the_url_and_clamped():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["row"] = "4"
+    at.run()
+    assert at.selectbox(key="row").value == 4
+    at2 = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at2.query_params["row"] = "99"                        # more rows than tokens: back to row 0
+    at2.run()
+    assert not at2.exception and at2.selectbox(key="row").value == 0
+
+
+def test_heatmaps_are_clickable():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    for title in ("softmax weights", "masked logits (add)"):
+        fig = figure(at, title)
+        assert fig["data"][-1]["name"] == "select a row" and fig["data"][-1]["hoverinfo"] == "none"
+    selectable = [c.proto.id for c in at.get("plotly_chart") if list(c.proto.selection_mode)]
+    assert len(selectable) == 3                            # raw logits, masked logits, weights
+
+
+def test_row_is_shared_between_the_lab_and_the_playground():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    at.selectbox(key="row").select(1).run()
+    at.switch_page("pages/lab.py").run()
+    assert at.selectbox(key="lab_row").value == 1         # the lab starts from the Playground's row
+    at.selectbox(key="lab_row").select(2).run()
+    at.switch_page("pages/playground.py").run()
+    assert not at.exception
+    assert at.selectbox(key="row").value == 2             # and hands its choice back
