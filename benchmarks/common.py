@@ -102,4 +102,5 @@ def machine() -> str:
                     break
     except OSError:
         pass
-    return f"{os.cpu_count()} CPUs, {model}, Python {platform.python_version()}"
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    return f"{os.cpu_count()} CPUs, {model}, Python {platform.python_version()}, load average {load}"

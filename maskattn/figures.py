@@ -34,6 +34,9 @@ OVERLAY_GLYPH = {1: "", 2: "NaN", 3: "−∞", 4: "+∞"}
 MAX_CELLS_WITH_TEXT = 12
 #: matrices up to this size get a clickable layer (one invisible marker per cell)
 MAX_CLICKABLE = 32
+#: matrices up to this size get 1-px gaps between cells; above it a cell is ~1 px wide, a gap
+#: would hide it, and Plotly's per-cell drawing with gaps costs seconds in the browser at 256 x 256
+MAX_CELLS_WITH_GAPS = 64
 BASE_FONT = 13
 #: the parts of Plotly's default "plotly" template these figures use. The full template adds
 #: 6.5 KB to every figure sent to the browser and is deep-copied by st.plotly_chart on every
@@ -148,11 +151,12 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
     codes = _overlay_codes(wide, mask)
     lo, hi = zrange if zrange is not None else colour_range(wide, mask, symmetric=symmetric)
     show_text = max(rows, cols) <= MAX_CELLS_WITH_TEXT
+    gap = 1 if max(rows, cols) <= MAX_CELLS_WITH_GAPS else 0
 
     # Build plain dicts and construct the figure once: Plotly validates the whole spec in
     # one pass (~2 ms), whereas fig.update(...) / update_layout(...) walk the property
     # tree per key (~35 ms per heatmap on 2 cores; see benchmarks/README.md).
-    main = dict(type="heatmap", z=z, x=x, y=y, coloraxis="coloraxis", xgap=1, ygap=1,
+    main = dict(type="heatmap", z=z, x=x, y=y, coloraxis="coloraxis", xgap=gap, ygap=gap,
                 hovertemplate="query %{y}<br>key %{x}<br>value %{z}<extra></extra>", name=title)
     text = _cell_text(wide, codes, digits) if show_text else None
     if show_text:
@@ -162,7 +166,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
     if codes.any():
         # the overlay paints masked / non-finite cells; hover passes through to the values
         overlay = dict(type="heatmap", z=codes, x=x, y=y, zmin=0, zmax=4, colorscale=_overlay_scale(),
-                       showscale=False, hoverinfo="skip", xgap=1, ygap=1, name="masked / non-finite")
+                       showscale=False, hoverinfo="skip", xgap=gap, ygap=gap, name="masked / non-finite")
         if show_text:
             marked = [[t if codes[r, c] else "" for c, t in enumerate(row)] for r, row in enumerate(text)]
             overlay.update(text=marked, texttemplate="%{text}", textfont={"size": font_size})

@@ -1,0 +1,65 @@
+"""The framework floor: a bare Streamlit page that draws the Playground's figures, precomputed.
+
+It has one control (the causal toggle, with the same label, in the sidebar) and the
+Playground's five charts in the same column layout. The figures for both states of
+the toggle are built once per T (``?T=8``) and cached, so a rerun costs only what
+Streamlit and Plotly must spend to send and draw those exact figures: the floor our
+page is compared with in ``bench_click.py`` and ``bench_cold_start.py``.
+
+Run alone:  streamlit run benchmarks/floor_app.py -- (then open /?T=64)
+"""
+
+from pathlib import Path
+import sys
+
+import streamlit as st
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from maskattn import figures  # noqa: E402
+from maskattn.pipeline import compute  # noqa: E402
+from maskattn.state import Settings  # noqa: E402
+from maskattn.tokens import MAX_TOKENS_PER_SEQUENCE  # noqa: E402
+
+DEFAULT_T = 8
+
+
+@st.cache_resource(show_spinner=False)
+def precomputed(T: int) -> dict[bool, list]:
+    """Both states' (key, figure) pairs for one sequence of T tokens — the Playground's figures."""
+    text = " ".join(f"w{i % 50}" for i in range(T))        # the same input as benchmarks/common.tokens_text
+    states = {}
+    for causal in (False, True):
+        r = compute(Settings(text=text, causal=causal))
+        s, labels = r.steps, r.labels
+        states[causal] = [
+            ("mask", figures.mask_figure(r.mask, labels, labels)),
+            ("logits", figures.heatmap(s.logits, labels, labels, title="raw logits q·kᵀ/√d", symmetric=True)),
+            ("masked-logits", figures.heatmap(s.masked_logits, labels, labels, title=f"masked logits ({s.method})",
+                                              mask=r.mask, symmetric=True)),
+            ("weights", figures.heatmap(s.weights, labels, labels, title="softmax weights", mask=r.mask,
+                                        zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE)),
+            ("output", figures.output_figure(s.output, labels)),
+        ]
+    return states
+
+
+try:
+    T = min(max(int(st.query_params.get("T", DEFAULT_T)), 1), MAX_TOKENS_PER_SEQUENCE)
+except ValueError:
+    T = DEFAULT_T
+causal = st.sidebar.toggle("Causal (look-ahead) mask", key="causal")
+charts = dict(precomputed(T)[causal])
+config = figures.export_config("floor")
+
+st.title("Floor")
+left, right = st.columns([1, 2])
+with left:
+    st.plotly_chart(charts["mask"], key="mask", config=config, theme=None)
+columns = st.columns(3)
+for column, key in zip(columns, ("logits", "masked-logits", "weights")):
+    with column:
+        st.plotly_chart(charts[key], key=key, config=config, theme=None)
+left, right = st.columns([3, 2])
+with right:
+    st.plotly_chart(charts["output"], key="output", config=config, theme=None)
