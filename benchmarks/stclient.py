@@ -63,8 +63,10 @@ class RunResult:
 class StreamlitSession:
     """One browser tab's worth of protocol: ``await s.connect(); await s.rerun(...)``."""
 
-    def __init__(self, port: int, query: dict[str, str] | None = None, page: str = ""):
+    def __init__(self, port: int, query: dict[str, str] | None = None, page: str = "",
+                 decode_charts: bool = True):
         self.port = port
+        self.decode_charts = decode_charts      # False: count charts, skip JSON (load tests)
         self.query_string = urlencode(query or {})
         self.page = page
         self.ws = None
@@ -146,7 +148,7 @@ class StreamlitSession:
         el = fmsg.delta.new_element
         kind = el.WhichOneof("type")
         if kind == "plotly_chart":
-            result.charts.append(json.loads(el.plotly_chart.spec))
+            result.charts.append(json.loads(el.plotly_chart.spec) if self.decode_charts else {})
         elif kind == "exception":
             result.exceptions.append(f"{el.exception.type}: {el.exception.message}")
         elif kind == "alert":

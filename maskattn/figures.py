@@ -225,18 +225,16 @@ def output_figure(output, y_labels, *, title: str = "output = weights @ v",
 def weights_bar_figure(labels, unmasked, masked, *, title: str, font_size: int = BASE_FONT) -> go.Figure:
     """A query row's weights without the mask and with it, side by side per key."""
     x = [safe_label(s) for s in labels]
-    fig = go.Figure([
-        go.Bar(x=x, y=np.asarray(unmasked).astype(np.float64), name="without the mask",
-               marker_color="#8da0cb", hovertemplate="key %{x}<br>weight %{y}<extra>without</extra>"),
-        go.Bar(x=x, y=np.asarray(masked).astype(np.float64), name="with the mask",
-               marker_color="#1b3a5c", hovertemplate="key %{x}<br>weight %{y}<extra>with</extra>"),
-    ])
-    fig.update_layout(title={"text": title}, barmode="group", yaxis={"title": {"text": "weight"}},
-                      xaxis={"title": {"text": "key"}, "type": "category"}, font={"size": font_size},
-                      legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=340, plot_bgcolor="white",
-                      template=TEMPLATE)
-    return fig
+    bars = [dict(type="bar", x=x, y=np.asarray(unmasked).astype(np.float64), name="without the mask",
+                 marker={"color": "#8da0cb"}, hovertemplate="key %{x}<br>weight %{y}<extra>without</extra>"),
+            dict(type="bar", x=x, y=np.asarray(masked).astype(np.float64), name="with the mask",
+                 marker={"color": "#1b3a5c"}, hovertemplate="key %{x}<br>weight %{y}<extra>with</extra>")]
+    layout = dict(title={"text": title}, barmode="group", yaxis={"title": {"text": "weight"}},
+                  xaxis={"title": {"text": "key"}, "type": "category"}, font={"size": font_size},
+                  legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                  margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=340, plot_bgcolor="white",
+                  template=TEMPLATE)
+    return go.Figure({"data": bars, "layout": layout})   # one validation pass (see heatmap)
 
 
 def export_config(filename: str, *, scale: int = 3) -> dict:
