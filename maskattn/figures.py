@@ -307,8 +307,9 @@ def leaked_mass_figure(constants, leaked: dict, *, current: float | None = None,
     zero_y = {name: 10.0 ** (low - _LANE_STEP * i) for i, name in enumerate(leaked)}
     nan_y = {name: 10.0 ** (high + _LANE_STEP * i) for i, name in enumerate(leaked)}
 
-    def hover(cs, ls, name):
-        return [f"{name}<br>constant {fmt(c)}<br>leaked mass {fmt(v, 4)}" for c, v in zip(cs, ls)]
+    def hover(name):
+        # the true constant and leaked mass ride along as numbers (lanes only place the point)
+        return f"{name}<br>constant %{{customdata[0]:.3g}}<br>leaked mass %{{customdata[1]:.4g}}<extra></extra>"
 
     traces = []
     for name, v in leaked.items():
@@ -319,21 +320,19 @@ def leaked_mass_figure(constants, leaked: dict, *, current: float | None = None,
         # break the line before -inf: it is not the next point of the log grid
         gap = np.flatnonzero(np.isinf(constants) & (np.arange(x.size) > 0))
         line_x, line_y = np.insert(x, gap, np.nan), np.insert(line_y, gap, np.nan)
-        text = hover(constants, v, name)
-        for g in gap[::-1]:
-            text.insert(int(g), "")
+        true = np.stack([constants, v], axis=1)                      # (N, 2) for the hover
         traces.append(dict(type="scatter", x=line_x, y=line_y, mode="lines+markers", name=name, legendgroup=name,
                            line={"color": colour, "width": 2.5}, marker={"color": colour, "symbol": symbol,
                                                                           "size": 6},
-                           text=text, hovertemplate="%{text}<extra></extra>"))
+                           customdata=np.insert(true, gap, np.nan, axis=0), hovertemplate=hover(name)))
         traces.append(dict(type="scatter", x=x[zero], y=np.full(int(zero.sum()), zero_y[name]), mode="markers",
                            name=f"{name}: exactly 0", legendgroup=name, showlegend=False,
                            marker={"color": "white", "symbol": symbol, "size": 8, "line": {"color": colour, "width": 2}},
-                           text=hover(constants[zero], v[zero], name), hovertemplate="%{text}<extra></extra>"))
+                           customdata=true[zero], hovertemplate=hover(name)))
         traces.append(dict(type="scatter", x=x[nan], y=np.full(int(nan.sum()), nan_y[name]), mode="markers",
                            name=f"{name}: NaN", legendgroup=name, showlegend=False,
                            marker={"color": colour, "symbol": "x", "size": 9},
-                           text=hover(constants[nan], v[nan], name), hovertemplate="%{text}<extra></extra>"))
+                           customdata=true[nan], hovertemplate=hover(name)))
 
     shapes, annotations = [], []
     zero_band = (min(zero_y.values()) / 10 ** 0.25, max(zero_y.values()) * 10 ** 0.25)

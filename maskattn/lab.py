@@ -32,9 +32,13 @@ from .errors import MaskAttnError
 from .explain import classify_row, fmt
 from .tokens import MAX_TOKENS_PER_SEQUENCE
 
-#: the sweep: constants -10**0 ... -10**38 on a log grid, then -inf
+#: the sweep: constants -10**0 ... -10**38 on a log grid, then -inf. Every dtype's exp
+#: underflows (and float16's constant overflows) within the first DENSE_DECADES decades for
+#: ordinary logits, so the grid is denser there; each point costs a full attention_steps run.
 SWEEP_DECADES: tuple[int, int] = (0, 38)
-SWEEP_POINTS_PER_DECADE = 4
+SWEEP_POINTS_PER_DECADE = 2
+DENSE_DECADES = 4
+DENSE_POINTS_PER_DECADE = 6
 #: a typed row of logits may have at most this many keys (the Playground's limit)
 MAX_KEYS = MAX_TOKENS_PER_SEQUENCE
 #: the default typed row and its masked keys (NUMERICS.md's leaking example)
@@ -149,6 +153,11 @@ def row_steps(logits, mask, *, mask_value=DEFAULT_MASK_VALUE, dtype="float32", m
     ([[1.0, 2.0, 3.0]], [0.26894, 0.73106, 0.0])
     """
     x, m = _row_inputs(logits, mask)
+    return _row_steps(x, m, mask_value, dtype, method)
+
+
+def _row_steps(x: np.ndarray, m: np.ndarray, mask_value, dtype, method) -> AttentionSteps:
+    """``row_steps`` on inputs already checked by ``_row_inputs``."""
     q = np.ones((1, 1))                                             # (Tq=1, d=1)
     k = x[:, None]                                                  # (Tk, d=1)
     v = np.zeros((x.size, 1))                                       # (Tk, dv=1)
@@ -160,16 +169,23 @@ def row_steps(logits, mask, *, mask_value=DEFAULT_MASK_VALUE, dtype="float32", m
 
 
 def constant_grid(decades: tuple[int, int] = SWEEP_DECADES, per_decade: int = SWEEP_POINTS_PER_DECADE,
-                  *, include_inf: bool = True) -> np.ndarray:
+                  *, dense_decades: int = DENSE_DECADES, dense_per_decade: int = DENSE_POINTS_PER_DECADE,
+                  include_inf: bool = True) -> np.ndarray:
     """Constants ``-10**a`` for ``a`` from ``decades[0]`` to ``decades[1]`` on a log grid, then ``-inf``.
 
-    >>> g = constant_grid((0, 2), 2)
-    >>> [fmt(c, 3) for c in g]
+    The first ``dense_decades`` decades get ``dense_per_decade`` points each, the rest ``per_decade``.
+
+    >>> [fmt(c, 3) for c in constant_grid((0, 2), 2, dense_decades=0)]
     ['-1', '-3.16', '-10', '-31.6', '-100', '-inf']
+    >>> g = constant_grid()
+    >>> g.size, fmt(g[1], 3), fmt(g[-2]), fmt(g[-1])
+    (94, '-1.47', '-1e38', '-inf')
     """
     lo, hi = decades
-    exponents = np.linspace(lo, hi, (hi - lo) * per_decade + 1)     # (N,)
-    grid = -(10.0 ** exponents)
+    split = min(lo + dense_decades, hi)
+    dense = np.linspace(lo, split, (split - lo) * dense_per_decade + 1)          # (N1,)
+    sparse = np.linspace(split, hi, (hi - split) * per_decade + 1)[1:]          # (N2,)
+    grid = -(10.0 ** np.concatenate([dense, sparse]))
     return np.append(grid, -math.inf) if include_inf else grid
 
 
@@ -225,7 +241,7 @@ def sweep_constants(logits, mask, *, method: str = "add", constants=None,
         dtype = nx.dtype_name(dtype)
         cast = nx.cast(constants, dtype).astype(np.float64)           # (N,)
         distinct, where = np.unique(cast, return_inverse=True)
-        weights = np.concatenate([row_steps(x, m, mask_value=c, dtype=dtype, method=method).weights
+        weights = np.concatenate([_row_steps(x, m, c, dtype, method).weights
                                   for c in distinct])                 # (distinct, Tk)
         per_value = leaked_mass(weights, m)                           # (distinct,)
         names += [dtype] * constants.size
