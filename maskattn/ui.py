@@ -48,6 +48,21 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
+def ensure_frame() -> None:
+    """Rerun through the frame (``app.py``) if Streamlit ran this page script on its own.
+
+    Call first in every page. With page files in a folder named ``pages/``, Streamlit starts in its
+    legacy multipage mode: until some session has run ``st.navigation``, a deep link such as
+    ``/lab?causal=1`` (the first browser session after a server start, and every AppTest run) runs
+    the page file alone, with no sidebar and no URL state. The frame's ``st.navigation`` ends that
+    mode for good; if it has not run yet, end it the same way and rerun, which goes through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager  # no public switch exists in 1.67
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def load_url_state() -> None:
     """Seed the widgets from the URL, once per browser session."""
     if st.session_state.get(_LOADED):

@@ -10,23 +10,7 @@ from maskattn.errors import MaskAttnError
 from maskattn.explain import fmt
 from maskattn.masks import create_causal_mask, create_padding_mask, fully_masked_rows
 
-
-
-def ensure_frame() -> None:
-    """Rerun through the frame (app.py) if Streamlit ran this page on its own.
-
-    The same guard as ``pages/classroom.py``: with page files in a folder named ``pages/``, the first
-    session after a server start runs a deep link such as ``/conventions?causal=1`` as this file alone,
-    in Streamlit's legacy multipage mode (no sidebar, no URL state). Ending that mode and rerunning
-    goes through app.py. (Candidate for maskattn/ui.py, shared by every page.)
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-ensure_frame()
+ui.ensure_frame()
 settings = ui.current_settings()
 big = settings.presentation
 fs = ui.font_size(settings)
