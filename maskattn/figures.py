@@ -364,8 +364,11 @@ def leaked_mass_figure(constants, leaked: dict, *, current: float | None = None,
         cx = float(_magnitude_x(np.array([current]), inf_x)[0])
         shapes.append(dict(type="line", x0=cx, x1=cx, xref="x", yref="paper", y0=0, y1=1,
                            line={"color": "#d62728", "width": 3}))
-        annotations.append(dict(x=math.log10(cx), xref="x", y=0.5, yref="paper", xanchor="left",
-                                text=f"<b> your constant {fmt(current)}</b>", showarrow=False,
+        off_range = max_decade is not None and cx > 10.0 ** (max_decade + 0.15)
+        annotations.append(dict(x=1.0 if off_range else math.log10(cx), xref="paper" if off_range else "x",
+                                y=0.5, yref="paper", xanchor="right" if off_range else "left",
+                                text=(f"<b>your constant {fmt(current)} is further right →</b>" if off_range
+                                      else f"<b> your constant {fmt(current)}</b>"), showarrow=False,
                                 font={"size": font_size, "color": "#d62728"}, bgcolor="white"))
         for name, v in (current_leaked or {}).items():
             v = float(v)
