@@ -58,7 +58,7 @@ def describe(s) -> str:
                                    ("causal", s.causal)) if on] or ["none"]
     constant = fmt(s.custom_constant) if s.constant == "custom" else CONSTANT_LABELS[s.constant]
     return (f"sequence {s.sequence + 1} · masks: {', '.join(masks)} · constant {constant} · "
-            f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed}")
+            f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed} · query row {s.row}")
 
 
 ensure_frame()
@@ -74,68 +74,79 @@ if not big:
 ui.url_notices()
 
 current = next((p for p in PRESETS if p.settings == replace(settings, presentation=False)), None)
-
-# the link ---------------------------------------------------------------------------------------
-st.header("Share this state")
 params = to_query_params(replace(settings, presentation=False))   # students get the normal view
-st.markdown("Copy this link (the button on the right of the box) and send it to the class: it opens the "
-            "Playground with every control as it is now. Settings left at their defaults, and presentation "
-            "mode, are left out.")
-st.code(share_link(params), language=None, wrap_lines=True)
-st.caption(f"Now: {ui.md_escape(describe(settings))}"
-           + (f" — the preset “{ui.md_escape(current.title)}”." if current else "."))
 
-# downloads --------------------------------------------------------------------------------------
-st.header("Download the numbers")
-result = ui.compute_or_stop(settings)
-tag = export.file_tag(result)
-st.markdown("One CSV per matrix, with token labels on the rows (queries) and columns (keys). Numbers are "
-            f"the exact {result.steps.dtype} values; NaN and ±inf are written as `NaN`, `inf`, `-inf`. "
-            "The JSON holds the whole state and every intermediate result.")
-names = {"mask": "mask", "logits": "raw logits", "masked-logits": "masked logits", "weights": "weights",
-         "output": "output"}
-columns = st.columns(len(names) + 1) if not big else [st.container() for _ in range(len(names) + 1)]
-for column, (name, label) in zip(columns, names.items()):
-    with column:
-        st.download_button(f"{label} (CSV)", data=lambda n=name: export.matrix_csv(result, n),
-                           file_name=f"{name}-{tag}.csv", mime="text/csv", key=f"csv-{name}",
+
+def share_section() -> None:
+    st.header("Share this state")
+    st.markdown("Copy this link (the button on the right of the box) and send it to the class: it opens the "
+                "Playground with every control as it is now. Settings left at their defaults, and "
+                "presentation mode, are left out.")
+    st.code(share_link(params), language=None, wrap_lines=True)
+    st.caption(f"Now: {ui.md_escape(describe(settings))}"
+               + (f" — the preset “{ui.md_escape(current.title)}”." if current else "."))
+
+
+def downloads_section() -> None:
+    st.header("Download the numbers")
+    result = ui.compute_or_stop(settings)
+    tag = export.file_tag(result)
+    st.markdown("One CSV per matrix, with token labels on the rows (queries) and columns (keys). Numbers are "
+                f"the exact {result.steps.dtype} values; NaN and ±inf are written as `NaN`, `inf`, `-inf`. "
+                "The JSON holds the whole state and every intermediate result.")
+    names = {"mask": "mask", "logits": "raw logits", "masked-logits": "masked logits", "weights": "weights",
+             "output": "output"}
+    per_row = 3 if big else len(names) + 1
+    columns = [column for _ in range(0, len(names) + 1, per_row) for column in st.columns(per_row)]
+    for column, (name, label) in zip(columns, names.items()):
+        with column:    # the CSV is made only when the button is clicked
+            st.download_button(f"{label} (CSV)", data=lambda n=name: export.matrix_csv(result, n),
+                               file_name=f"{name}-{tag}.csv", mime="text/csv", key=f"csv-{name}",
+                               on_click="ignore", icon="⬇️", width="stretch")
+    with columns[len(names)]:
+        st.download_button("state + results (JSON)", data=lambda: export.to_json(result),
+                           file_name=f"maskattn-{tag}.json", mime="application/json", key="json",
                            on_click="ignore", icon="⬇️", width="stretch")
-with columns[-1]:
-    st.download_button("state + results (JSON)", data=lambda: export.to_json(result),
-                       file_name=f"maskattn-{tag}.json", mime="application/json", key="json",
-                       on_click="ignore", icon="⬇️", width="stretch")
-st.markdown("Figures: the camera icon above each chart on the Playground saves a high-resolution PNG. "
-            "For SVG, or for figures without a browser, use the command line:")
-cli = "python -m maskattn.export " + (f"--preset {current.slug}" if current else
-                                      f"--url '{urlencode(params, quote_via=quote)}'" if params else "") \
-      + " --out figures/"
-st.code(" ".join(cli.split()), language="bash")
+    st.markdown("Figures: the camera icon above each chart on the Playground saves a high-resolution PNG. "
+                "For SVG, or for figures without a browser, use the command line:")
+    source = (f"--preset {current.slug}" if current else
+              f"--url '{urlencode(params, quote_via=quote)}'" if params else "")
+    st.code(" ".join(f"python -m maskattn.export {source} --out figures/".split()), language="bash")
 
-# presets ------------------------------------------------------------------------------------------
-st.header("Presets")
-per_row = 2 if big else 3
-for start in range(0, len(PRESETS), per_row):
-    columns = st.columns(per_row)
-    for column, preset in zip(columns, PRESETS[start:start + per_row]):
-        with column.container(border=True):
-            st.subheader(preset.title, anchor=False)
-            st.markdown(ui.md_escape(preset.context))
-            st.markdown(f"**Ask the class:** {ui.md_escape(preset.question)}")
-            loaded = current is not None and current.slug == preset.slug
-            st.button("Loaded — open the Playground" if loaded else "Load", key=f"load-{preset.slug}",
-                      on_click=load_preset, args=(preset,), type="primary" if loaded else "secondary",
-                      help=f"Preset {preset.slug}: set every control, then open the Playground")
 
-# tips -----------------------------------------------------------------------------------------------
-st.header("Tips for teachers")
-st.markdown(
-    "- **Presentation mode** is the last switch in the sidebar: bigger type, the sidebar folded away, "
-    "one figure per row. The share link leaves it out, so students get the normal view.\n"
-    "- **Ask before you show**: read the question on a preset, let the class guess, then load it.\n"
-    "- **Change one thing at a time**: after loading a preset, flip one control (dtype, constant or "
-    "method) and ask what will change before the page redraws.\n"
-    "- **Hover or read the table**: every heatmap cell carries its exact value in the hover text, and the "
-    "row check table lists row sums, NaN and leaked weight.\n"
-    "- **Slides**: the CSVs and figures carry the same numbers as the screen; the file names say which "
-    "sequence, dtype and method they show."
-)
+def presets_section() -> None:
+    st.header("Presets")
+    per_row = 2 if big else 3
+    for start in range(0, len(PRESETS), per_row):
+        columns = st.columns(per_row)
+        for column, preset in zip(columns, PRESETS[start:start + per_row]):
+            with column.container(border=True):
+                st.subheader(preset.title, anchor=False)
+                st.markdown(ui.md_escape(preset.context))
+                st.markdown(f"**Ask the class:** {ui.md_escape(preset.question)}")
+                loaded = current is not None and current.slug == preset.slug
+                st.button("Loaded — open the Playground" if loaded else "Load", key=f"load-{preset.slug}",
+                          on_click=load_preset, args=(preset,), type="primary" if loaded else "secondary",
+                          help=f"Preset {preset.slug}: set every control, then open the Playground")
+
+
+def tips_section() -> None:
+    st.header("Tips for teachers")
+    st.markdown(
+        "- **Presentation mode** is the last switch in the sidebar: bigger type, the sidebar folded away, "
+        "one figure per row. The share link leaves it out, so students get the normal view.\n"
+        "- **Ask before you show**: read the question on a preset, let the class guess, then load it.\n"
+        "- **Change one thing at a time**: after loading a preset, flip one control (dtype, constant or "
+        "method) and ask what will change before the page redraws.\n"
+        "- **Hover or read the table**: every heatmap cell carries its exact value in the hover text, and "
+        "the row check table lists row sums, NaN and leaked weight.\n"
+        "- **Slides**: the CSVs and figures carry the same numbers as the screen; the file names say which "
+        "sequence, dtype and method they show."
+    )
+
+
+# in front of the class the presets come first; at the desk, the link and the downloads
+sections = ([presets_section, share_section, downloads_section] if big else
+            [share_section, downloads_section, presets_section, tips_section])
+for section in sections:
+    section()
