@@ -18,21 +18,6 @@ FALLBACK_BASE = "http://localhost:8501"
 _OPEN_PLAYGROUND = "_classroom_open_playground"
 
 
-def ensure_frame() -> None:
-    """Rerun through the frame (app.py) if Streamlit ran this page on its own.
-
-    With page files in a folder named ``pages/``, Streamlit starts in its legacy multipage mode:
-    the first session after a server start (and every AppTest run) runs a deep link such as
-    ``/classroom?causal=1`` as this file alone, without the frame, so there is no sidebar and no URL
-    state. The frame's ``st.navigation`` ends that mode for good; if it has not run yet, we end it
-    the same way and rerun, which goes through app.py.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
 def load_preset(preset) -> None:
     """Button callback: put the preset into the widgets, keeping presentation mode as it is."""
     ui.apply_settings(replace(preset.settings, presentation=st.session_state.get("presentation", False)))
@@ -61,7 +46,7 @@ def describe(s) -> str:
             f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed} · query row {s.row}")
 
 
-ensure_frame()
+ui.ensure_frame()
 settings = ui.current_settings()
 if st.session_state.pop(_OPEN_PLAYGROUND, False):     # a preset was loaded by the button's callback
     st.switch_page(PLAYGROUND, query_params=to_query_params(settings))
