@@ -39,6 +39,9 @@ SWEEP_DECADES: tuple[int, int] = (0, 38)
 SWEEP_POINTS_PER_DECADE = 2
 DENSE_DECADES = 4
 DENSE_POINTS_PER_DECADE = 6
+#: limits of the grid: 10**308 is float64's largest power of ten; 100 points a decade is plenty
+MAX_DECADE = 308
+MAX_POINTS_PER_DECADE = 100
 #: a typed row of logits may have at most this many keys (the Playground's limit)
 MAX_KEYS = MAX_TOKENS_PER_SEQUENCE
 #: the default typed row and its masked keys (NUMERICS.md's leaking example)
@@ -93,6 +96,7 @@ def parse_logits(text, dtype="float32", *, max_keys: int = MAX_KEYS) -> np.ndarr
         raise MaskAttnError(f"type at least one score, e.g. 3.2, 1.0, -0.5, 2.0; got {text[:40]!r}")
     if len(parts) > max_keys:
         raise MaskAttnError(f"at most {max_keys} scores, got {len(parts)}")
+    dtype = _dtype(dtype)
     limit = float(nx.finfo(dtype).max)
     values = []
     for i, part in enumerate(parts, start=1):
@@ -103,7 +107,7 @@ def parse_logits(text, dtype="float32", *, max_keys: int = MAX_KEYS) -> np.ndarr
         if not math.isfinite(value):
             raise MaskAttnError(f"score {i} is {part[:20]!r}: every score must be a finite number")
         if abs(value) > limit:
-            raise MaskAttnError(f"score {i} is {part[:20]}, outside the {nx.dtype_name(dtype)} range ±{fmt(limit)}")
+            raise MaskAttnError(f"score {i} is {part[:20]}, outside the {dtype} range ±{fmt(limit)}")
         values.append(value)
     return np.array(values, dtype=np.float64)                       # (Tk,)
 
@@ -126,11 +130,64 @@ def row_mask(n_keys: int, masked) -> np.ndarray:
     return mask
 
 
-def _row_inputs(logits, mask) -> tuple[np.ndarray, np.ndarray]:
-    x = np.asarray(logits, dtype=np.float64)
-    m = np.asarray(mask, dtype=np.float32)
+def _numbers(values, name: str) -> np.ndarray:
+    """``values`` as a float64 array, or MaskAttnError naming ``name`` (ragged lists, text, objects)."""
+    try:
+        array = np.asarray(values)
+        if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool
+                                          or array.dtype.kind == "V"):
+            raise TypeError
+        return array.astype(np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise MaskAttnError(f"{name} must be numbers, got {str(values)[:60]!r}") from None
+
+
+def _row(logits, name: str = "logits") -> np.ndarray:
+    """One non-empty row ``(Tk,)`` of finite numbers (NaN and ±inf refused: they are results, not inputs)."""
+    x = _numbers(logits, name)
     if x.ndim != 1 or x.size == 0:
-        raise MaskAttnError(f"logits must be one row (Tk,), got shape {x.shape}")
+        raise MaskAttnError(f"{name} must be one row (Tk,), got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise MaskAttnError(f"{name} must be finite, got {x[~np.isfinite(x)][0]!r}")
+    return x
+
+
+def _dtype(dtype) -> str:
+    """A dtype name from ``numerics.DTYPE_NAMES``; anything else is MaskAttnError.
+
+    ``np.dtype`` raises ValueError, TypeError or even SyntaxError on odd strings ('01', '0{').
+    """
+    try:
+        return nx.dtype_name(dtype)
+    except MaskAttnError:
+        raise
+    except (TypeError, ValueError, SyntaxError):
+        raise MaskAttnError(f"dtype must be one of {', '.join(nx.DTYPE_NAMES)}, got {str(dtype)[:20]!r}") from None
+
+
+def _dtypes(dtypes) -> list[str]:
+    if isinstance(dtypes, str) or not hasattr(dtypes, "__iter__"):
+        raise MaskAttnError(f"dtypes must be a list of names from {', '.join(nx.DTYPE_NAMES)}, got {dtypes!r}")
+    names = [_dtype(d) for d in dtypes]
+    if not names:
+        raise MaskAttnError("dtypes must name at least one dtype")
+    return names
+
+
+def _constant(constant) -> float:
+    """A mask constant as a float (``-inf`` allowed, NaN and non-numbers refused)."""
+    try:
+        c = float(constant)
+    except (TypeError, ValueError, OverflowError):
+        raise MaskAttnError(f"the constant must be a number, got {str(constant)[:40]!r}") from None
+    if math.isnan(c):
+        raise MaskAttnError(f"the constant must be a number, got {constant!r}")
+    return c
+
+
+def _row_inputs(logits, mask) -> tuple[np.ndarray, np.ndarray]:
+    x = _row(logits)
+    m = _numbers(mask, "mask").astype(np.float32)
     if m.shape != x.shape:
         raise MaskAttnError(f"mask row {m.shape} must match the logits {x.shape}")
     if not ((m == 0) | (m == 1)).all():
@@ -153,7 +210,7 @@ def row_steps(logits, mask, *, mask_value=DEFAULT_MASK_VALUE, dtype="float32", m
     ([[1.0, 2.0, 3.0]], [0.26894, 0.73106, 0.0])
     """
     x, m = _row_inputs(logits, mask)
-    return _row_steps(x, m, mask_value, dtype, method)
+    return _row_steps(x, m, mask_value, _dtype(dtype), method)
 
 
 def _row_steps(x: np.ndarray, m: np.ndarray, mask_value, dtype, method) -> AttentionSteps:
@@ -181,7 +238,17 @@ def constant_grid(decades: tuple[int, int] = SWEEP_DECADES, per_decade: int = SW
     >>> g.size, fmt(g[1], 3), fmt(g[-2]), fmt(g[-1])
     (94, '-1.47', '-1e38', '-inf')
     """
-    lo, hi = decades
+    try:
+        lo, hi = (int(d) for d in decades)
+    except (TypeError, ValueError):
+        raise MaskAttnError(f"decades must be two whole numbers (lo, hi), got {decades!r}") from None
+    if not 0 <= lo < hi <= MAX_DECADE:
+        raise MaskAttnError(f"decades must satisfy 0 <= lo < hi <= {MAX_DECADE}, got {decades!r}")
+    for name, n in (("per_decade", per_decade), ("dense_per_decade", dense_per_decade)):
+        if not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_POINTS_PER_DECADE:
+            raise MaskAttnError(f"{name} must be a whole number from 1 to {MAX_POINTS_PER_DECADE}, got {n!r}")
+    if not isinstance(dense_decades, (int, np.integer)) or dense_decades < 0:
+        raise MaskAttnError(f"dense_decades must be a whole number >= 0, got {dense_decades!r}")
     split = min(lo + dense_decades, hi)
     dense = np.linspace(lo, split, (split - lo) * dense_per_decade + 1)          # (N1,)
     sparse = np.linspace(split, hi, (hi - split) * per_decade + 1)[1:]          # (N2,)
@@ -209,7 +276,7 @@ class ConstantSweep:
 
     def at(self, dtype) -> "ConstantSweep":
         """The entries of one dtype, in constant order."""
-        keep = self.dtype == nx.dtype_name(dtype)
+        keep = self.dtype == _dtype(dtype)
         return ConstantSweep(self.dtype[keep], self.constant[keep], self.cast_constant[keep],
                              self.leaked[keep], self.method)
 
@@ -233,12 +300,11 @@ def sweep_constants(logits, mask, *, method: str = "add", constants=None,
     ['0.0974', '0', '0']
     """
     x, m = _row_inputs(logits, mask)
-    constants = constant_grid() if constants is None else np.asarray(constants, dtype=np.float64)
+    constants = constant_grid() if constants is None else _numbers(constants, "constants")
     if constants.ndim != 1 or np.isnan(constants).any():
         raise MaskAttnError(f"constants must be a 1-D list of numbers (no NaN), got {constants!r}")
     names, given, rounded, leaked = [], [], [], []
-    for dtype in dtypes:
-        dtype = nx.dtype_name(dtype)
+    for dtype in _dtypes(dtypes):
         cast = nx.cast(constants, dtype).astype(np.float64)           # (N,)
         distinct, where = np.unique(cast, return_inverse=True)
         weights = np.concatenate([_row_steps(x, m, c, dtype, method).weights
@@ -265,7 +331,7 @@ def underflow_constant(logits, mask, dtype) -> float:
     x, m = _row_inputs(logits, mask)
     if not (m == 1).any() or (m == 1).all():
         return math.nan
-    return nx.underflow_threshold(dtype) + float(x[m == 0].max()) - float(x[m == 1].max())
+    return nx.underflow_threshold(_dtype(dtype)) + float(x[m == 0].max()) - float(x[m == 1].max())
 
 
 def overflow_constant(dtype) -> float:
@@ -274,7 +340,7 @@ def overflow_constant(dtype) -> float:
     >>> overflow_constant("float16")
     -65504.0
     """
-    return -float(nx.finfo(dtype).max)
+    return -float(nx.finfo(_dtype(dtype)).max)
 
 
 # --------------------------------------------------------------------------- facts per dtype
@@ -296,15 +362,10 @@ def constant_facts(constant, logits, dtypes=nx.DTYPE_NAMES) -> list[dict]:
     >>> f["float32"]["logits survive"], f["float64"]["logits survive"]
     (False, True)
     """
-    c = float(constant)
-    if math.isnan(c):
-        raise MaskAttnError(f"the constant must be a number, got {constant!r}")
-    x = np.asarray(logits, dtype=np.float64)
-    if x.ndim != 1 or x.size == 0:
-        raise MaskAttnError(f"logits must be one row (Tk,), got shape {x.shape}")
+    c = _constant(constant)
+    x = _row(logits)
     records = []
-    for dtype in dtypes:
-        dtype = nx.dtype_name(dtype)
+    for dtype in _dtypes(dtypes):
         cast = nx.cast(c, dtype)
         error = difference_error(x, c, dtype)
         records.append({
@@ -330,8 +391,9 @@ def difference_error(logits, constant, dtype) -> float:
     >>> difference_error([0.0, 57.735], -1e9, "float64") < 1e-6
     True
     """
-    x = nx.cast(np.asarray(logits, dtype=np.float64), dtype)        # (Tk,)
-    shifted = nx.add(x, nx.cast(constant, dtype), dtype).astype(np.float64)
+    dtype = _dtype(dtype)
+    x = nx.cast(_row(logits), dtype)                                 # (Tk,)
+    shifted = nx.add(x, nx.cast(_constant(constant), dtype), dtype).astype(np.float64)
     x = x.astype(np.float64)
     if not np.isfinite(shifted).all():
         return math.nan
@@ -345,7 +407,7 @@ def logits_survive(logits, constant, dtype) -> bool:
     >>> logits_survive([1.0, 2.0, 3.0], -1e9, "float32"), logits_survive([1.0, 2.0, 3.0], -1e9, "float64")
     (False, True)
     """
-    x = np.asarray(logits, dtype=np.float64)
+    x = _row(logits)
     error = difference_error(x, constant, dtype)
     spread = float(x.max() - x.min())
     return bool(error <= SURVIVE_TOLERANCE * max(spread, 1.0))
@@ -408,6 +470,7 @@ def compare_methods(logits, mask, *, mask_value=DEFAULT_MASK_VALUE, dtype="float
     >>> out["add −inf"].has_nan, round(out["multiply_weights"].row_sum, 4)
     (True, 0.7732)
     """
+    dtype = _dtype(dtype)
     x, m = _row_inputs(logits, mask)
     outcomes = []
     for label, (method, fixed) in LAB_METHODS.items():
@@ -463,14 +526,12 @@ def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE
     >>> {(r["method"], r["dtype"]): r["result"] for r in t if r["method"] == "add"}
     {('add', 'float16'): 'NaN', ('add', 'bfloat16'): 'uniform', ('add', 'float32'): 'near one-hot', ('add', 'float64'): 'unmasked softmax'}
     """
-    x = np.asarray(logits, dtype=np.float64)
-    _row_inputs(x, np.zeros(x.shape))
+    x = _row(logits)
     everything = np.ones(x.shape, dtype=np.float32)                 # (Tk,)
     records = []
     for label, (method, fixed) in LAB_METHODS.items():
         constant = mask_value if fixed is None else fixed
-        for dtype in dtypes:
-            dtype = nx.dtype_name(dtype)
+        for dtype in _dtypes(dtypes):
             steps = row_steps(x, everything, mask_value=constant, dtype=dtype, method=method)
             plain = row_steps(x, np.zeros(x.shape), dtype=dtype).weights[0]
             w = steps.weights[0].astype(np.float64)
@@ -495,9 +556,8 @@ def naive_vs_stable(logits, dtype="float32") -> list[dict]:
     >>> [round(r["stable weight"], 5) for r in rows]
     [0.99995, 5e-05]
     """
-    z = nx.cast(np.asarray(logits, dtype=np.float64), dtype)        # (Tk,)
-    if z.ndim != 1 or z.size == 0:
-        raise MaskAttnError(f"logits must be one row (Tk,), got shape {z.shape}")
+    dtype = _dtype(dtype)
+    z = nx.cast(_row(logits), dtype)                                 # (Tk,)
     naive = nx.naive_softmax(z, dtype)                              # (Tk,)
     naive_exps = nx.exp(z, dtype)                                   # (Tk,) what the naive form divides
     stable = nx.softmax_steps(z, dtype)
@@ -512,7 +572,7 @@ def exp_overflow_point(dtype) -> float:
     >>> [round(exp_overflow_point(t), 2) for t in nx.DTYPE_NAMES]
     [11.09, 88.72, 88.72, 709.78]
     """
-    return math.log(float(nx.finfo(dtype).max))
+    return math.log(float(nx.finfo(_dtype(dtype)).max))
 
 
 # --------------------------------------------------------------------------- the row inspector
@@ -540,7 +600,7 @@ def number_text(x, dtype="float64") -> str:
         return "-0" if math.copysign(1.0, v) < 0 else "0"      # 0 × -1e9 is -0.0
     if v.is_integer() and abs(v) < 1e16:
         return str(int(v))
-    name = nx.dtype_name(dtype)
+    name = _dtype(dtype)
     scalar = nx.cast(v, name)[()]
     if name == "float64":
         if 1e-4 <= abs(v) < 1e16:
@@ -555,10 +615,12 @@ def number_text(x, dtype="float64") -> str:
 
 
 def _check_row(steps: AttentionSteps, row: int) -> int:
+    if not isinstance(steps, AttentionSteps):
+        raise MaskAttnError(f"the inspector needs an AttentionSteps (from attention_steps), got {type(steps).__name__}")
     if steps.weights.ndim != 2:
         raise MaskAttnError(f"the inspector needs steps of shape (Tq, Tk), got {steps.weights.shape}")
     n = steps.weights.shape[0]
-    if not isinstance(row, (int, np.integer)) or not 0 <= row < n:
+    if isinstance(row, bool) or not isinstance(row, (int, np.integer)) or not 0 <= row < n:
         raise MaskAttnError(f"query row {row!r} does not exist: there are rows 0 to {n - 1}")
     return int(row)
 
@@ -575,6 +637,8 @@ def inspector_rows(steps: AttentionSteps, row: int, key_labels) -> list[dict]:
     """
     r = _check_row(steps, row)
     Tk = steps.weights.shape[1]
+    if key_labels is None or isinstance(key_labels, str) or not hasattr(key_labels, "__len__"):
+        raise MaskAttnError(f"key_labels must be a list of {Tk} names, got {str(key_labels)[:40]!r}")
     if len(key_labels) != Tk:
         raise MaskAttnError(f"{Tk} keys need {Tk} labels, got {len(key_labels)}")
     f = nx.to_float
@@ -634,6 +698,8 @@ def inspector_latex(steps: AttentionSteps, row: int, keys=None, *, max_terms: in
         terms.append(rf"\cdots\ (\text{{{Tk} terms}})")
     lines.append((rf"\sum_k e^{{\,z_k - m}} = {' + '.join(terms)} = {_tex(total, dtype)}", ""))
 
+    if keys is not None and (isinstance(keys, str) or not hasattr(keys, "__iter__")):
+        raise MaskAttnError(f"keys must be a list of key positions, got {str(keys)[:40]!r}")
     if keys is None:
         wide = steps.weights[r].astype(np.float64)
         keys = []
@@ -643,7 +709,7 @@ def inspector_latex(steps: AttentionSteps, row: int, keys=None, *, max_terms: in
         if blocked.any():
             keys.append(int(np.argmax(blocked)))
     for j in keys:
-        if not 0 <= j < Tk:
+        if isinstance(j, bool) or not isinstance(j, (int, np.integer)) or not 0 <= j < Tk:
             raise MaskAttnError(f"key {j!r} does not exist: there are keys 0 to {Tk - 1}")
         exact = nx.to_float(z[j]) - nx.to_float(m)                  # the real-number exponent
         shifted, e, w = steps.shifted[r, j], steps.exps[r, j], steps.weights[r, j]

@@ -17,6 +17,7 @@ SLIDER_CONSTANTS = [0.0] + [-(10.0 ** d) for d in range(lab.SWEEP_DECADES[0], la
 ZOOM_DECADE = 5
 SOURCES = {"playground": "a query row from the Playground", "typed": "type your own scores"}
 
+ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
 settings = ui.current_settings()
 fs = ui.font_size(settings)
 dtype = settings.dtype

@@ -8,6 +8,7 @@ import streamlit as st
 from maskattn import attention_steps, figures, lab, ui
 from maskattn.explain import fmt, row_table, verdicts
 
+ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
 settings = ui.current_settings()
 big = settings.presentation
 fs = ui.font_size(settings)

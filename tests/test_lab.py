@@ -280,3 +280,23 @@ def test_underflow_threshold_is_the_exp_zero_point():
     """Brute force around the threshold in float32: exp is 0 just below, positive just above."""
     t = underflow_threshold("float32")
     assert np.exp(np.float32(t - 0.01)) == 0 and np.exp(np.float32(t + 0.01)) > 0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: lab.sweep_constants([[1.0], [2.0, 3.0]], [0, 1]), "logits must be numbers"),
+    (lambda: lab.row_steps(["a", "b"], [0, 1]), "logits must be numbers"),
+    (lambda: lab.row_steps([1.0, math.nan], [0, 1]), "logits must be finite"),
+    (lambda: lab.constant_facts("abc", [1.0]), "the constant must be a number, got 'abc'"),
+    (lambda: lab.constant_facts(-1e9, [1.0], dtypes="float32"), "dtypes must be a list"),
+    (lambda: lab.compare_methods([1.0, 2.0], [0, 1], dtype="01"), "dtype must be one of .* got '01'"),
+    (lambda: lab.parse_logits("1", "0{"), "dtype must be one of"),
+    (lambda: lab.constant_grid((5, 2)), r"0 <= lo < hi <= 308"),
+    (lambda: lab.constant_grid((0, 3), 0), "per_decade must be a whole number from 1 to 100"),
+    (lambda: lab.inspector_rows("steps", 0, ["a"]), "needs an AttentionSteps"),
+    (lambda: lab.inspector_rows(lab.row_steps([1.0], [0]), True, ["a"]), "query row True does not exist"),
+    (lambda: lab.inspector_rows(lab.row_steps([1.0], [0]), 0, None), "key_labels must be a list"),
+    (lambda: lab.inspector_latex(lab.row_steps([1.0], [0]), 0, keys=["x"]), "key 'x' does not exist"),
+])
+def test_hostile_arguments_raise_maskattn_error(call, message):
+    with pytest.raises(MaskAttnError, match=message):
+        call()

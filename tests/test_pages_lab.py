@@ -1,9 +1,7 @@
 """The Constant lab page and the Playground's row inspector through Streamlit's AppTest.
 
-AppTest re-detects the legacy ``pages/`` folder mode before every run; in that mode a run on a
-page other than the entrypoint skips app.py (no sidebar, no navigation). A running server
-leaves that mode for good once app.py has called ``st.navigation``, so the fixture below does
-the same for AppTest.
+AppTest re-detects the legacy ``pages/`` folder mode before every run; both pages call
+``ui.ensure_frame()``, which reruns them through app.py (sidebar, URL state) when that happens.
 """
 
 import base64
@@ -13,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from maskattn import attention_steps, leaked_mass
@@ -22,17 +19,6 @@ from maskattn.state import Settings
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def navigation_mode(monkeypatch):
-    original = PagesManager.__init__
-
-    def init(self, *args, **kwargs):
-        original(self, *args, **kwargs)
-        PagesManager.uses_pages_directory = False        # app.py uses st.navigation
-
-    monkeypatch.setattr(PagesManager, "__init__", init)
 
 
 def open_lab(**query) -> AppTest:
@@ -242,3 +228,14 @@ def test_row_is_shared_between_the_lab_and_the_playground():
     at.switch_page("pages/playground.py").run()
     assert not at.exception
     assert at.selectbox(key="row").value == 2             # and hands its choice back
+
+
+def test_a_link_straight_to_the_lab_goes_through_the_frame():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["dtype"] = "float16"
+    at.query_params["const"] = "-1e4"
+    at.run()
+    at.switch_page("pages/lab.py").run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="dtype").value == "float16"
+    assert metrics(at)["float16"] == "exactly 0"          # -1e4 fits in float16 and underflows exp
