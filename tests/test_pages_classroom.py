@@ -207,10 +207,6 @@ def test_all_fields_at_once_survive_a_page_switch():
             assert f"{URL_KEYS[name]}=" in link, name
 
 
-@pytest.mark.xfail(strict=True, reason="pages/playground.py does not yet rerun through the frame when Streamlit's "
-                                       "legacy pages/ mode runs it alone (first session after a server start, every "
-                                       "AppTest run); remove this mark once it calls the same guard as "
-                                       "pages/classroom.py (ensure_frame)")
 def test_a_link_straight_to_the_playground_loads_its_state():
     at = fresh(causal="1", dtype="float16")
     at.switch_page("pages/playground.py").run()

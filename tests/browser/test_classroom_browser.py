@@ -164,9 +164,6 @@ def test_load_a_preset_from_a_fresh_classroom_link(fresh_url, page, artifacts):
     assert_no_console_errors(page, failed)
 
 
-@pytest.mark.xfail(strict=True, reason="pages/playground.py runs alone in Streamlit's legacy pages/ mode on the "
-                                       "first session after a server start; remove once it calls the frame guard "
-                                       "(see ensure_frame in pages/classroom.py)")
 def test_a_fresh_link_straight_to_the_playground(fresh_url, page):
     page.goto(fresh_url + "/playground?causal=1&dtype=float16&row=2")
     page.wait_for_selector('h1:has-text("Playground")', timeout=TIMEOUT)
