@@ -8,9 +8,9 @@ Two views:
    ``script_finished``. Actions: toggling the zoom (the sweep and the fully-masked table come
    from the page's cache: what moving through the page costs) and a new seed in the sidebar
    (new logits: the sweep is recomputed, the worst case).
-2. **In process, by stage**: the page's own calls timed one by one — the 616-point sweep
-   (154 constants × 4 dtypes, each a full ``attention_steps``), the current point, the
-   facts, the 7 methods, the 28-cell fully-masked table, the figures and their JSON.
+2. **In process, by stage**: the page's own calls timed one by one — the sweep (60 constants
+   × 4 dtypes, each distinct rounded constant a full ``attention_steps``), the current point,
+   the facts, the 7 methods, the 28-cell fully-masked table, the figures and their JSON.
 
 Run:  python benchmarks/bench_lab.py [--reruns 15] [--port N]
 """

@@ -36,7 +36,7 @@ from .tokens import MAX_TOKENS_PER_SEQUENCE
 #: underflows (and float16's constant overflows) within the first DENSE_DECADES decades for
 #: ordinary logits, so the grid is denser there; each point costs a full attention_steps run.
 SWEEP_DECADES: tuple[int, int] = (0, 38)
-SWEEP_POINTS_PER_DECADE = 2
+SWEEP_POINTS_PER_DECADE = 1
 DENSE_DECADES = 4
 DENSE_POINTS_PER_DECADE = 6
 #: limits of the grid: 10**308 is float64's largest power of ten; 100 points a decade is plenty
@@ -236,7 +236,7 @@ def constant_grid(decades: tuple[int, int] = SWEEP_DECADES, per_decade: int = SW
     ['-1', '-3.16', '-10', '-31.6', '-100', '-inf']
     >>> g = constant_grid()
     >>> g.size, fmt(g[1], 3), fmt(g[-2]), fmt(g[-1])
-    (94, '-1.47', '-1e38', '-inf')
+    (60, '-1.47', '-1e38', '-inf')
     """
     try:
         lo, hi = (int(d) for d in decades)
