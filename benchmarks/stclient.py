@@ -184,8 +184,9 @@ def _wire_state(kind: str, proto, options: tuple[str, ...]) -> WidgetState | Non
     if kind == "slider":
         values = list(proto.value if set_value else proto.default)
         state = WidgetState(id=proto.id)
-        if options:     # select_slider: the formatted options
-            state.string_array_value.data.extend(options[int(v)] for v in values)
+        if options:     # select_slider: the formatted options (raw_value when the server set them)
+            chosen = list(proto.raw_value) or [options[int(v)] for v in values]
+            state.string_array_value.data.extend(chosen)
         else:
             state.double_array_value.data.extend(values)
         return state
