@@ -76,9 +76,7 @@ def _check_inputs(q, k, v, mask, mask_value, dtype, method):
         raise MaskAttnError(f"mask_value must not be NaN, got {mask_value!r}")
     arrays = []
     for name, x in (("q", q), ("k", k), ("v", v)):
-        x = np.asarray(x)
-        if x.dtype == object or not np.issubdtype(x.dtype, np.number) and x.dtype.kind != "V":
-            raise MaskAttnError(f"{name} must be a numeric array, got dtype {x.dtype}")
+        x = nx.as_array(x, name)
         if x.ndim < 2:
             raise MaskAttnError(f"{name} must have shape (..., T, depth), got shape {x.shape}")
         arrays.append(x)
@@ -87,12 +85,16 @@ def _check_inputs(q, k, v, mask, mask_value, dtype, method):
         raise MaskAttnError(f"q and k must share their depth d: q {q.shape}, k {k.shape}")
     if k.shape[-2] != v.shape[-2]:
         raise MaskAttnError(f"k and v must have the same number of keys Tk: k {k.shape}, v {v.shape}")
+    if k.shape[-2] == 0:
+        raise MaskAttnError(f"attention needs at least one key, got k of shape {k.shape}")
+    try:
+        np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    except ValueError:
+        raise MaskAttnError(f"batch/head axes of q {q.shape}, k {k.shape}, v {v.shape} do not broadcast") from None
     if mask is not None:
-        mask = np.asarray(mask)
+        mask = nx.as_array(mask, "mask")
         if mask.dtype == bool:
             mask = mask.astype(np.float32)
-        if mask.dtype == object or not np.issubdtype(mask.dtype, np.number):
-            raise MaskAttnError(f"mask must be a numeric array of 0/1, got dtype {mask.dtype}")
         bad = mask[(mask != 0) & (mask != 1)]
         if bad.size:
             raise MaskAttnError(
@@ -202,8 +204,10 @@ def leaked_mass(weights, mask) -> np.ndarray:
     >>> leaked_mass([[float("nan"), 1.0]], [[0.0, 1.0]]).tolist()
     [nan]
     """
-    w = np.asarray(weights).astype(np.float64)
-    m = np.asarray(mask)
+    w = nx.as_array(weights, "weights").astype(np.float64)
+    m = nx.as_array(mask, "mask")
+    if w.ndim == 0:
+        raise MaskAttnError(f"weights must have shape (..., Tq, Tk), got a scalar {w!r}")
     try:
         w, m = np.broadcast_arrays(w, m)
     except ValueError:

@@ -14,13 +14,17 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import MaskAttnError
+from .numerics import as_array
 
 #: where a causal mask's diagonal sits when there are fewer queries than keys
 CAUSAL_ALIGNMENTS: tuple[str, ...] = ("top_left", "bottom_right")
 
 
 def _int_array(seq, name: str) -> np.ndarray:
-    arr = np.asarray(seq)
+    try:
+        arr = np.asarray(seq)
+    except (ValueError, TypeError):
+        raise MaskAttnError(f"{name} must be a rectangular array of token ids, got {seq!r:.60}") from None
     if arr.dtype == object or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise MaskAttnError(f"{name} must be an array of token ids, got dtype {arr.dtype}")
     return arr
@@ -103,7 +107,7 @@ def combine_masks(*masks) -> np.ndarray | None:
     >>> combine_masks(None, None) is None
     True
     """
-    present = [np.asarray(m, dtype=np.float32) for m in masks if m is not None]
+    present = [as_array(m, "mask").astype(np.float32) for m in masks if m is not None]
     if not present:
         return None
     try:
@@ -119,4 +123,7 @@ def fully_masked_rows(mask) -> np.ndarray:
     >>> fully_masked_rows([[0.0, 1.0], [1.0, 1.0]]).tolist()
     [False, True]
     """
-    return np.all(np.asarray(mask) == 1, axis=-1)
+    mask = as_array(mask, "mask")
+    if mask.ndim == 0:
+        raise MaskAttnError(f"mask must have shape (..., Tq, Tk), got a scalar {mask!r}")
+    return np.all(mask == 1, axis=-1)

@@ -55,11 +55,33 @@ def dtype_name(dtype) -> str:
         return dtype
     try:
         name = np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError, SyntaxError):  # numpy parses strings like "8f" as format codes
         name = None
     if name in _DTYPES:
         return name
     raise MaskAttnError(f"dtype must be one of {', '.join(DTYPE_NAMES)}, got {dtype!r}")
+
+
+def as_array(x, name: str = "x") -> np.ndarray:
+    """``x`` as a numeric array, or ``MaskAttnError`` naming what was wrong with it.
+
+    Refuses ragged nested lists, strings, objects and None (NumPy would raise its own errors,
+    or silently make an object array).
+
+    >>> as_array([[1, 2], [3]], "q")
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: q must be a rectangular array of numbers, got [[1, 2], [3]]
+    """
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError):
+        arr = None
+    ok = arr is not None and (arr.dtype.kind in "biuf" or arr.dtype == _DTYPES["bfloat16"])
+    if not ok:
+        shown = repr(x) if len(repr(x)) <= 60 else repr(x)[:57] + "..."
+        raise MaskAttnError(f"{name} must be a rectangular array of numbers, got {shown}")
+    return arr
 
 
 def accumulation_dtype(dtype) -> np.dtype:
@@ -82,8 +104,9 @@ def cast(x, dtype) -> np.ndarray:
     >>> cast(-1e9, "bfloat16").astype(float).item()
     -998244352.0
     """
+    target = resolve_dtype(dtype)
     with np.errstate(over="ignore", invalid="ignore"):
-        return np.asarray(x, dtype=np.float64).astype(resolve_dtype(dtype))
+        return as_array(x).astype(np.float64).astype(target)
 
 
 def _rounded(fn, dtype, *args):
@@ -156,6 +179,8 @@ def softmax_steps(z, dtype="float32") -> SoftmaxSteps:
     z = cast(z, dtype) if not (isinstance(z, np.ndarray) and z.dtype == resolve_dtype(dtype)) else z
     if z.ndim == 0:
         raise MaskAttnError(f"softmax needs at least one axis, got a scalar {z!r}")
+    if z.shape[-1] == 0:
+        raise MaskAttnError(f"softmax needs at least one entry per row, got shape {z.shape}")
     acc = accumulation_dtype(dtype)
     with np.errstate(invalid="ignore"):
         # np.max propagates NaN, like the frameworks' reduce_max
@@ -183,6 +208,8 @@ def naive_softmax(z, dtype="float32") -> np.ndarray:
     [0.999955, 4.5e-05]
     """
     z = cast(z, dtype)
+    if z.ndim == 0 or z.shape[-1] == 0:
+        raise MaskAttnError(f"softmax needs at least one entry per row, got shape {z.shape}")
     exps = exp(z, dtype)
     return divide(exps, row_sum(exps, dtype), dtype)
 
@@ -253,7 +280,10 @@ def spacing(x, dtype) -> float:
     0.0078125
     """
     info = finfo(dtype)
-    value = float(cast(x, dtype).astype(np.float64))
+    arr = cast(x, dtype)
+    if arr.size != 1:
+        raise MaskAttnError(f"spacing takes one number, got shape {arr.shape}")
+    value = float(arr.astype(np.float64).reshape(()))
     if not math.isfinite(value):
         return math.nan
     if value == 0.0:

@@ -21,6 +21,7 @@ import hashlib
 import numpy as np
 
 from .errors import MaskAttnError
+from .numerics import as_array
 
 PAD_TOKEN = "<pad>"
 #: caps that keep the page responsive; input beyond them is cut with a notice
@@ -168,7 +169,15 @@ def embed(tokens, d_model: int, seed: int = 0, positional: bool = True) -> np.nd
     True
     """
     check_d_model(d_model)
+    if isinstance(tokens, str) or not all(isinstance(seq, (list, tuple)) for seq in tokens):
+        raise MaskAttnError(f"tokens must be a batch of token sequences (B, T), got {tokens!r:.60}")
     tokens = [list(seq) for seq in tokens]
+    lengths = {len(seq) for seq in tokens}
+    if len(lengths) != 1 or lengths == {0}:
+        raise MaskAttnError(f"tokens must be B >= 1 padded sequences of one length T >= 1, got lengths "
+                            f"{sorted(lengths)}")
+    if not all(isinstance(t, str) for seq in tokens for t in seq):
+        raise MaskAttnError("tokens must be strings")
     vectors = {t: token_vector(t, d_model, seed) for seq in tokens for t in seq}  # one per distinct token
     x = np.array([[vectors[t] for t in seq] for seq in tokens], dtype=np.float64)
     x = x.reshape(len(tokens), -1, d_model)                                # (B, T, d)
@@ -198,6 +207,9 @@ def project_qkv(x, seed: int = 0, mode: str = "projected"):
     """
     if mode not in QK_MODES:
         raise MaskAttnError(f"mode must be one of {', '.join(QK_MODES)}, got {mode!r}")
+    x = as_array(x, "x").astype(np.float64)
+    if x.ndim < 2 or x.shape[-1] == 0:
+        raise MaskAttnError(f"x must have shape (..., T, d) with d >= 1, got shape {x.shape}")
     d = x.shape[-1]
     rng = np.random.default_rng(_stable_seed("projections", seed, d))
     w_q, w_k, w_v = rng.standard_normal((3, d, d)) / np.sqrt(d)      # (3, d, d)
