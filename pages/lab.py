@@ -109,11 +109,14 @@ with right:
     st.caption(f"Method **{settings.method}**, comparisons in **{dtype}** (both in the sidebar). "
                "The sweep below always shows all four dtypes.")
 
-masked_keys = [key_labels[j] for j in range(len(key_labels)) if mask[j] == 1]
-if not masked_keys:
-    st.info("No key of this row is masked, so nothing can leak. Turn on a mask in the sidebar (the padding mask "
-            "blocks `<pad>` keys), pick a row with masked keys, or type your own scores.", icon="ℹ️")
-    st.stop()
+if not (mask == 1).any():
+    # nothing to sweep on this row: show the classic example instead of an empty page
+    st.info(f"No key of this row is masked, so nothing can leak. Below: the example scores {EXAMPLE_TEXT} with "
+            "keys 2 and 3 masked. Turn on a mask in the sidebar (the padding mask blocks `<pad>` keys), pick a "
+            "row with masked keys, or type your own scores.", icon="ℹ️")
+    logits = lab.parse_logits(EXAMPLE_TEXT, dtype)
+    mask = lab.row_mask(logits.size, lab.EXAMPLE_MASKED)
+    key_labels = [f"{j}" for j in range(logits.size)]
 
 # the sweep -------------------------------------------------------------------------------------
 sweep = cached_sweep(tuple(logits.tolist()), tuple(mask.tolist()), settings.method)

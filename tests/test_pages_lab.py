@@ -164,11 +164,13 @@ def test_naive_softmax_toggle():
     assert list(naive["exp(z)"]) == ["inf", "inf"]
 
 
-def test_row_without_masked_keys_explains_itself():
-    at = open_lab(padding="0")
+def test_row_without_masked_keys_falls_back_to_the_example():
+    at = open_lab(padding="0", const="-1")
     assert not at.exception
     assert any("nothing can leak" in i.value for i in at.info)
-    assert not at.get("plotly_chart")
+    # the example 3.2, 1.0, -0.5, 2.0 with keys 2 and 3 masked: -1 leaks 0.0074 + 0.0900 (NUMERICS.md)
+    assert metrics(at)["float32"] == "0.0974"
+    assert len(at.get("plotly_chart")) == 2
 
 
 def test_html_tokens_stay_text():
