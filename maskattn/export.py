@@ -60,7 +60,6 @@ JSON_FORMAT, JSON_VERSION = "maskattn.export", 1
 JSON_ENCODING_NOTE = ("Numbers are the shortest decimals that read back to the same value in `dtype`. "
                       "NaN, +inf and -inf, which JSON cannot hold, are the strings \"NaN\", \"inf\" and \"-inf\".")
 #: the font size of figures in presentation mode (ui.font_size uses the same)
-PRESENTATION_FONT = 20
 #: PNG pixels per layout pixel (the Playground's camera button uses 3 as well)
 PNG_SCALE = 3
 #: Debian's Chromium, used by kaleido when BROWSER_PATH is not set
@@ -256,26 +255,10 @@ def settings_from_json(text: str) -> Settings:
 # --- figures (the only step that needs Plotly) ----------------------------------------------------------
 
 def build_figures(result: PlaygroundResult) -> dict:
-    """The Playground's five figures, built with the same arguments as ``pages/playground.py``.
-
-    Returns ``{name: go.Figure}`` in ``FIGURE_NAMES`` order. Imports Plotly lazily.
-    """
+    """The Playground's five figures (``figures.playground_figures``), imported lazily."""
     from . import figures                                   # noqa: PLC0415 (keeps the core Plotly-free)
 
-    steps, labels, settings = result.steps, result.labels, result.settings
-    fs = PRESENTATION_FONT if settings.presentation else figures.BASE_FONT
-    logits_title = "raw logits q·kᵀ/√d" if settings.scale else "raw logits q·kᵀ"
-    return {
-        "mask": figures.mask_figure(result.mask, labels, labels, font_size=fs),
-        "logits": figures.heatmap(steps.logits, labels, labels, title=logits_title, mask=None,
-                                  font_size=fs, symmetric=True, clickable=True),
-        "masked-logits": figures.heatmap(steps.masked_logits, labels, labels,
-                                         title=f"masked logits ({steps.method})", mask=result.mask,
-                                         font_size=fs, symmetric=True, clickable=True),
-        "weights": figures.heatmap(steps.weights, labels, labels, title="softmax weights", mask=result.mask,
-                                   font_size=fs, zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, clickable=True),
-        "output": figures.output_figure(steps.output, labels, font_size=fs),
-    }
+    return figures.playground_figures(result)
 
 
 def figure_size(fig) -> tuple[int, int]:

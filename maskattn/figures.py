@@ -38,6 +38,8 @@ MAX_CLICKABLE = 32
 #: would hide it, and Plotly's per-cell drawing with gaps costs seconds in the browser at 256 x 256
 MAX_CELLS_WITH_GAPS = 64
 BASE_FONT = 13
+#: presentation mode: readable from the back of a classroom
+PRESENTATION_FONT = 20
 #: the parts of Plotly's default "plotly" template these figures use. The full template adds
 #: 6.5 KB to every figure sent to the browser and is deep-copied by st.plotly_chart on every
 #: rerun (~10 ms per figure on 2 cores); this subset draws the same pixels.
@@ -467,3 +469,27 @@ def convention_mask_figure(values, blocked, x_labels, y_labels, *, title: str, c
         plot_bgcolor="white", height=height or int(min(520, max(260, 110 + rows * 26))), dragmode=False,
     )
     return go.Figure({"data": [trace], "layout": layout})
+
+
+#: the Playground's figures, in page order (also the names of the exported files)
+PLAYGROUND_FIGURES: tuple[str, ...] = ("mask", "logits", "masked-logits", "weights", "output")
+
+
+def playground_figures(result) -> dict:
+    """The Playground's five figures for a ``pipeline.PlaygroundResult``, ``{name: go.Figure}``.
+
+    The page and ``python -m maskattn.export`` both draw these, so a saved figure is the one on screen.
+    """
+    steps, labels, settings = result.steps, result.labels, result.settings
+    fs = PRESENTATION_FONT if settings.presentation else BASE_FONT
+    logits_title = "raw logits q·kᵀ/√d" if settings.scale else "raw logits q·kᵀ"
+    stage = dict(font_size=fs, clickable=True)
+    return {
+        "mask": mask_figure(result.mask, labels, labels, font_size=fs),
+        "logits": heatmap(steps.logits, labels, labels, title=logits_title, symmetric=True, **stage),
+        "masked-logits": heatmap(steps.masked_logits, labels, labels, title=f"masked logits ({steps.method})",
+                                 mask=result.mask, symmetric=True, **stage),
+        "weights": heatmap(steps.weights, labels, labels, title="softmax weights", mask=result.mask,
+                           zrange=(0.0, 1.0), scale=WEIGHT_SCALE, **stage),
+        "output": output_figure(steps.output, labels, font_size=fs),
+    }

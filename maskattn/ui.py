@@ -13,7 +13,7 @@ import re
 
 import streamlit as st
 
-from . import figures
+from . import export, figures
 from .attention import METHODS
 from .errors import MaskAttnError
 from .numerics import DTYPE_NAMES
@@ -208,7 +208,37 @@ def presentation_style() -> None:
 
 
 def font_size(settings: Settings) -> int:
-    return 20 if settings.presentation else figures.BASE_FONT
+    return figures.PRESENTATION_FONT if settings.presentation else figures.BASE_FONT
+
+
+MATRIX_TITLES = {"mask": "mask (1 = blocked)", "logits": "raw logits", "masked-logits": "masked logits",
+                 "weights": "softmax weights", "output": "output"}
+
+
+def matrix_tables(result: PlaygroundResult) -> None:
+    """Every matrix as a table with token labels: for screen readers, copying, and no hover needed."""
+    import pandas as pd
+
+    for name, title in MATRIX_TITLES.items():
+        columns, rows = export.matrix_labels(result, name)
+        values = export.read_matrix_csv(export.matrix_csv(result, name))[2]   # exact dtype values
+        st.markdown(f"**{title}** — rows are queries, columns are "
+                    f"{'value dimensions' if name == 'output' else 'keys'}")
+        st.dataframe(pd.DataFrame(values, index=rows, columns=columns), width="stretch")
+
+
+def matrix_downloads(result: PlaygroundResult, per_row: int = 6) -> None:
+    """A CSV download button per matrix and one for the JSON of the state and results."""
+    tag = export.file_tag(result)
+    items = [(f"{title} (CSV)", lambda n=name: export.matrix_csv(result, n), f"{name}-{tag}.csv", "text/csv",
+              f"csv-{name}") for name, title in MATRIX_TITLES.items()]
+    items.append(("state + results (JSON)", lambda: export.to_json(result), f"maskattn-{tag}.json",
+                  "application/json", "json"))
+    columns = [column for _ in range(0, len(items), per_row) for column in st.columns(per_row)]
+    for column, (label, data, file_name, mime, key) in zip(columns, items):
+        with column:    # the file is made only when the button is clicked
+            st.download_button(label, data=data, file_name=file_name, mime=mime, key=key,
+                               on_click="ignore", icon="⬇️", width="stretch")
 
 
 def chart(fig, key: str, filename: str, **kwargs):

@@ -79,19 +79,7 @@ def downloads_section() -> None:
     st.markdown("One CSV per matrix, with token labels on the rows (queries) and columns (keys). Numbers are "
                 f"the exact {result.steps.dtype} values; NaN and ±inf are written as `NaN`, `inf`, `-inf`. "
                 "The JSON holds the whole state and every intermediate result.")
-    names = {"mask": "mask", "logits": "raw logits", "masked-logits": "masked logits", "weights": "weights",
-             "output": "output"}
-    per_row = 3 if big else len(names) + 1
-    columns = [column for _ in range(0, len(names) + 1, per_row) for column in st.columns(per_row)]
-    for column, (name, label) in zip(columns, names.items()):
-        with column:    # the CSV is made only when the button is clicked
-            st.download_button(f"{label} (CSV)", data=lambda n=name: export.matrix_csv(result, n),
-                               file_name=f"{name}-{tag}.csv", mime="text/csv", key=f"csv-{name}",
-                               on_click="ignore", icon="⬇️", width="stretch")
-    with columns[len(names)]:
-        st.download_button("state + results (JSON)", data=lambda: export.to_json(result),
-                           file_name=f"maskattn-{tag}.json", mime="application/json", key="json",
-                           on_click="ignore", icon="⬇️", width="stretch")
+    ui.matrix_downloads(result, per_row=3 if big else 6)
     st.markdown("Figures: the camera icon above each chart on the Playground saves a high-resolution PNG. "
                 "For SVG, or for figures without a browser, use the command line:")
     source = (f"--preset {current.slug}" if current else

@@ -24,23 +24,18 @@ ui.url_notices()
 result = ui.compute_or_stop(settings)
 steps, labels = result.steps, result.labels
 tag = f"seq{result.sequence + 1}-{steps.dtype}-{steps.method}"
+figs = figures.playground_figures(result)
 
 # the mask and what it does ---------------------------------------------------------------
 left, right = st.columns([1, 2]) if not big else (st.container(), st.container())
 with left:
-    ui.chart(figures.mask_figure(result.mask, labels, labels, font_size=fs), key="mask", filename=f"mask-{tag}")
+    ui.chart(figs["mask"], key="mask", filename=f"mask-{tag}")
 with right:
     st.subheader("What happened")
     lines = verdicts(result)
     st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lines))
 
 # the three stages side by side ---------------------------------------------------------
-panels = [
-    ("raw logits q·kᵀ/√d" if settings.scale else "raw logits q·kᵀ", steps.logits, None,
-     dict(symmetric=True), "logits"),
-    (f"masked logits ({steps.method})", steps.masked_logits, result.mask, dict(symmetric=True), "masked-logits"),
-    ("softmax weights", steps.weights, result.mask, dict(zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE), "weights"),
-]
 row_of_label = {figures.safe_label(label): i for i, label in enumerate(labels)}   # as the figures show them
 
 
@@ -52,12 +47,11 @@ def select_clicked_row(chart_key: str) -> None:
         st.session_state["row"] = row_of_label[points[0]["y"]]
 
 
-columns = st.columns(3) if not big else [st.container() for _ in panels]
-for column, (title, values, mask, style, name) in zip(columns, panels):
+stages = ("logits", "masked-logits", "weights")
+columns = st.columns(3) if not big else [st.container() for _ in stages]
+for column, name in zip(columns, stages):
     with column:
-        fig = figures.heatmap(values, labels, labels, title=title, mask=mask, font_size=fs, clickable=True,
-                              **style)
-        ui.chart(fig, key=name, filename=f"{name}-{tag}", on_select=lambda name=name: select_clicked_row(name),
+        ui.chart(figs[name], key=name, filename=f"{name}-{tag}", on_select=lambda name=name: select_clicked_row(name),
                  selection_mode="points")
 st.caption("Grey cells are masked keys; black cells are NaN, purple −∞, brown +∞. Each panel has its own "
            "colour range, taken from its unmasked finite cells. Hover a cell for its exact value in "
@@ -102,7 +96,11 @@ with left:
                  column_config={"row sum": st.column_config.NumberColumn(format="%.7f"),
                                 "leaked mass": st.column_config.NumberColumn(format="%.3g")})
 with right:
-    ui.chart(figures.output_figure(steps.output, labels, font_size=fs), key="output", filename=f"output-{tag}")
+    ui.chart(figs["output"], key="output", filename=f"output-{tag}")
+
+with st.expander("Every matrix as a table, and downloads (CSV per matrix, JSON of everything)"):
+    ui.matrix_downloads(result, per_row=3 if big else 6)
+    ui.matrix_tables(result)
 
 if not big:
     with st.expander("The library function behind this page"):
