@@ -32,6 +32,8 @@ OVERLAY = {"masked": (1, "#c9c9c9"), "nan": (2, "#1b1b1b"), "-inf": (3, "#4a2a6a
 OVERLAY_GLYPH = {1: "", 2: "NaN", 3: "−∞", 4: "+∞"}
 #: matrices up to this size get their values printed in the cells
 MAX_CELLS_WITH_TEXT = 12
+#: up to this size NaN / ±inf cells still get their glyph (so they are not told by colour alone)
+MAX_CELLS_WITH_GLYPHS = 64
 #: matrices up to this size get a clickable layer (one invisible marker per cell)
 MAX_CLICKABLE = 32
 #: matrices up to this size get 1-px gaps between cells; above it a cell is ~1 px wide, a gap
@@ -172,6 +174,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
         if show_text:
             marked = [[t if codes[r, c] else "" for c, t in enumerate(row)] for r, row in enumerate(text)]
             overlay.update(text=marked, texttemplate="%{text}", textfont={"size": font_size})
+        elif max(rows, cols) <= MAX_CELLS_WITH_GLYPHS and (codes >= 2).any():
+            glyphs = [[OVERLAY_GLYPH.get(int(code), "") for code in row] for row in codes]
+            overlay.update(text=glyphs, texttemplate="%{text}", textfont={"size": max(8, font_size - 4)})
         traces.append(overlay)
 
     if clickable and max(rows, cols) <= MAX_CLICKABLE:
@@ -469,10 +474,6 @@ def convention_mask_figure(values, blocked, x_labels, y_labels, *, title: str, c
         plot_bgcolor="white", height=height or int(min(520, max(260, 110 + rows * 26))), dragmode=False,
     )
     return go.Figure({"data": [trace], "layout": layout})
-
-
-#: the Playground's figures, in page order (also the names of the exported files)
-PLAYGROUND_FIGURES: tuple[str, ...] = ("mask", "logits", "masked-logits", "weights", "output")
 
 
 def playground_figures(result) -> dict:

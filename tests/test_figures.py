@@ -105,3 +105,13 @@ def test_export_config_names_the_file():
     cfg = figures.export_config("weights seq1/float16")
     assert cfg["toImageButtonOptions"]["filename"] == "weights-seq1-float16"
     assert cfg["toImageButtonOptions"]["scale"] >= 2
+
+
+def test_nan_glyphs_survive_in_wider_matrices():
+    """The 16-column output of a float16 NaN row: too wide for numbers, not for the NaN glyph."""
+    values = np.full((3, 16), np.nan, np.float32)
+    values[0] = 1.0
+    fig = figures.heatmap(values, [f"v{i}" for i in range(16)], ["a", "b", "c"], title="t")
+    assert fig.data[0].text is None
+    glyphs = np.array(fig.data[1].text)
+    assert (glyphs[1:] == "NaN").all() and (glyphs[0] == "").all()
