@@ -85,7 +85,13 @@ def apply_settings(settings: Settings) -> None:
 def current_settings() -> Settings:
     """The Settings the widgets hold now (defaults for anything not drawn yet)."""
     defaults = Settings()
-    values = {f.name: st.session_state.get(f.name, getattr(defaults, f.name)) for f in fields(Settings)}
+    values = {}
+    for f in fields(Settings):
+        default = getattr(defaults, f.name)
+        value = st.session_state.get(f.name, default)
+        # a widget can hand back a stale label (str) for an index: never let a wrong type through
+        values[f.name] = value if type(value) is type(default) or (
+            isinstance(default, float) and type(value) is int) else default
     return replace(defaults, **values)
 
 
@@ -94,6 +100,18 @@ def sync_url(settings: Settings) -> None:
     wanted = to_query_params(settings)
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
+
+
+def keep_index_in_range(key: str, n: int) -> int:
+    """Reset ``session_state[key]`` to 0 unless it is an index below ``n``; return the index.
+
+    Call before drawing a selectbox over ``range(n)``: when its options change (new text), the
+    browser may send back the old option's label (a str) or an index past the end.
+    """
+    current = st.session_state.get(key, 0)
+    if isinstance(current, bool) or not isinstance(current, int) or not 0 <= current < n:
+        st.session_state[key] = 0
+    return st.session_state[key]
 
 
 def _restore_example() -> None:
@@ -131,8 +149,7 @@ def sidebar() -> Settings:
                  help="Shorter lines are right-padded with the pad token to the longest line.")
     sb.text_input("Pad token (gets id 0)", key="pad_token", max_chars=32)
     choices = _sequence_choices(st.session_state["text"], st.session_state["pad_token"])
-    if st.session_state.get("sequence", 0) >= len(choices):
-        st.session_state["sequence"] = 0
+    keep_index_in_range("sequence", len(choices))
     sb.selectbox("Sequence to view", options=range(len(choices)), key="sequence",
                  format_func=lambda i: choices[i] if i < len(choices) else str(i + 1))
 

@@ -60,8 +60,7 @@ st.caption("Grey cells are masked keys; black cells are NaN, purple −∞, brow
 # the row inspector ----------------------------------------------------------------------------
 st.subheader("Row inspector: one query's softmax, step by step")
 T = len(labels)
-if not 0 <= st.session_state.get("row", 0) < T:
-    st.session_state["row"] = 0
+ui.keep_index_in_range("row", T)
 pick, spacing_toggle = st.columns([2, 3]) if not big else (st.container(), st.container())
 with pick:
     row = st.selectbox("Query row (or click a cell above)", options=range(T), key="row",

@@ -55,10 +55,6 @@ def type_tokens(page, text: str) -> None:
     wait_idle(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "maskattn/ui.py sidebar(): after a second text change the 'Sequence to view' selectbox "
-    "hands back its old label (a str) and `session_state['sequence'] >= len(choices)` raises "
-    "TypeError on the page; fix described in the issue 6 report. Remove this mark once fixed."))
 def test_hostile_tokens_do_not_execute(page, app_url, artifacts, dialogs):
     page.goto(app_url)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=60_000)
