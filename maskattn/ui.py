@@ -228,8 +228,8 @@ def font_size(settings: Settings) -> int:
     return figures.PRESENTATION_FONT if settings.presentation else figures.BASE_FONT
 
 
-MATRIX_TITLES = {"mask": "mask (1 = blocked)", "logits": "raw logits", "masked-logits": "masked logits",
-                 "weights": "softmax weights", "output": "output"}
+MATRIX_TITLES = {"mask": "mask", "logits": "raw logits", "masked-logits": "masked logits",
+                 "weights": "weights", "output": "output"}
 
 
 def matrix_tables(result: PlaygroundResult) -> None:
@@ -239,7 +239,7 @@ def matrix_tables(result: PlaygroundResult) -> None:
     for name, title in MATRIX_TITLES.items():
         columns, rows = export.matrix_labels(result, name)
         values = export.read_matrix_csv(export.matrix_csv(result, name))[2]   # exact dtype values
-        st.markdown(f"**{title}** — rows are queries, columns are "
+        st.markdown(f"**{title}**{' (1 = blocked)' if name == 'mask' else ''} — rows are queries, columns are "
                     f"{'value dimensions' if name == 'output' else 'keys'}")
         st.dataframe(pd.DataFrame(values, index=rows, columns=columns), width="stretch")
 
