@@ -163,8 +163,10 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
     main = dict(type="heatmap", z=z, x=x, y=y, coloraxis="coloraxis", xgap=gap, ygap=gap,
                 hovertemplate="query %{y}<br>key %{x}<br>value %{z}<extra></extra>", name=title)
     text = _cell_text(wide, codes, digits) if show_text else None
+    # cells of a 6-token panel in a third of the page are ~35 px wide: shrink the numbers with the cells
+    cell_font = font_size if max(rows, cols) <= 4 else max(9, font_size - 3)
     if show_text:
-        main.update(text=text, texttemplate="%{text}", textfont={"size": font_size})
+        main.update(text=text, texttemplate="%{text}", textfont={"size": cell_font})
     traces = [main]
 
     if codes.any():
@@ -173,7 +175,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
                        showscale=False, hoverinfo="skip", xgap=gap, ygap=gap, name="masked / non-finite")
         if show_text:
             marked = [[t if codes[r, c] else "" for c, t in enumerate(row)] for r, row in enumerate(text)]
-            overlay.update(text=marked, texttemplate="%{text}", textfont={"size": font_size})
+            overlay.update(text=marked, texttemplate="%{text}", textfont={"size": cell_font})
         elif max(rows, cols) <= MAX_CELLS_WITH_GLYPHS and (codes >= 2).any():
             glyphs = [[OVERLAY_GLYPH.get(int(code), "") for code in row] for row in codes]
             overlay.update(text=glyphs, texttemplate="%{text}", textfont={"size": max(8, font_size - 4)})
@@ -484,7 +486,7 @@ def playground_figures(result) -> dict:
     steps, labels, settings = result.steps, result.labels, result.settings
     fs = PRESENTATION_FONT if settings.presentation else BASE_FONT
     logits_title = "raw logits q·kᵀ/√d" if settings.scale else "raw logits q·kᵀ"
-    stage = dict(font_size=fs, clickable=True)
+    stage = dict(font_size=fs, clickable=True, digits=2)
     return {
         "mask": mask_figure(result.mask, labels, labels, font_size=fs),
         "logits": heatmap(steps.logits, labels, labels, title=logits_title, symmetric=True, **stage),
