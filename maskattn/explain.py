@@ -169,20 +169,23 @@ def verdicts(result) -> list[str]:
 
 def row_table(result) -> list[dict]:
     """One record per query row: masked keys, row sum, NaN, leaked mass and a status."""
+    w = result.steps.weights.astype(np.float64)                        # (T, T)
+    # each of these scans the whole matrix: read them once, not once per row
+    has_nan, fully, leaked, sums = result.has_nan, result.fully_masked, result.leaked, result.row_sums
+    blocked = (result.mask == 1).sum(axis=-1)                          # (T,)
+    active = result.mask_active
     records = []
-    w = result.steps.weights.astype(np.float64)
     for r, label in enumerate(result.labels):
-        n_blocked = int((result.mask[r] == 1).sum())
-        if result.has_nan[r]:
+        if has_nan[r]:
             status = "NaN"
-        elif result.fully_masked[r] and result.mask_active:
+        elif fully[r] and active:
             status = "fully masked: " + classify_row(w[r], result.unmasked.weights[r])
-        elif result.leaked[r] > 0:
+        elif leaked[r] > 0:
             status = "leaks onto masked keys"
-        elif abs(result.row_sums[r] - 1) > 1e-2:
+        elif abs(sums[r] - 1) > 1e-2:
             status = "does not sum to 1"
         else:
             status = "ok"
-        records.append({"query": label, "masked keys": n_blocked, "row sum": result.row_sums[r],
-                        "NaN": bool(result.has_nan[r]), "leaked mass": result.leaked[r], "status": status})
+        records.append({"query": label, "masked keys": int(blocked[r]), "row sum": sums[r],
+                        "NaN": bool(has_nan[r]), "leaked mass": leaked[r], "status": status})
     return records

@@ -197,6 +197,12 @@ def _cached_compute(settings: Settings) -> PlaygroundResult:
     return compute(settings)
 
 
+@st.cache_resource(max_entries=64, show_spinner=False)
+def playground_figures(settings: Settings) -> dict:
+    """The Playground's figures for ``settings``, built once per state (they are never mutated)."""
+    return figures.playground_figures(_cached_compute(settings))
+
+
 def compute_or_stop(settings: Settings) -> PlaygroundResult:
     """The result for ``settings``; on bad input a friendly message and ``st.stop()``."""
     try:

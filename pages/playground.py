@@ -24,7 +24,7 @@ ui.url_notices()
 result = ui.compute_or_stop(settings)
 steps, labels = result.steps, result.labels
 tag = f"seq{result.sequence + 1}-{steps.dtype}-{steps.method}"
-figs = figures.playground_figures(result)
+figs = ui.playground_figures(settings)
 
 # the mask and what it does ---------------------------------------------------------------
 left, right = st.columns([1, 2]) if not big else (st.container(), st.container())
