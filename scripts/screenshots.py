@@ -33,7 +33,6 @@ DRAWN_JS = """() => {
   return app && app.dataset.testScriptState === 'notRunning'
          && !document.querySelector('[data-stale="true"]')
          && !document.querySelector('[data-testid="stSkeleton"]')
-         && charts.length > 0
          && document.querySelector('[data-testid="stMain"] h1')
          && charts.every(c => { const el = c.querySelector('.js-plotly-plot'); return el && el._fullData; });
 }"""
