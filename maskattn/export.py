@@ -134,6 +134,11 @@ def _matrix(result: PlaygroundResult, name: str) -> np.ndarray:
         raise MaskAttnError(f"matrix must be one of {', '.join(MATRIX_NAMES)}, got {name!r}") from None
 
 
+def matrix_values(result: PlaygroundResult, name: str) -> np.ndarray:
+    """The named matrix (``MATRIX_NAMES``) as computed, in its dtype."""
+    return _matrix(result, name)
+
+
 def matrix_labels(result: PlaygroundResult, name: str) -> tuple[list[str], list[str]]:
     """(column labels, row labels) of a matrix: keys and queries, or value dimensions for ``output``."""
     values = _matrix(result, name)

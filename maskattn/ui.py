@@ -244,7 +244,7 @@ def matrix_tables(result: PlaygroundResult) -> None:
 
     for name, title in MATRIX_TITLES.items():
         columns, rows = export.matrix_labels(result, name)
-        values = export.read_matrix_csv(export.matrix_csv(result, name))[2]   # exact dtype values
+        values = export.matrix_values(result, name).astype(float)         # exact: every dtype fits float64
         st.markdown(f"**{title}**{' (1 = blocked)' if name == 'mask' else ''} — rows are queries, columns are "
                     f"{'value dimensions' if name == 'output' else 'keys'}")
         st.dataframe(pd.DataFrame(values, index=rows, columns=columns), width="stretch")

@@ -99,7 +99,9 @@ with right:
 
 with st.expander("Every matrix as a table, and downloads (CSV per matrix, JSON of everything)"):
     ui.matrix_downloads(result, per_row=3 if big else 6)
-    ui.matrix_tables(result)
+    # built only on request: at 256 tokens five tables are 2.6 MB to send on every rerun
+    if st.toggle("Show the tables (screen readers, copying)", key="show_tables", persist_state="session"):
+        ui.matrix_tables(result)
 
 if not big:
     with st.expander("The library function behind this page"):

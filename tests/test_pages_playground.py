@@ -152,3 +152,17 @@ def test_tampered_url_shows_a_notice_and_defaults():
     warnings = " ".join(w.value for w in at.warning)
     assert "dtype='float99'" in warnings and "seed='-4'" in warnings and "d='3'" in warnings
     assert widget(at, "Number type", "selectbox").value == "float32"
+
+
+def test_every_matrix_as_a_table_on_request():
+    at = run_app(causal="1")
+    before = len(at.dataframe)
+    next(t for t in at.toggle if t.label.startswith("Show the tables")).set_value(True)
+    at.run()
+    assert not at.exception
+    tables = at.dataframe[before:]
+    assert len(tables) == 5                               # mask, logits, masked logits, weights, output
+    r = compute(Settings(causal=True))
+    weights = tables[3].value
+    assert list(weights.columns) == r.labels and list(weights.index) == r.labels
+    np.testing.assert_array_equal(weights.to_numpy(), r.steps.weights.astype(float))
