@@ -71,6 +71,14 @@ def safe_label(text: str, limit: int = 24) -> str:
     return html.escape(text, quote=False)
 
 
+def _axis_labels(rows: int, cols: int, x_labels, y_labels) -> tuple[list[str], list[str]]:
+    """Checked, escaped tick labels for a ``rows x cols`` matrix."""
+    if len(y_labels) != rows or len(x_labels) != cols:
+        raise ValueError(f"{rows}x{cols} matrix needs {rows} row and {cols} column labels, "
+                         f"got {len(y_labels)} and {len(x_labels)}")
+    return [safe_label(s) for s in x_labels], [safe_label(s) for s in y_labels]
+
+
 def _plot_dtype(values: np.ndarray) -> np.dtype:
     """float64 only when the values are float64; everything narrower is exact in float32."""
     return np.dtype(np.float64) if values.dtype == np.float64 else np.dtype(np.float32)
@@ -145,11 +153,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, mask=None, scale: str = L
     if values.ndim != 2:
         raise ValueError(f"heatmap needs a 2-D matrix, got shape {values.shape}")
     rows, cols = values.shape
-    if len(y_labels) != rows or len(x_labels) != cols:
-        raise ValueError(f"{rows}x{cols} matrix needs {rows} row and {cols} column labels, "
-                         f"got {len(y_labels)} and {len(x_labels)}")
-    x = [safe_label(s) for s in x_labels]
-    y = [safe_label(s) for s in y_labels]
+    x, y = _axis_labels(rows, cols, x_labels, y_labels)
     z = values.astype(_plot_dtype(values))
     wide = z.astype(np.float64)
     codes = _overlay_codes(wide, mask)
@@ -449,11 +453,7 @@ def convention_mask_figure(values, blocked, x_labels, y_labels, *, title: str, c
     if values.ndim != 2 or values.shape != blocked.shape:
         raise ValueError(f"values {values.shape} and blocked {blocked.shape} must be the same 2-D shape")
     rows, cols = values.shape
-    if len(y_labels) != rows or len(x_labels) != cols:
-        raise ValueError(f"{rows}x{cols} matrix needs {rows} row and {cols} column labels, "
-                         f"got {len(y_labels)} and {len(x_labels)}")
-    x = [safe_label(s) for s in x_labels]
-    y = [safe_label(s) for s in y_labels]
+    x, y = _axis_labels(rows, cols, x_labels, y_labels)
     cells = values if values.dtype.kind in "biu" else values.astype(np.float64)   # bfloat16 -> exact float64
     text = [[_literal(cells[r, c]) for c in range(cols)] for r in range(rows)]
     if cell_text is not None:

@@ -19,16 +19,9 @@ from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset
 from maskattn.state import URL_KEYS, Settings, to_query_params
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from apptest_helpers import APP, TIMEOUT, chart, decode, fresh
+
 CLASSROOM = "pages/classroom.py"
-TIMEOUT = 30
-
-
-def fresh(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at
 
 
 def classroom(**query) -> AppTest:
@@ -37,20 +30,6 @@ def classroom(**query) -> AppTest:
     at.switch_page(CLASSROOM).run()
     assert not at.exception, at.exception
     return at
-
-
-def chart(at, title):
-    for element in at.get("plotly_chart"):
-        spec = json.loads(element.proto.spec)
-        if spec["layout"].get("title", {}).get("text") == title:
-            return spec
-    raise AssertionError(f"no chart titled {title!r}")
-
-
-def decode(z):
-    import base64
-    shape = tuple(int(n) for n in str(z["shape"]).split(","))
-    return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
 
 
 def warnings_text(at) -> list[str]:

@@ -1,42 +1,21 @@
 """The Playground through Streamlit's AppTest: defaults, toggles, dtypes and bad input."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from apptest_helpers import chart, decode, fresh
+
 from maskattn.pipeline import compute
 from maskattn.state import Settings
-
-TIMEOUT = 30
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
 
 # AppTest quirk (Streamlit 1.67 + st.navigation): after the first run the tree no longer holds the
 # frame's sidebar widgets (they still work in a browser: tests/browser checks that). So each test
 # interacts with the sidebar once, starting from the URL, which also exercises the URL -> state path.
 def run_app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for key, value in query.items():
-        at.query_params[key] = value
-    return at.run()
-
-
-def figure(at, title):
-    for chart in at.get("plotly_chart"):
-        spec = json.loads(chart.proto.spec)
-        if spec["layout"].get("title", {}).get("text") == title:
-            return spec
-    raise AssertionError(f"no chart titled {title!r}")
-
-
-def decode(z):
-    """A Plotly typed array back to NumPy."""
-    import base64
-    shape = tuple(int(n) for n in str(z["shape"]).split(","))
-    return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
+    return fresh(**query).run()
 
 
 def said(at) -> str:
@@ -56,18 +35,18 @@ def test_defaults_render_without_exception():
     assert not at.exception
     titles = {json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")}
     assert {"mask (1 = blocked)", "softmax weights", "output = weights @ v"} <= titles
-    weights = decode(figure(at, "softmax weights")["data"][0]["z"])
+    weights = decode(chart(at, "softmax weights")["data"][0]["z"])
     np.testing.assert_array_equal(weights, compute(Settings()).steps.weights)
     assert "exactly 0" in said(at)
 
 
 def test_toggling_causal_changes_the_weights():
     at = run_app()
-    before = decode(figure(at, "softmax weights")["data"][0]["z"])
+    before = decode(chart(at, "softmax weights")["data"][0]["z"])
     widget(at, "Causal", "toggle").set_value(True)
     at.run()
     assert not at.exception
-    after = decode(figure(at, "softmax weights")["data"][0]["z"])
+    after = decode(chart(at, "softmax weights")["data"][0]["z"])
     assert not np.array_equal(before, after)
     assert np.all(np.triu(after, 1) == 0)
 
@@ -77,7 +56,7 @@ def test_float16_shows_nan_and_explains_it():
     widget(at, "Number type", "selectbox").set_value("float16")
     at.run()
     assert not at.exception
-    weights = decode(figure(at, "softmax weights")["data"][0]["z"])
+    weights = decode(chart(at, "softmax weights")["data"][0]["z"])
     assert np.isnan(weights).all()
     assert "0 x -inf = NaN" in said(at)
 
@@ -108,7 +87,7 @@ def test_html_in_tokens_is_text():
     assert not at.exception
     for m in at.markdown:
         assert "<script>" not in m.value and "<b>" not in m.value      # escaped for markdown
-    spec = figure(at, "softmax weights")
+    spec = chart(at, "softmax weights")
     assert spec["data"][0]["x"][0].startswith("0·&lt;b&gt;")
 
 
