@@ -9,12 +9,20 @@ so a copied address always reopens the same state, on any page.
 from __future__ import annotations
 
 from dataclasses import fields, replace
+import functools
+import gc
+import inspect
 import re
+import socket
 
+import pandas as pd
+import plotly.graph_objects as go
+import pyarrow as pa
 import streamlit as st
 
-from . import export, figures
+from . import export, figures, lab
 from .attention import METHODS
+from .explain import row_table
 from .errors import MaskAttnError
 from .numerics import DTYPE_NAMES
 from .pipeline import PlaygroundResult, compute
@@ -61,6 +69,29 @@ def ensure_frame() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+@functools.cache
+def disable_nagle() -> int:
+    """Turn on ``TCP_NODELAY`` for this server's TCP sockets, once per process; returns how many.
+
+    Streamlit 1.67 binds its listening socket with ``proto=0``, and asyncio only sets
+    ``TCP_NODELAY`` on accepted sockets whose ``proto`` is TCP (the bug of uvicorn issue
+    #3149). With Nagle's algorithm on, the messages of a rerun after the first wait for the
+    browser's delayed ACK: about 40 ms on every rerun on Linux (benchmarks/README.md). The
+    connections already open are fixed here, and on Linux the connections accepted later
+    inherit the option from the listening socket.
+    """
+    fixed = 0
+    for obj in gc.get_objects():
+        if (isinstance(obj, socket.socket) and obj.fileno() != -1 and obj.type == socket.SOCK_STREAM
+                and obj.family in (socket.AF_INET, socket.AF_INET6)):
+            try:
+                obj.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                fixed += 1
+            except OSError:          # closed meanwhile, or not a TCP socket after all
+                pass
+    return fixed
 
 
 def load_url_state() -> None:
@@ -197,10 +228,79 @@ def _cached_compute(settings: Settings) -> PlaygroundResult:
     return compute(settings)
 
 
+class FrozenFigure(go.Figure):
+    """A figure that is never changed after it is built, so its dict is made once.
+
+    ``st.plotly_chart`` calls ``to_dict()`` on every rerun: a deep copy of the whole figure with
+    every array re-encoded as base64 (about 1 ms per figure at T = 16, 2 ms at T = 256). The
+    figures cached below are shared by every session and never mutated, so the first dict
+    serves every later rerun. Its traces hold that JSON form (arrays as base64 typed arrays, as the
+    browser receives them). Never change one in place: build a new figure instead.
+
+    >>> frozen = FrozenFigure(go.Figure({"data": [{"type": "bar", "y": [1, 2]}]}))
+    >>> frozen.to_dict()["data"][0]["y"]
+    [1, 2]
+    """
+
+    def __init__(self, figure: go.Figure):
+        spec = figure.to_dict()
+        super().__init__(spec, _validate=False)            # validated when ``figure`` was built
+        self._frozen_spec = spec
+
+    def to_dict(self) -> dict:
+        return dict(self._frozen_spec)                     # a new top level; the rest is shared, read-only
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
-def playground_figures(settings: Settings) -> dict:
-    """The Playground's figures for ``settings``, built once per state (they are never mutated)."""
-    return figures.playground_figures(_cached_compute(settings))
+def playground_figures(settings: Settings) -> dict[str, FrozenFigure]:
+    """The Playground's figures for ``settings``, built once per state and shared."""
+    return {name: FrozenFigure(fig) for name, fig in figures.playground_figures(_cached_compute(settings)).items()}
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def row_weights_figure(settings: Settings, row: int) -> FrozenFigure:
+    """The inspector's bar chart of one query row's weights, without and with the mask."""
+    result = _cached_compute(settings)
+    label = figures.safe_label(result.labels[row])
+    return FrozenFigure(figures.weights_bar_figure(
+        result.labels, result.unmasked.weights[row], result.steps.weights[row],
+        title=f"weights of query {label}: without and with the mask", font_size=font_size(settings)))
+
+
+#: the inspector's step columns, in the order of the computation
+INSPECTOR_COLUMNS = ("key", "raw logit", "mask term", "masked logit", "minus row max", "exp", "weight")
+SPACING_COLUMN = "spacing at masked logit"
+
+
+def _arrow(records: list[dict]) -> pa.Table:
+    """Records as an Arrow table: ``st.dataframe`` sends it without a pandas conversion (~1 ms each)."""
+    return pa.Table.from_pandas(pd.DataFrame(records), preserve_index=False)
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def inspector_table(settings: Settings, row: int, show_spacing: bool) -> pa.Table:
+    """One query row step by step, every value printed exactly as the compute dtype holds it."""
+    result = _cached_compute(settings)
+    steps = result.steps
+    columns = INSPECTOR_COLUMNS + ((SPACING_COLUMN,) if show_spacing else ())
+    records = []
+    for r in lab.inspector_rows(steps, row, result.labels):
+        record = {c: r[c] if c == "key" else lab.number_text(r[c], "float64" if c == SPACING_COLUMN else steps.dtype)
+                  for c in columns}
+        records.append(record | {"masked": "yes" if r["masked"] else ""})
+    return _arrow(records)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def row_check_table(settings: Settings) -> pa.Table:
+    """Per query row: its sum, its leaked mass and a verdict (``explain.row_table``)."""
+    return _arrow(row_table(_cached_compute(settings)))
+
+
+@functools.cache
+def source_of(function) -> str:
+    """``inspect.getsource``, read once (it tokenizes the whole module: ~4 ms a call)."""
+    return inspect.getsource(function)
 
 
 def compute_or_stop(settings: Settings) -> PlaygroundResult:

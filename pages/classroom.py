@@ -5,7 +5,7 @@ from urllib.parse import quote, urlencode
 
 import streamlit as st
 
-from maskattn import export, ui
+from maskattn import ui
 from maskattn.explain import fmt
 from maskattn.presets import PRESETS
 from maskattn.state import CONSTANT_LABELS, to_query_params
@@ -75,7 +75,6 @@ def share_section() -> None:
 def downloads_section() -> None:
     st.header("Download the numbers")
     result = ui.compute_or_stop(settings)
-    tag = export.file_tag(result)
     st.markdown("One CSV per matrix, with token labels on the rows (queries) and columns (keys). Numbers are "
                 f"the exact {result.steps.dtype} values; NaN and ±inf are written as `NaN`, `inf`, `-inf`. "
                 "The JSON holds the whole state and every intermediate result.")

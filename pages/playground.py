@@ -1,12 +1,9 @@
 """The Playground: type tokens, toggle masks, watch logits → masked logits → softmax weights."""
 
-import inspect
-
-import pandas as pd
 import streamlit as st
 
 from maskattn import attention_steps, figures, lab, ui
-from maskattn.explain import fmt, row_table, verdicts
+from maskattn.explain import verdicts
 
 ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
 settings = ui.current_settings()
@@ -68,43 +65,37 @@ with pick:
 with spacing_toggle:
     show_spacing = st.toggle(f"Show the spacing of {steps.dtype} numbers at each masked logit", key="show_spacing",
                              help="The gap to the next representable number: why -1e9 + 3.7 is -1e9 in float32.")
-records = lab.inspector_rows(steps, row, labels)
-columns_shown = ["key", "raw logit", "mask term", "masked logit", "minus row max", "exp", "weight"]
-if show_spacing:
-    columns_shown.append("spacing at masked logit")
-table = pd.DataFrame([{c: (r[c] if c == "key" else lab.number_text(r[c], steps.dtype if c != "spacing at masked logit"
-                                                                     else "float64"))
-                       for c in columns_shown} | {"masked": "yes" if r["masked"] else ""} for r in records])
-st.dataframe(table, hide_index=True, width="stretch")
+st.dataframe(ui.inspector_table(settings, row, show_spacing), hide_index=True, width="stretch")
 st.caption(f"Every value is exactly what {steps.dtype} holds after that step, printed in its shortest exact form.")
 for latex, note in lab.inspector_latex(steps, row):
     st.latex(latex)
     if note:
         st.caption(f"↳ {ui.md_escape(note)}")
-ui.chart(figures.weights_bar_figure(labels, result.unmasked.weights[row], steps.weights[row],
-                                    title=f"weights of query {figures.safe_label(labels[row])}: without and with the mask",
-                                    font_size=fs),
-         key="row-bars", filename=f"row{row}-weights-{tag}")
+ui.chart(ui.row_weights_figure(settings, row), key="row-bars", filename=f"row{row}-weights-{tag}")
 
 # per-row sanity and the output -------------------------------------------------------------
 left, right = st.columns([3, 2]) if not big else (st.container(), st.container())
 with left:
     st.subheader("Row check")
-    table = pd.DataFrame(row_table(result))
-    st.dataframe(table, hide_index=True, width="stretch",
+    st.dataframe(ui.row_check_table(settings), hide_index=True, width="stretch",
                  column_config={"row sum": st.column_config.NumberColumn(format="%.7f"),
                                 "leaked mass": st.column_config.NumberColumn(format="%.3g")})
 with right:
     ui.chart(figs["output"], key="output", filename=f"output-{tag}")
 
-with st.expander("Every matrix as a table, and downloads (CSV per matrix, JSON of everything)"):
-    ui.matrix_downloads(result, per_row=3 if big else 6)
-    # built only on request: at 256 tokens five tables are 2.6 MB to send on every rerun
-    if st.toggle("Show the tables (screen readers, copying)", key="show_tables", persist_state="session"):
-        ui.matrix_tables(result)
+# built only while open: at 256 tokens the tables are 2.6 MB, and every element costs each rerun
+downloads = st.expander("Every matrix as a table, and downloads (CSV per matrix, JSON of everything)",
+                        key="open_downloads", on_change="rerun")
+if downloads.open:
+    with downloads:
+        ui.matrix_downloads(result, per_row=3 if big else 6)
+        if st.toggle("Show the tables (screen readers, copying)", key="show_tables", persist_state="session"):
+            ui.matrix_tables(result)
 
 if not big:
-    with st.expander("The library function behind this page"):
-        st.markdown("Every number above comes from `maskattn.attention_steps` — the same function you can "
-                    "import in a notebook. Its contract matches the tutorial's `scaled_dot_product_attention`.")
-        st.code(inspect.getsource(attention_steps), language="python")
+    library = st.expander("The library function behind this page", key="open_library", on_change="rerun")
+    if library.open:
+        with library:
+            st.markdown("Every number above comes from `maskattn.attention_steps` — the same function you can "
+                        "import in a notebook. Its contract matches the tutorial's `scaled_dot_product_attention`.")
+            st.code(ui.source_of(attention_steps), language="python")

@@ -133,8 +133,26 @@ def test_tampered_url_shows_a_notice_and_defaults():
     assert widget(at, "Number type", "selectbox").value == "float32"
 
 
+def test_closed_expanders_build_nothing_and_open_ones_build_their_content():
+    at = run_app(causal="1")
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("Every matrix as a table") for label in labels)
+    assert "The library function behind this page" in labels
+    assert not at.get("download_button") and not at.code       # closed: nothing built, nothing sent
+    at.session_state["open_downloads"] = True                   # what a click on the expander does
+    at.session_state["open_library"] = True
+    at.run()
+    assert not at.exception
+    assert [b.label for b in at.get("download_button")] == [
+        "mask (CSV)", "raw logits (CSV)", "masked logits (CSV)", "weights (CSV)", "output (CSV)",
+        "state + results (JSON)"]
+    assert "def attention_steps(" in at.code[0].value
+
+
 def test_every_matrix_as_a_table_on_request():
     at = run_app(causal="1")
+    at.session_state["open_downloads"] = True
+    at.run()
     before = len(at.dataframe)
     next(t for t in at.toggle if t.label.startswith("Show the tables")).set_value(True)
     at.run()
