@@ -217,6 +217,30 @@ def sidebar() -> Settings:
     return settings
 
 
+def formula_markdown(lines: list[tuple[str, str]]) -> str:
+    """``(latex, note)`` pairs as one markdown element: display math, each note small and grey below it.
+
+    One element instead of one per line: every element costs each rerun (benchmarks/README.md).
+
+    >>> print(formula_markdown([("x = 1", ""), ("e^{-9} = 0", "it underflows")]))
+    $$
+    x = 1
+    $$
+    <BLANKLINE>
+    $$
+    e^{-9} = 0
+    $$
+    <BLANKLINE>
+    :gray[:small[↳ it underflows]]
+    """
+    parts = []
+    for latex, note in lines:
+        parts.append(f"$$\n{latex}\n$$")
+        if note:
+            parts.append(f":gray[:small[↳ {md_escape(note)}]]")
+    return "\n\n".join(parts)
+
+
 def url_notices() -> None:
     """Show, once, which URL parameters were refused."""
     for notice in st.session_state.pop(_URL_NOTICES, []):

@@ -28,9 +28,7 @@ left, right = st.columns([1, 2]) if not big else (st.container(), st.container()
 with left:
     ui.chart(figs["mask"], key="mask", filename=f"mask-{tag}")
 with right:
-    st.subheader("What happened")
-    lines = verdicts(result)
-    st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lines))
+    st.markdown("### What happened\n" + "\n".join(f"- {ui.md_escape(line)}" for line in verdicts(result)))
 
 # the three stages side by side ---------------------------------------------------------
 row_of_label = {figures.safe_label(label): i for i, label in enumerate(labels)}   # as the figures show them
@@ -67,10 +65,7 @@ with spacing_toggle:
                              help="The gap to the next representable number: why -1e9 + 3.7 is -1e9 in float32.")
 st.dataframe(ui.inspector_table(settings, row, show_spacing), hide_index=True, width="stretch")
 st.caption(f"Every value is exactly what {steps.dtype} holds after that step, printed in its shortest exact form.")
-for latex, note in lab.inspector_latex(steps, row):
-    st.latex(latex)
-    if note:
-        st.caption(f"↳ {ui.md_escape(note)}")
+st.markdown(ui.formula_markdown(lab.inspector_latex(steps, row)))
 ui.chart(ui.row_weights_figure(settings, row), key="row-bars", filename=f"row{row}-weights-{tag}")
 
 # per-row sanity and the output -------------------------------------------------------------
