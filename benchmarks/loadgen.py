@@ -12,6 +12,8 @@ page, unsuccessful runs, protocol errors), disconnects, and the server's residen
 memory before and after (RSS growth). Loopback only; every loop is bounded.
 
 Run (starts its own server):   python benchmarks/loadgen.py --users 60 --tokens 16 --steps 20
+Two server processes:          python benchmarks/loadgen.py --servers 2 ...   (users spread, sticky)
+The framework floor:           python benchmarks/loadgen.py --app benchmarks/floor_load_app.py ...
 Against a running server:      python benchmarks/loadgen.py --port 8501 --pid <server pid> ...
 Targets (2 cores): 60 users at T = 16: p95 ≤ 150 ms, zero errors and disconnects;
 150 users: p95 ≤ 1 s; memory growth over 2,000 reruns ≤ 100 MB.
@@ -80,16 +82,23 @@ def _check(result, stats: dict) -> None:
         stats["messages"].append(f"{result.status}: {result.exceptions}"[:200])
 
 
-async def run(port: int, users: int, T: int, steps: int, ramp: float, seed: int, pid: int | None,
+def total_rss(pids) -> float:
+    """Resident memory of all server processes together, MB."""
+    return sum(rss_mb(pid) for pid in pids) if pids else float("nan")
+
+
+async def run(ports: list[int], users: int, T: int, steps: int, ramp: float, seed: int, pids: list[int],
               rss_every: float = 1.0) -> dict:
+    """Users arrive over ``ramp`` seconds; user u talks to ``ports[u % len(ports)]`` for its whole
+    session, as a load balancer with sticky websocket sessions would place it."""
     stats = {"connect": [], "rerun": [], "errors": 0, "disconnects": 0, "bytes": 0, "messages": [],
              "rss": []}
-    rss_before = rss_mb(pid) if pid else float("nan")
+    rss_before = total_rss(pids)
     done = asyncio.Event()
 
     async def sample_rss():
-        while not done.is_set() and pid:
-            stats["rss"].append(rss_mb(pid))
+        while not done.is_set() and pids:
+            stats["rss"].append(total_rss(pids))
             try:
                 await asyncio.wait_for(done.wait(), timeout=rss_every)
             except asyncio.TimeoutError:
@@ -97,12 +106,13 @@ async def run(port: int, users: int, T: int, steps: int, ramp: float, seed: int,
 
     sampler = asyncio.create_task(sample_rss())
     t0 = time.perf_counter()
-    await asyncio.gather(*(user(u, port, T, steps, ramp * u / max(users, 1), stats, seed) for u in range(users)))
+    await asyncio.gather(*(user(u, ports[u % len(ports)], T, steps, ramp * u / max(users, 1), stats, seed)
+                           for u in range(users)))
     wall = time.perf_counter() - t0
     done.set()
     await sampler
     await asyncio.sleep(1.0)
-    rss_after = rss_mb(pid) if pid else float("nan")
+    rss_after = total_rss(pids)
     stats.update(wall=wall, rss_before=rss_before, rss_after=rss_after,
                  rss_peak=max(stats["rss"], default=float("nan")))
     return stats
@@ -110,7 +120,7 @@ async def run(port: int, users: int, T: int, steps: int, ramp: float, seed: int,
 
 def report(args, stats: dict) -> dict:
     r, c = summary(stats["rerun"]), summary(stats["connect"])
-    row = {"users": args.users, "T": args.tokens, "steps": args.steps, "reruns": r["n"],
+    row = {"app": Path(args.app).stem, "servers": 1 if args.port else args.servers, "users": args.users, "T": args.tokens, "steps": args.steps, "reruns": r["n"],
            "p50_ms": round(r["p50"], 1), "p95_ms": round(r["p95"], 1), "max_ms": round(r["max"], 1),
            "first_load_p95_ms": round(c["p95"], 1),
            "reruns_per_s": round(r["n"] / stats["wall"], 1), "errors": stats["errors"],
@@ -130,20 +140,26 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, help="use a running server on 127.0.0.1:PORT")
     parser.add_argument("--pid", type=int, help="that server's process id (for RSS)")
+    parser.add_argument("--servers", type=int, default=1,
+                        help="start this many server processes and spread the users over them (sticky)")
+    parser.add_argument("--app", default="app.py",
+                        help="the script to serve, e.g. benchmarks/floor_load_app.py (the framework floor)")
     parser.add_argument("--warmup", type=int, default=1, help="users x steps run first, not reported")
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     args = parser.parse_args(argv)
 
-    proc, port, pid = None, args.port, args.pid
-    if port is None:
-        proc, port, _ = start_server()
-        pid = proc.pid
+    procs = []
+    if args.port is not None:
+        ports, pids = [args.port], [args.pid] if args.pid else []
+    else:
+        procs = [start_server(args.app)[:2] for _ in range(args.servers)]
+        ports, pids = [port for _, port in procs], [proc.pid for proc, _ in procs]
     try:
         if args.warmup:     # fill caches and imports, as a server that has run a while would be
-            asyncio.run(run(port, min(4, args.users), args.tokens, 8, 0.5, args.seed + 1, None))
-        stats = asyncio.run(run(port, args.users, args.tokens, args.steps, args.ramp, args.seed, pid))
+            asyncio.run(run(ports, min(4 * len(ports), args.users), args.tokens, 8, 0.5, args.seed + 1, []))
+        stats = asyncio.run(run(ports, args.users, args.tokens, args.steps, args.ramp, args.seed, pids))
     finally:
-        if proc is not None:
+        for proc, _ in procs:
             stop_server(proc)
     row = report(args, stats)
     if args.json:
