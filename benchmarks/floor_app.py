@@ -1,7 +1,8 @@
 """The framework floor: a bare Streamlit page that draws the Playground's figures, precomputed.
 
 It has one control (the causal toggle, with the same label, in the sidebar) and the
-Playground's five charts in the same column layout. The figures for both states of
+Playground's five charts in the same column layout, on the same transport (TCP_NODELAY on,
+as ``app.py`` sets it). The figures for both states of
 the toggle are built once per T (``?T=8``) and cached, so a rerun costs only what
 Streamlit and Plotly must spend to send and draw those exact figures: the floor our
 page is compared with in ``bench_click.py`` and ``bench_cold_start.py``.
@@ -16,7 +17,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from maskattn import figures  # noqa: E402
+from maskattn import figures, ui  # noqa: E402
 from maskattn.pipeline import compute  # noqa: E402
 from maskattn.state import Settings  # noqa: E402
 from maskattn.tokens import MAX_TOKENS_PER_SEQUENCE  # noqa: E402
@@ -44,6 +45,7 @@ def precomputed(T: int) -> dict[bool, list]:
     return states
 
 
+ui.disable_nagle()               # the same transport as the Playground's server (see maskattn.ui)
 try:
     T = min(max(int(st.query_params.get("T", DEFAULT_T)), 1), MAX_TOKENS_PER_SEQUENCE)
 except ValueError:

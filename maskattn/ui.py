@@ -16,7 +16,6 @@ import re
 import socket
 
 import pandas as pd
-import plotly.graph_objects as go
 import pyarrow as pa
 import streamlit as st
 
@@ -252,41 +251,18 @@ def _cached_compute(settings: Settings) -> PlaygroundResult:
     return compute(settings)
 
 
-class FrozenFigure(go.Figure):
-    """A figure that is never changed after it is built, so its dict is made once.
-
-    ``st.plotly_chart`` calls ``to_dict()`` on every rerun: a deep copy of the whole figure with
-    every array re-encoded as base64 (about 1 ms per figure at T = 16, 2 ms at T = 256). The
-    figures cached below are shared by every session and never mutated, so the first dict
-    serves every later rerun. Its traces hold that JSON form (arrays as base64 typed arrays, as the
-    browser receives them). Never change one in place: build a new figure instead.
-
-    >>> frozen = FrozenFigure(go.Figure({"data": [{"type": "bar", "y": [1, 2]}]}))
-    >>> frozen.to_dict()["data"][0]["y"]
-    [1, 2]
-    """
-
-    def __init__(self, figure: go.Figure):
-        spec = figure.to_dict()
-        super().__init__(spec, _validate=False)            # validated when ``figure`` was built
-        self._frozen_spec = spec
-
-    def to_dict(self) -> dict:
-        return dict(self._frozen_spec)                     # a new top level; the rest is shared, read-only
-
-
 @st.cache_resource(max_entries=64, show_spinner=False)
-def playground_figures(settings: Settings) -> dict[str, FrozenFigure]:
+def playground_figures(settings: Settings) -> dict[str, figures.FrozenFigure]:
     """The Playground's figures for ``settings``, built once per state and shared."""
-    return {name: FrozenFigure(fig) for name, fig in figures.playground_figures(_cached_compute(settings)).items()}
+    return {name: figures.FrozenFigure(fig) for name, fig in figures.playground_figures(_cached_compute(settings)).items()}
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)
-def row_weights_figure(settings: Settings, row: int) -> FrozenFigure:
+def row_weights_figure(settings: Settings, row: int) -> figures.FrozenFigure:
     """The inspector's bar chart of one query row's weights, without and with the mask."""
     result = _cached_compute(settings)
     label = figures.safe_label(result.labels[row])
-    return FrozenFigure(figures.weights_bar_figure(
+    return figures.FrozenFigure(figures.weights_bar_figure(
         result.labels, result.unmasked.weights[row], result.steps.weights[row],
         title=f"weights of query {label}: without and with the mask", font_size=font_size(settings)))
 

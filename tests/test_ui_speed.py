@@ -13,7 +13,7 @@ from maskattn.state import Settings
 
 def test_a_frozen_figure_hands_out_the_same_spec_as_the_figure_it_froze():
     original = figures.playground_figures(compute(Settings(causal=True)))["weights"]
-    frozen = ui.FrozenFigure(original)
+    frozen = figures.FrozenFigure(original)
     assert isinstance(frozen, go.Figure)                      # st.plotly_chart takes it without re-validating
     assert pio.to_json(frozen.to_dict()) == pio.to_json(original.to_dict())
     first, second = frozen.to_dict(), frozen.to_dict()
