@@ -13,7 +13,7 @@ if presenting:
     ui.presentation_style()
 
 PAGES = [
-    st.Page("pages/playground.py", title="Playground", icon="🧮", url_path="playground", default=True),
+    st.Page("pages/playground.py", title="Playground", icon="🧮", default=True),   # at the root: /
     st.Page("pages/lab.py", title="Constant lab", icon="🧪", url_path="lab"),
     st.Page("pages/classroom.py", title="Classroom", icon="🎓", url_path="classroom"),
     st.Page("pages/conventions.py", title="Conventions", icon="🔁", url_path="conventions"),

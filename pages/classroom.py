@@ -34,8 +34,10 @@ def app_base_url() -> str:
 
 
 def share_link(params: dict) -> str:
+    """The Playground's address with ``params``: the app's root, since the default page lives there
+    (``/playground`` would open it too, but with a "Page not found" notice in every later session)."""
     query = urlencode(params, quote_via=quote)
-    return f"{app_base_url()}/playground" + (f"?{query}" if query else "")
+    return f"{app_base_url()}/" + (f"?{query}" if query else "")
 
 
 def describe(s) -> str:

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset
-from maskattn.state import URL_KEYS, Settings, to_query_params
+from maskattn.state import CONSTANT_PRESETS, URL_KEYS, Settings, to_query_params
 
 from apptest_helpers import APP, TIMEOUT, chart, decode, fresh
 
@@ -47,8 +47,8 @@ def test_classroom_renders_every_preset_the_link_and_the_downloads():
     assert all(p.title in subheaders for p in PRESETS)
     downloads = at.get("download_button")
     assert len(downloads) == 6
-    links = [c.value for c in at.code if "/playground" in c.value]
-    assert links == ["http://localhost:8501/playground"]          # defaults: a bare link
+    links = [c.value for c in at.code if c.value.startswith("http://localhost:8501/")]
+    assert links == ["http://localhost:8501/"]                    # defaults: a bare link to the Playground
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=[p.slug for p in PRESETS])
@@ -74,15 +74,15 @@ def test_loading_a_preset_keeps_presentation_mode_and_the_link_leaves_it_out():
     at.button(key="load-float16-nan").click().run()
     assert at.session_state["presentation"] is True and at.session_state["dtype"] == "float16"
     at.switch_page(CLASSROOM).run()
-    link = next(c.value for c in at.code if "/playground" in c.value)
+    link = next(c.value for c in at.code if c.value.startswith("http://localhost:8501/"))
     assert "dtype=float16" in link and "causal=1" in link and "present" not in link
     assert "float16 overflow" in " ".join(c.value for c in at.caption)  # names the loaded preset
 
 
 def test_share_link_and_command_line_follow_the_state():
     at = classroom(causal="1", dtype="bfloat16", tokens="a b <c>\nd")
-    link = next(c.value for c in at.code if "/playground" in c.value)
-    assert link == "http://localhost:8501/playground?tokens=a%20b%20%3Cc%3E%0Ad&causal=1&dtype=bfloat16"
+    link = next(c.value for c in at.code if c.value.startswith("http://localhost:8501/"))
+    assert link == "http://localhost:8501/?tokens=a%20b%20%3Cc%3E%0Ad&causal=1&dtype=bfloat16"
     cli = next(c.value for c in at.code if c.value.startswith("python -m maskattn.export"))
     assert "--url 'tokens=a%20b%20%3Cc%3E%0Ad&causal=1&dtype=bfloat16'" in cli
     preset = classroom(**to_query_params(get_preset("wrong-polarity").settings))
@@ -180,7 +180,7 @@ def test_all_fields_at_once_survive_a_page_switch():
             continue
         assert widget_value(at, name) == value, name
     assert at.session_state["row"] == 2
-    link = next(c.value for c in at.code if "/playground" in c.value)
+    link = next(c.value for c in at.code if c.value.startswith("http://localhost:8501/"))
     for name, (raw, value) in NON_DEFAULT.items():
         if name not in ("constant", "text", "presentation"):   # the share link leaves presentation out
             assert f"{URL_KEYS[name]}=" in link, name
@@ -198,7 +198,7 @@ def test_a_link_straight_to_the_playground_loads_its_state():
 
 BOOL_KEYS = ["padding", "qpad", "causal", "scale", "pe", "present"]
 CHOICES = {"dtype": ["float16", "bfloat16", "float32", "float64"], "method": ["add", "fill", "safe"],
-           "const": ["-1e9", "-1e4", "-10", "-inf", "finfo.min", "custom"], "qk": ["projected", "shared"],
+           "const": list(CONSTANT_PRESETS), "qk": ["projected", "shared"],
            "d": ["4", "8", "16", "32", "64"]}
 TRUTHY = {"1", "0", "true", "false", "yes", "no", "on", "off"}
 NASTY = ["", " ", "NaN", "nan", "-inf", "inf", "-1", "-0", "1e999", "9" * 40, "<script>alert(1)</script>",

@@ -77,7 +77,7 @@ def assert_no_console_errors(page, failed: list[str]) -> None:
 
 
 def share_link(page) -> str:
-    code = page.locator('[data-testid="stMain"] code', has_text="/playground").first
+    code = page.locator('[data-testid="stMain"] code', has_text="http://127.0.0.1:").first
     return code.inner_text().strip()
 
 
@@ -92,7 +92,7 @@ def test_shared_link_survives_page_switches_and_reload(fresh_url, page, artifact
     assert urlsplit(page.url).path.rstrip("/").endswith("/classroom")
     assert_shared_state(page)
     link = share_link(page)
-    assert link.startswith(fresh_url + "/playground?")
+    assert link.startswith(fresh_url + "/?")                      # the Playground is the root page
     assert {k: v[-1] for k, v in parse_qs(urlsplit(link).query).items()} == SHARED
 
     page.reload()
@@ -105,12 +105,18 @@ def test_shared_link_survives_page_switches_and_reload(fresh_url, page, artifact
     page.screenshot(path=str(artifacts / "classroom-shared-link-playground.png"))
 
     # the copied link opens the same state in a new tab
+    # (a later session on this server: a /playground link would raise "Page not found" here)
     other = page.context.new_page()
+    other.console_errors = []
+    other.on("console", lambda m: other.console_errors.append(m.text) if m.type == "error" else None)
+    other_failed = probe_404s(other)
     other.goto(link)
     other.wait_for_selector('h1:has-text("Playground")', timeout=TIMEOUT)
     wait_idle(other, TIMEOUT)
     assert_shared_state(other)
+    assert other.get_by_text("Page not found").count() == 0
     assert_no_console_errors(page, failed)
+    assert_no_console_errors(other, other_failed)
 
 
 def download(page, label: str):
@@ -165,7 +171,7 @@ def test_load_a_preset_from_a_fresh_classroom_link(fresh_url, page, artifacts):
 
 
 def test_a_fresh_link_straight_to_the_playground(fresh_url, page):
-    page.goto(fresh_url + "/playground?causal=1&dtype=float16&row=2")
+    page.goto(fresh_url + "/?causal=1&dtype=float16&row=2")
     page.wait_for_selector('h1:has-text("Playground")', timeout=TIMEOUT)
     wait_idle(page, TIMEOUT)
     assert_shared_state(page)

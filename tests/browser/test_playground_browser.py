@@ -2,6 +2,8 @@
 
 from conftest import TIMEOUT_MS, chart_json, wait_idle
 
+from maskattn.export import read_matrix_csv
+
 
 def weights_chart(page):
     charts = page.locator('[data-testid="stPlotlyChart"]')
@@ -32,4 +34,34 @@ def test_toggle_causal_changes_weights(page, app_url, artifacts):
     assert "causal=1" in page.url
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(artifacts / "playground-causal.png"), full_page=True)
+    assert not page.console_errors, page.console_errors
+
+
+def test_expanders_build_their_content_when_opened_and_the_csv_matches(page, app_url, artifacts):
+    page.goto(app_url + "/?causal=1")
+    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=TIMEOUT_MS)
+    wait_idle(page)
+    # the inspector's formula is typeset (KaTeX), with its note under it
+    assert page.locator('[data-testid="stMarkdown"] .katex-display').count() >= 3
+    assert page.get_by_text("↳").count() >= 1
+    # closed expanders: no download buttons, no code yet
+    assert page.get_by_role("button", name="weights (CSV)").count() == 0
+
+    page.get_by_text("Every matrix as a table, and downloads").click()
+    page.get_by_role("button", name="weights (CSV)").wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    with page.expect_download(timeout=TIMEOUT_MS) as info:
+        page.get_by_role("button", name="weights (CSV)").click()
+    text = open(info.value.path(), encoding="utf-8").read()
+    assert info.value.suggested_filename == "weights-seq1-float32-add.csv"
+    assert read_matrix_csv(text)[2][0].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]   # row 0 sees only itself
+
+    page.get_by_text("Show the tables (screen readers, copying)").click()
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stDataFrame\"]').length >= 7",
+                           timeout=TIMEOUT_MS)
+    page.get_by_text("The library function behind this page").click()
+    page.get_by_text("def attention_steps(").first.wait_for(timeout=TIMEOUT_MS)
+    wait_idle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    page.screenshot(path=str(artifacts / "playground-expanders-open.png"), full_page=True)
     assert not page.console_errors, page.console_errors
