@@ -17,8 +17,7 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from maskattn import figures, lab, ui  # noqa: E402
-from maskattn.explain import verdicts  # noqa: E402
+from maskattn import figures, ui  # noqa: E402
 from maskattn.numerics import DTYPE_NAMES  # noqa: E402
 from maskattn.pipeline import compute  # noqa: E402
 from maskattn.state import DEFAULT_TEXT, Settings  # noqa: E402
@@ -30,9 +29,9 @@ def content(settings: Settings) -> dict:
     """Every value the page shows for one state, built once."""
     result = compute(settings)
     return {"figures": ui.playground_figures(settings), "labels": result.labels,
-            "verdicts": "### What happened\n" + "\n".join(f"- {ui.md_escape(v)}" for v in verdicts(result)),
+            "verdicts": ui.verdicts_markdown(settings),
             "inspector": ui.inspector_table(settings, 0, False), "row check": ui.row_check_table(settings),
-            "formula": ui.formula_markdown(lab.inspector_latex(result.steps, 0)),
+            "formula": ui.inspector_formula(settings, 0),
             "row figure": ui.row_weights_figure(settings, 0)}
 
 

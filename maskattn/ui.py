@@ -21,7 +21,7 @@ import streamlit as st
 
 from . import export, figures, lab
 from .attention import METHODS
-from .explain import row_table
+from .explain import row_table, verdicts
 from .errors import MaskAttnError
 from .numerics import DTYPE_NAMES
 from .pipeline import PlaygroundResult, compute
@@ -295,6 +295,19 @@ def inspector_table(settings: Settings, row: int, show_spacing: bool) -> pa.Tabl
 def row_check_table(settings: Settings) -> pa.Table:
     """Per query row: its sum, its leaked mass and a verdict (``explain.row_table``)."""
     return _arrow(row_table(_cached_compute(settings)))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def inspector_formula(settings: Settings, row: int) -> str:
+    """The softmax formula for one query row with its real numbers, as one markdown element."""
+    return formula_markdown(lab.inspector_latex(_cached_compute(settings).steps, row))
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def verdicts_markdown(settings: Settings) -> str:
+    """"What happened": the verdict sentences for ``settings``, user text escaped."""
+    lines = verdicts(_cached_compute(settings))
+    return "### What happened\n" + "\n".join(f"- {md_escape(line)}" for line in lines)
 
 
 @functools.cache

@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from maskattn import attention_steps, figures, lab, ui
-from maskattn.explain import verdicts
+from maskattn import attention_steps, figures, ui
 
 ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
 settings = ui.current_settings()
@@ -28,7 +27,7 @@ left, right = st.columns([1, 2]) if not big else (st.container(), st.container()
 with left:
     ui.chart(figs["mask"], key="mask", filename=f"mask-{tag}")
 with right:
-    st.markdown("### What happened\n" + "\n".join(f"- {ui.md_escape(line)}" for line in verdicts(result)))
+    st.markdown(ui.verdicts_markdown(settings))
 
 # the three stages side by side ---------------------------------------------------------
 row_of_label = {figures.safe_label(label): i for i, label in enumerate(labels)}   # as the figures show them
@@ -65,7 +64,7 @@ with spacing_toggle:
                              help="The gap to the next representable number: why -1e9 + 3.7 is -1e9 in float32.")
 st.dataframe(ui.inspector_table(settings, row, show_spacing), hide_index=True, width="stretch")
 st.caption(f"Every value is exactly what {steps.dtype} holds after that step, printed in its shortest exact form.")
-st.markdown(ui.formula_markdown(lab.inspector_latex(steps, row)))
+st.markdown(ui.inspector_formula(settings, row))
 ui.chart(ui.row_weights_figure(settings, row), key="row-bars", filename=f"row{row}-weights-{tag}")
 
 # per-row sanity and the output -------------------------------------------------------------
