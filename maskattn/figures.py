@@ -497,7 +497,7 @@ def convention_mask_figure(values, blocked, x_labels, y_labels, *, title: str, c
                "tickfont": {"size": font_size - 3}, "showticklabels": cols <= 64, "automargin": True},
         yaxis={"title": {"text": "query"}, "type": "category", "autorange": "reversed",
                "tickfont": {"size": font_size - 3}, "showticklabels": rows <= 64, "automargin": True},
-        margin={"l": 10, "r": 10, "t": 40, "b": 10}, font={"size": font_size},
+        margin={"l": 10, "r": 10, "t": 40 + 22 * title.count("<br>"), "b": 10}, font={"size": font_size},
         plot_bgcolor="white", height=height or int(min(520, max(260, 110 + rows * 26))), dragmode=False,
     )
     return go.Figure({"data": [trace], "layout": layout})

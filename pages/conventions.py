@@ -46,9 +46,16 @@ TITLES = {
     "hf_4d": f"Hugging Face 4-D · {dtype} · 0 / finfo.min",
     "jax": "JAX / Flax · bool · True = attend",
 }
+
+
+def panel_title(key: str) -> str:
+    """The API on one line, its dtype and polarity on the next: one line overflowed narrow panels."""
+    return TITLES[key].replace(" · ", "<br>", 1)
+
+
 padding_mask = create_padding_mask(result.batch.ids) if settings.padding else None     # (B, 1, 1, T)
 sequences = [f"seq {i + 1}" for i in range(B)]
-per_row = 4 if not big else 2
+per_row = 3 if not big else 2             # four across at 1280 px squeezed True/False out of the cells
 columns = []
 for start in range(0, len(cv.CONVENTION_KEYS), per_row):
     columns += st.columns(per_row)                      # one row of panels at a time keeps them aligned
@@ -59,12 +66,12 @@ for key, column in zip(cv.CONVENTION_KEYS, columns):
                        else result.batch.ids * 0).astype("float32")                      # (B, Tk)
             values = cv.to_convention(blocked, key)
             fig = figures.convention_mask_figure(values, blocked, [str(j) for j in range(T)], sequences,
-                                                 title=TITLES[key], font_size=fs)
+                                                 title=panel_title(key), font_size=fs)
             fig.update_layout(yaxis_title_text="sequence", xaxis_title_text="position")
         else:
             values = cv.to_convention(mask, key, dtype)
             text = ([["min" if b else "0" for b in row] for row in mask == 1] if key == "hf_4d" else None)
-            fig = figures.convention_mask_figure(values, mask, labels, labels, title=TITLES[key], cell_text=text,
+            fig = figures.convention_mask_figure(values, mask, labels, labels, title=panel_title(key), cell_text=text,
                                                  font_size=fs)
         ui.chart(fig, key=f"conv-{key}", filename=f"mask-{key}-{tag}")
         objects = cv.mask_objects(key, B, T, T, padding=settings.padding, query_padding=settings.mask_queries,

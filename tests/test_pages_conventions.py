@@ -47,15 +47,15 @@ def test_default_page_draws_every_convention_without_errors():
     at = open_page()
     assert not at.exception
     figs = figures(at)
-    sdpa = figs["PyTorch SDPA · bool · True = attend"]["data"][0]
-    mha = figs["nn.MultiheadAttention · bool · True = BLOCKED"]["data"][0]
+    sdpa = figs["PyTorch SDPA<br>bool · True = attend"]["data"][0]
+    mha = figs["nn.MultiheadAttention<br>bool · True = BLOCKED"]["data"][0]
     # default state: "the cat sat" + 3 pads, padding mask on -> pad keys blocked
     assert sdpa["text"][0] == ["True"] * 3 + ["False"] * 3
     assert mha["text"][0] == ["False"] * 3 + ["True"] * 3
     assert decode(sdpa["z"]).tolist() == decode(mha["z"]).tolist()      # same colours: same meaning
-    hf = figs["Hugging Face attention_mask · 1 = attend"]["data"][0]
+    hf = figs["Hugging Face attention_mask<br>1 = attend"]["data"][0]
     assert hf["text"][0] == ["1", "1", "1", "0", "0", "0"]               # (B, Tk) per sequence
-    assert figs["Hugging Face 4-D · float32 · 0 / finfo.min"]["data"][0]["text"][0][3] == "min"
+    assert figs["Hugging Face 4-D<br>float32 · 0 / finfo.min"]["data"][0]["text"][0][3] == "min"
     assert len(hf["text"]) == 3
     assert len(at.code) == 1 and "import numpy as np" in at.code[0].value
 
