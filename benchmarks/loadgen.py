@@ -120,7 +120,8 @@ async def run(ports: list[int], users: int, T: int, steps: int, ramp: float, see
 
 def report(args, stats: dict) -> dict:
     r, c = summary(stats["rerun"]), summary(stats["connect"])
-    row = {"app": Path(args.app).stem, "servers": 1 if args.port else args.servers, "users": args.users, "T": args.tokens, "steps": args.steps, "reruns": r["n"],
+    row = {"app": Path(args.app).stem, "servers": 1 if args.port else args.servers, "users": args.users,
+           "T": args.tokens, "steps": args.steps, "reruns": r["n"],
            "p50_ms": round(r["p50"], 1), "p95_ms": round(r["p95"], 1), "max_ms": round(r["max"], 1),
            "first_load_p95_ms": round(c["p95"], 1),
            "reruns_per_s": round(r["n"] / stats["wall"], 1), "errors": stats["errors"],

@@ -124,7 +124,8 @@ def _json_array(values: np.ndarray, dtype: str):
 
 # --- matrices ----------------------------------------------------------------------------------------
 
-def _matrix(result: PlaygroundResult, name: str) -> np.ndarray:
+def matrix_values(result: PlaygroundResult, name: str) -> np.ndarray:
+    """The named matrix (``MATRIX_NAMES``) as computed, in its dtype."""
     steps = result.steps
     by_name = {"mask": result.mask, "logits": steps.logits, "masked-logits": steps.masked_logits,
                "weights": steps.weights, "output": steps.output}
@@ -134,14 +135,9 @@ def _matrix(result: PlaygroundResult, name: str) -> np.ndarray:
         raise MaskAttnError(f"matrix must be one of {', '.join(MATRIX_NAMES)}, got {name!r}") from None
 
 
-def matrix_values(result: PlaygroundResult, name: str) -> np.ndarray:
-    """The named matrix (``MATRIX_NAMES``) as computed, in its dtype."""
-    return _matrix(result, name)
-
-
 def matrix_labels(result: PlaygroundResult, name: str) -> tuple[list[str], list[str]]:
     """(column labels, row labels) of a matrix: keys and queries, or value dimensions for ``output``."""
-    values = _matrix(result, name)
+    values = matrix_values(result, name)
     columns = [f"v{i}" for i in range(values.shape[-1])] if name == "output" else list(result.labels)
     return columns, list(result.labels)
 
@@ -153,7 +149,7 @@ def matrix_csv(result: PlaygroundResult, name: str) -> str:
     (see ``format_number``). Token labels are ``position·token``, so a cell never starts
     with ``=``, ``+``, ``-`` or ``@`` and spreadsheets never read one as a formula.
     """
-    values = _matrix(result, name)                                     # (Tq, Tk) or (Tq, dv)
+    values = matrix_values(result, name)                                     # (Tq, Tk) or (Tq, dv)
     columns, rows = matrix_labels(result, name)
     dtype = "float32" if name == "mask" else result.steps.dtype
     buffer = io.StringIO()

@@ -63,6 +63,7 @@ TEMPLATE = {
 #: validated once: Plotly re-validates a template given as a dict in every figure (~1.5 ms each)
 _TEMPLATE = go.layout.Template(TEMPLATE)
 
+
 def safe_label(text: str, limit: int = 24) -> str:
     """User text for a Plotly label: HTML-escaped (Plotly renders some tags) and shortened.
 
