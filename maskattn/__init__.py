@@ -25,12 +25,14 @@ combine with an element-wise maximum.
 from .attention import (DEFAULT_MASK_VALUE, METHODS, AttentionSteps, attention_steps,
                         leaked_mass, scaled_dot_product_attention)
 from .errors import MaskAttnError
+from .inspector import inspector_latex, inspector_rows
 from .lab import (ConstantSweep, compare_methods, constant_facts, constant_grid, fully_masked_table,
-                  inspector_latex, inspector_rows, naive_vs_stable, parse_logits, row_steps, sweep_constants)
+                  naive_vs_stable, parse_logits, row_steps, sweep_constants)
 from .masks import (combine_masks, create_causal_mask, create_look_ahead_mask,
                     create_padding_mask, create_query_padding_mask, fully_masked_rows)
 from .numerics import (DTYPE_NAMES, absorption_threshold, naive_softmax, softmax,
                        softmax_steps, spacing, underflow_threshold)
+from .text import spell
 from .tokens import PAD_TOKEN, embed, positional_encoding, project_qkv, tokenize
 
 __all__ = [
@@ -38,9 +40,9 @@ __all__ = [
     "absorption_threshold", "attention_steps", "combine_masks", "create_causal_mask",
     "create_look_ahead_mask", "create_padding_mask", "create_query_padding_mask", "embed",
     "fully_masked_rows", "leaked_mass", "naive_softmax", "positional_encoding", "project_qkv",
-    "scaled_dot_product_attention", "softmax", "softmax_steps", "spacing", "tokenize",
+    "scaled_dot_product_attention", "softmax", "softmax_steps", "spacing", "spell", "tokenize",
     "underflow_threshold",
-    # the mask-constant lab and the row inspector (maskattn.lab)
+    # the mask-constant lab (maskattn.lab) and the row inspector (maskattn.inspector)
     "ConstantSweep", "compare_methods", "constant_facts", "constant_grid", "fully_masked_table",
     "inspector_latex", "inspector_rows", "naive_vs_stable", "parse_logits", "row_steps", "sweep_constants",
 ]

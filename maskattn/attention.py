@@ -46,7 +46,9 @@ class AttentionSteps:
     ``mask`` is the mask broadcast to the logits' shape, in ``dtype`` (all zeros
     when no mask was given). ``mask_term`` is what the method puts in: for
     ``add`` the product ``mask * mask_value``; for the fill methods ``mask_value``
-    where blocked and 0 elsewhere.
+    where blocked and 0 elsewhere. With no mask at all (``has_mask`` False) there
+    is no mask term, as in the tutorial's ``if mask is not None``: ``mask_term`` is
+    all zeros and ``masked_logits`` equals ``logits``, whatever the constant.
     """
 
     logits: np.ndarray         # (..., Tq, Tk) q·kᵀ / √d
@@ -62,6 +64,7 @@ class AttentionSteps:
     dtype: str
     method: str
     mask_value: float          # the constant after rounding to dtype (may be ±inf)
+    has_mask: bool = True      # False: no mask was given, so no mask term was added
 
 
 def _check_inputs(q, k, v, mask, mask_value, dtype, method):
@@ -120,8 +123,17 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
     ([[1.0, 0.0]], [[1.0, -1000000000.0]], [[1.0, 0.0]])
     >>> attention_steps([[1.0]], [[1.0]], [[1.0]], mask=[[1.0]], dtype="float16").weights.tolist()
     [[nan]]
+
+    With no mask there is no mask term, so float16's ``0 * -inf`` never happens; a mask of
+    zeros is a mask, and its term is NaN:
+
+    >>> attention_steps([[1.0]], [[1.0]], [[1.0]], dtype="float16").weights.tolist()
+    [[1.0]]
+    >>> attention_steps([[1.0]], [[1.0]], [[1.0]], mask=[[0.0]], dtype="float16").weights.tolist()
+    [[nan]]
     """
     q, k, v, mask, mask_value, dtype = _check_inputs(q, k, v, mask, mask_value, dtype, method)
+    has_mask = mask is not None
     dt = nx.resolve_dtype(dtype)
     q, k, v = nx.cast(q, dtype), nx.cast(k, dtype), nx.cast(v, dtype)
     depth = q.shape[-1]
@@ -144,7 +156,10 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
     constant = nx.cast(mask_value, dtype)                           # -1e9 -> -inf in float16
     blocked = mask == 1
 
-    if method == "add":
+    if not has_mask:                                                # the tutorial's `if mask is not None`
+        mask_term = np.zeros_like(logits)
+        masked_logits = logits
+    elif method == "add":
         mask_term = nx.multiply(mask, constant, dtype)              # 0 * -inf = NaN
         masked_logits = nx.add(logits, mask_term, dtype)
     elif method in ("fill", "safe"):
@@ -170,7 +185,7 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
         logits=logits, mask=mask, mask_term=mask_term, masked_logits=masked_logits,
         row_max=sm.row_max, shifted=sm.shifted, exps=sm.exps, row_sum=sm.row_sum,
         weights=weights, output=output, dtype=dtype, method=method,
-        mask_value=nx.to_float(constant),
+        mask_value=nx.to_float(constant), has_mask=has_mask,
     )
 
 

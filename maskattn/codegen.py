@@ -76,7 +76,7 @@ class CodeState:
 
 def state_from_result(result) -> CodeState:
     """The ``CodeState`` of a ``pipeline.PlaygroundResult`` (the sequence on view)."""
-    s = result.settings
+    s = result.inputs
     ids = tuple(int(i) for i in result.batch.ids[result.sequence])
     return CodeState(tokens=tuple(result.tokens), ids=ids, q=result.q, k=result.k, v=result.v,
                      padding=s.padding, query_padding=s.mask_queries, causal=s.causal, dtype=s.dtype,

@@ -2,9 +2,9 @@
 
 Pure text, no markup: the UI escapes it before display (tokens are user text).
 
->>> from maskattn.state import Settings
+>>> from maskattn.state import Inputs
 >>> from maskattn.pipeline import compute
->>> print(verdicts(compute(Settings(dtype="float16")))[0])
+>>> print(verdicts(compute(Inputs(dtype="float16")))[0])
 The constant -1e9 does not fit in float16 (its largest magnitude is 65504), so it becomes -inf.
 """
 
@@ -15,29 +15,19 @@ import math
 import numpy as np
 
 from .numerics import finfo, spacing, to_float, underflow_threshold
+from .text import difference, spell
 
 #: how a row's weights can come out when every key is masked
 ROW_KINDS = ("NaN", "zeros", "uniform", "unmasked softmax", "near one-hot", "other")
 
 
 def fmt(x, digits: int = 6) -> str:
-    """A number for people: NaN, inf, 0 and %g with ``digits`` significant digits.
+    """``text.spell(x, digits=digits)``: a number for sentences, ``digits`` significant digits.
 
     >>> fmt(-1e9), fmt(float("-inf")), fmt(0.0), fmt(2.312345678), fmt(1.6e-28)
     ('-1e9', '-inf', '0', '2.31235', '1.6e-28')
     """
-    x = to_float(x)
-    if math.isnan(x):
-        return "NaN"
-    if math.isinf(x):
-        return "-inf" if x < 0 else "inf"
-    if x == 0:
-        return "0"
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{int(exp)}"
-    return text
+    return spell(x, digits=digits)
 
 
 def classify_row(weights_row, unmasked_row=None) -> str:
@@ -84,7 +74,7 @@ def _fully_masked_reason(kind: str, result) -> str:
 
 def verdicts(result) -> list[str]:
     """Sentences that explain the current result with its own numbers."""
-    s, settings = result.steps, result.settings
+    s, settings = result.steps, result.inputs
     dtype, labels = s.dtype, result.labels
     w = s.weights.astype(np.float64)                          # (T, T)
     raw_constant, constant = settings.mask_value, s.mask_value
@@ -105,9 +95,15 @@ def verdicts(result) -> list[str]:
     if s.method == "zero_logits" and blocked.any():
         out.append("This method sets masked logits to 0, and exp(0 - max) is not 0: masked keys still get weight.")
 
-    if not result.mask_active:
-        out.append(f"No mask is on: the masked logits equal the raw logits and each query spreads its weight "
-                   f"over all {w.shape[-1]} keys.")
+    if not s.has_mask:
+        out.append(f"No mask is on, so there is no mask term at all (the tutorial's `if mask is not None`): the "
+                   f"masked logits are the raw logits and each query spreads its weight over all {w.shape[-1]} keys.")
+    elif not result.mask_active:
+        nan_term = s.method == "add" and np.isnan(s.mask_term.astype(np.float64)).any()
+        out.append("The mask is on but blocks nothing here (this sequence has no pad token), so the mask is all "
+                   "zeros and it is still applied"
+                   + (f": every cell computes 0 x {fmt(constant)} = NaN in {dtype}." if nan_term else
+                      ": softmax sees the raw logits."))
 
     nan_rows = np.isnan(w).any(axis=-1)
     if nan_rows.any():
@@ -137,9 +133,10 @@ def verdicts(result) -> list[str]:
         if exact.any():
             r = int(np.argmax(exact))
             j = int(np.argmax(blocked[r]))
-            z, m, d = (to_float(a) for a in (s.masked_logits[r, j], s.row_max[r, 0], s.shifted[r, j]))
+            d = to_float(s.shifted[r, j])
             out.append(f"The masked keys of row {labels[r]} get weight exactly 0: key {labels[j]} scores "
-                       f"exp({fmt(z)} - {fmt(m)}) = exp({fmt(d)}), which is 0 in {dtype} because anything "
+                       f"exp({difference(s.masked_logits[r, j], s.row_max[r, 0], dtype, digits=6)}) = "
+                       f"exp({fmt(d)}), which is 0 in {dtype} because anything "
                        f"below {underflow_threshold(dtype):.2f} underflows.")
         if leaky.any():
             r = int(np.nanargmax(np.where(leaky, leaked, -1)))
@@ -160,7 +157,7 @@ def verdicts(result) -> list[str]:
         more = int(full.sum()) - 2
         out.append(f"{more} more row{'s are' if more > 1 else ' is'} fully masked.")
 
-    pad_rows = [i for i, t in enumerate(result.tokens) if t == result.batch.pad_token]
+    pad_rows = [i for i, t in enumerate(result.tokens) if t == result.batch.pad_token and not nan_rows[i]]
     if settings.padding and not settings.mask_queries and pad_rows and not full.any():
         out.append(f"Padded query rows such as {labels[pad_rows[0]]} still attend to the real tokens: the tutorial's "
                    "padding mask blocks keys only, and the loss mask drops these rows later.")

@@ -1,10 +1,13 @@
 """Export a Playground state: CSV per matrix, a JSON of the state and results, PNG/SVG figures.
 
 Everything except the figure step is NumPy and the standard library. Numbers are
-written as the shortest decimal that reads back to the *same value in the compute
-dtype* (``format_number``), so a CSV or JSON value cast to that dtype equals what
-the app computed, bit for bit. NaN and ±inf are written as ``NaN``, ``inf`` and
-``-inf``: plain cells in CSV, strings in JSON (which has no such numbers).
+spelled by ``text.spell``, as on screen and in the hover: the shortest decimal that
+reads back to the *same value in the compute dtype*, so a CSV or JSON value cast to
+that dtype equals what the app computed, bit for bit. NaN and ±inf are written as
+``NaN``, ``inf`` and ``-inf``: plain cells in CSV, strings in JSON (which has no such
+numbers). File names carry the whole state (``file_tag``), so two cases never overwrite
+each other; figures are laid out for publication (a fixed size per cell), whatever the
+window.
 
 Command line (figures need kaleido and Chromium; ``BROWSER_PATH`` defaults to
 ``/usr/bin/chromium``)::
@@ -14,15 +17,16 @@ Command line (figures need kaleido and Chromium; ``BROWSER_PATH`` defaults to
     python -m maskattn.export --url "causal=1&dtype=float16" --out figures/ --formats csv,json
     python -m maskattn.export --text "the cat sat" --causal --constant -1e4 --out figures/
 
->>> from maskattn.state import Settings
+>>> from maskattn.state import Inputs
 >>> from maskattn.pipeline import compute
->>> result = compute(Settings(text="a b\\nc", causal=True))
+>>> result = compute(Inputs(text="a b\\nc", causal=True))
 >>> print(matrix_csv(result, "mask"), end="")
 query \\ key,0·a,1·b
 0·a,0,1
 1·b,0,0
->>> format_number(result.steps.weights[0, 0], "float32"), format_number(float("-inf"), "float16")
-('1', '-inf')
+>>> file_tag(result)
+'a-b--seq1--padding+causal--c-1e9--add--float32--d16-seed0-75a06c'
+
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import csv
 from dataclasses import asdict, fields
+import hashlib
 import io
 import json
 import math
@@ -42,24 +47,19 @@ import numpy as np
 
 from .errors import MaskAttnError
 from .explain import row_table, verdicts
-from .numerics import cast, to_float
 from .pipeline import PlaygroundResult, compute
 from .presets import PRESETS, get_preset
-from .state import CONSTANT_PRESETS, URL_KEYS, Settings, from_query_params, to_query_params
+from .state import CONSTANT_PRESETS, INPUT_URL_KEYS, Inputs, from_query_params, to_query_params
+from .text import NAN, NEG_INF, POS_INF, spell
 
-#: the matrices the Playground shows, by export name (also the file stem)
-MATRIX_NAMES: tuple[str, ...] = ("mask", "logits", "masked-logits", "weights", "output")
-#: the figures the Playground shows, by file stem (same names as the matrices)
-FIGURE_NAMES: tuple[str, ...] = MATRIX_NAMES
+#: the matrices the Playground shows, by export name (also the file stem; figures.FIGURE_NAMES too)
+MATRIX_NAMES: tuple[str, ...] = ("mask", "logits", "mask-term", "masked-logits", "weights", "output")
 #: what the first header cell of a CSV says: rows are queries, columns keys (or value dimensions)
 CORNER = "query \\ key"
 OUTPUT_CORNER = "query \\ value dimension"
-#: spelling of the non-finite numbers in CSV and JSON
-NAN, POS_INF, NEG_INF = "NaN", "inf", "-inf"
 JSON_FORMAT, JSON_VERSION = "maskattn.export", 1
 JSON_ENCODING_NOTE = ("Numbers are the shortest decimals that read back to the same value in `dtype`. "
                       "NaN, +inf and -inf, which JSON cannot hold, are the strings \"NaN\", \"inf\" and \"-inf\".")
-#: the font size of figures in presentation mode (ui.font_size uses the same)
 #: PNG pixels per layout pixel (the Playground's camera button uses 3 as well)
 PNG_SCALE = 3
 #: Debian's Chromium, used by kaleido when BROWSER_PATH is not set
@@ -68,49 +68,18 @@ DEFAULT_BROWSER = "/usr/bin/chromium"
 
 # --- numbers -----------------------------------------------------------------------------------------
 
-def format_number(x, dtype: str) -> str:
-    """The shortest decimal that rounds back to ``x`` in ``dtype``; NaN / inf / -inf spelled out.
-
-    >>> format_number(np.float32(0.1), "float32"), format_number(0.1, "float64")
-    ('0.1', '0.1')
-    >>> import ml_dtypes
-    >>> format_number(ml_dtypes.bfloat16(1 / 3), "bfloat16")   # 0.333984375 exactly
-    '0.334'
-    >>> format_number(np.float16(np.nan), "float16"), format_number(-1e9, "float32")
-    ('NaN', '-1e+09')
-    >>> format_number(np.float16(1000.5), "float16"), format_number(1.6e-28, "float32")
-    ('1000.5', '1.6e-28')
-    """
-    value = to_float(x)
-    if math.isnan(value):
-        return NAN
-    if math.isinf(value):
-        return POS_INF if value > 0 else NEG_INF
-    if dtype in ("float16", "float32", "float64"):
-        x = cast(value, dtype)[()]                            # NumPy finds the shortest round trip
-        candidates = (np.format_float_positional(x, unique=True, trim="-"),
-                      np.format_float_scientific(x, unique=True, trim="-"))
-        return min(candidates, key=len)                       # 1000.5, not 1.0005e+03; 1.6e-28
-    target = cast(value, dtype)                               # bfloat16: fewest digits that round back
-    for digits in range(1, 18):
-        text = f"{value:.{digits}g}"
-        if cast(float(text), dtype) == target:
-            return min((text, np.format_float_positional(float(text), unique=True, trim="-")), key=len)
-    return repr(value)
-
-
 def parse_number(text: str) -> float:
     """Read back a number written by this module (``NaN``, ``inf``, ``-inf`` included).
 
-    >>> parse_number("NaN") != parse_number("NaN"), parse_number("-inf"), parse_number("0.25")
-    (True, -inf, 0.25)
+    >>> parse_number("NaN") != parse_number("NaN"), parse_number("-inf"), parse_number("-1e9")
+    (True, -inf, -1000000000.0)
     """
     return float(text)
 
 
 def _json_number(x, dtype: str):
     """A JSON-ready number: a float that reads back to ``x`` in ``dtype``, or "NaN" / "inf" / "-inf"."""
-    text = format_number(x, dtype)
+    text = spell(x, dtype)
     return text if text in (NAN, POS_INF, NEG_INF) else float(text)
 
 
@@ -127,8 +96,8 @@ def _json_array(values: np.ndarray, dtype: str):
 def matrix_values(result: PlaygroundResult, name: str) -> np.ndarray:
     """The named matrix (``MATRIX_NAMES``) as computed, in its dtype."""
     steps = result.steps
-    by_name = {"mask": result.mask, "logits": steps.logits, "masked-logits": steps.masked_logits,
-               "weights": steps.weights, "output": steps.output}
+    by_name = {"mask": result.mask, "logits": steps.logits, "mask-term": steps.mask_term,
+               "masked-logits": steps.masked_logits, "weights": steps.weights, "output": steps.output}
     try:
         return by_name[name]
     except KeyError:
@@ -146,7 +115,7 @@ def matrix_csv(result: PlaygroundResult, name: str) -> str:
     """One matrix as CSV text: a header of column labels, then one row per query with its label.
 
     The mask is written as 0/1 (1 = blocked); the other matrices in the compute dtype
-    (see ``format_number``). Token labels are ``position·token``, so a cell never starts
+    (``text.spell``: the same spelling as on screen). Token labels are ``position·token``, so a cell never starts
     with ``=``, ``+``, ``-`` or ``@`` and spreadsheets never read one as a formula.
     """
     values = matrix_values(result, name)                                     # (Tq, Tk) or (Tq, dv)
@@ -156,7 +125,7 @@ def matrix_csv(result: PlaygroundResult, name: str) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([OUTPUT_CORNER if name == "output" else CORNER, *columns])
     for label, row in zip(rows, values):
-        cells = [str(int(v)) for v in row] if name == "mask" else [format_number(v, dtype) for v in row]
+        cells = [str(int(v)) for v in row] if name == "mask" else [spell(v, dtype) for v in row]
         writer.writerow([label, *cells])
     return buffer.getvalue()
 
@@ -173,28 +142,45 @@ def read_matrix_csv(text: str) -> tuple[list[str], list[str], np.ndarray]:
     return header[1:], [row[0] for row in body], values.reshape(len(body), len(header) - 1)
 
 
+def _slug(text: str, limit: int) -> str:
+    """Letters, digits and single dashes: safe in a file name on every system."""
+    out = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in text.lower())
+    out = "-".join(part for part in out.split("-") if part)
+    return out[:limit].strip("-") or "x"
+
+
 def file_tag(result: PlaygroundResult) -> str:
-    """What the Playground appends to its file names: ``seq1-float32-add``."""
-    return f"seq{result.sequence + 1}-{result.steps.dtype}-{result.steps.method}"
+    """The whole state in a file name: tokens, sequence, masks, constant, method, dtype, model, and a
+    short hash of every input (the text beyond the first tokens included), so two cases never share one."""
+    inputs = result.inputs
+    masks = [name for name, on in (("padding", inputs.padding), ("qpad", inputs.mask_queries),
+                                   ("causal", inputs.causal)) if on] or ["nomask"]
+    digest = hashlib.sha256(repr(sorted(to_query_params(inputs).items())).encode()).hexdigest()[:6]
+    model = f"d{inputs.d_model}-seed{inputs.seed}" + ("" if inputs.scale else "-unscaled") + (
+        "" if inputs.positional else "-nope") + ("" if inputs.qk_mode == "projected" else "-shared")
+    return "--".join([_slug(" ".join(result.tokens[:4]), 24), f"seq{result.sequence + 1}", "+".join(masks),
+                      "c" + spell(inputs.mask_value, digits=3), result.steps.method, result.steps.dtype, model,
+                      digest])
 
 
 def all_csv(result: PlaygroundResult) -> dict[str, str]:
-    """``{"mask.csv": text, ...}`` for every matrix."""
-    return {f"{name}.csv": matrix_csv(result, name) for name in MATRIX_NAMES}
+    """``{"mask--<tag>.csv": text, ...}`` for every matrix."""
+    tag = file_tag(result)
+    return {f"{name}--{tag}.csv": matrix_csv(result, name) for name in MATRIX_NAMES}
 
 
 # --- JSON ----------------------------------------------------------------------------------------------
 
-def _settings_json(settings: Settings) -> dict:
+def _inputs_json(inputs: Inputs) -> dict:
     out = {}
-    for key, value in asdict(settings).items():
+    for key, value in asdict(inputs).items():
         out[key] = _json_number(value, "float64") if isinstance(value, float) else value
     return out
 
 
 def to_json_dict(result: PlaygroundResult) -> dict:
     """The whole state and every result as JSON-ready data (see ``JSON_ENCODING_NOTE``)."""
-    steps, settings = result.steps, result.settings
+    steps, inputs = result.steps, result.inputs
     dtype = steps.dtype
     rows = [{key: (_json_number(v, "float64") if isinstance(v, (float, np.floating)) else
                    bool(v) if isinstance(v, np.bool_) else v) for key, v in record.items()}
@@ -203,11 +189,11 @@ def to_json_dict(result: PlaygroundResult) -> dict:
         "format": JSON_FORMAT,
         "version": JSON_VERSION,
         "encoding": JSON_ENCODING_NOTE,
-        "settings": _settings_json(settings),
-        "query": to_query_params(settings),
+        "inputs": _inputs_json(inputs),
+        "query": to_query_params(inputs),
         "dtype": dtype,
         "method": steps.method,
-        "mask_value": {"requested": _json_number(settings.mask_value, "float64"),
+        "mask_value": {"requested": _json_number(inputs.mask_value, "float64"),
                        "in_dtype": _json_number(steps.mask_value, dtype)},
         "sequence": result.sequence,
         "tokens": list(result.tokens),
@@ -216,12 +202,13 @@ def to_json_dict(result: PlaygroundResult) -> dict:
         "matrices": {
             "mask": result.mask.astype(int).tolist(),
             "logits": _json_array(steps.logits, dtype),
+            "mask_term": _json_array(steps.mask_term, dtype),
             "masked_logits": _json_array(steps.masked_logits, dtype),
             "weights": _json_array(steps.weights, dtype),
             "output": _json_array(steps.output, dtype),
         },
+        "has_mask": result.has_mask,
         "softmax_steps": {
-            "mask_term": _json_array(steps.mask_term, dtype),
             "row_max": _json_array(steps.row_max[..., 0], dtype),
             "shifted": _json_array(steps.shifted, dtype),
             "exps": _json_array(steps.exps, dtype),
@@ -238,41 +225,42 @@ def to_json(result: PlaygroundResult, indent: int | None = 1) -> str:
     return json.dumps(to_json_dict(result), indent=indent, ensure_ascii=False, allow_nan=False)
 
 
-def settings_from_json(text: str) -> Settings:
-    """The Settings stored in an exported JSON (read through the URL codec, so bad values are refused).
+def inputs_from_json(text: str) -> Inputs:
+    """The Inputs stored in an exported JSON (read through the URL codec, so bad values are refused).
 
     >>> from maskattn.pipeline import compute
-    >>> s = Settings(causal=True, constant="custom", custom_constant=float("-inf"))
-    >>> settings_from_json(to_json(compute(s))) == s
+    >>> s = Inputs(causal=True, constant="custom", custom_constant=float("-inf"))
+    >>> inputs_from_json(to_json(compute(s))) == s
     True
     """
     data = json.loads(text)
-    settings, notices = from_query_params(data.get("query", {}))
+    inputs, _, notices = from_query_params(data.get("query", {}))
     if notices:
         raise MaskAttnError("; ".join(notices))
-    return settings
+    return inputs
 
 
 # --- figures (the only step that needs Plotly) ----------------------------------------------------------
 
 def build_figures(result: PlaygroundResult) -> dict:
-    """The Playground's five figures (``figures.playground_figures``), imported lazily."""
+    """The Playground's figures laid out for publication: a generous fixed cell size and type size,
+    whatever the window (``figures.playground_figures``), imported lazily."""
     from . import figures                                   # noqa: PLC0415 (keeps the core Plotly-free)
 
-    return figures.playground_figures(result)
+    return figures.playground_figures(result, cell=figures.PUBLICATION_CELL, font_size=figures.PUBLICATION_FONT,
+                                      width=None)
 
 
 def figure_size(fig) -> tuple[int, int]:
-    """(width, height) in layout pixels for a static export: the figure's height, a width to match."""
-    height = int(fig.layout.height or 500)
-    columns = len(fig.data[0].x) if fig.data and fig.data[0].x is not None else 8
-    rows = len(fig.data[0].y) if fig.data and fig.data[0].y is not None else 8
-    width = int(height * min(2.2, max(1.0, columns / max(rows, 1)))) + 140  # room for labels and colour bar
-    return width, height
+    """(width, height) in layout pixels for a static export: the size the figure was laid out for."""
+    return int(fig.layout.width or 700), int(fig.layout.height or 500)
 
 
-def write_figures(figs: dict, out_dir: Path, formats=("png", "svg"), scale: int = PNG_SCALE) -> list[Path]:
-    """Write each figure as PNG and/or SVG through kaleido and Chromium (offline: MathJax off)."""
+def write_figures(figs: dict, out_dir: Path, formats=("png", "svg"), scale: int = PNG_SCALE,
+                  tag: str = "") -> list[Path]:
+    """Write each figure as PNG and/or SVG through kaleido and Chromium (offline: MathJax off).
+
+    Files are named ``<figure>--<tag>.<format>`` (``tag``: ``file_tag`` of the state)."""
     if os.path.exists(DEFAULT_BROWSER):
         os.environ.setdefault("BROWSER_PATH", DEFAULT_BROWSER)
     import kaleido                                          # noqa: PLC0415
@@ -281,7 +269,7 @@ def write_figures(figs: dict, out_dir: Path, formats=("png", "svg"), scale: int 
     for name, fig in figs.items():
         width, height = figure_size(fig)
         for fmt in formats:
-            path = out_dir / f"{name}.{fmt}"
+            path = out_dir / (f"{name}--{tag}.{fmt}" if tag else f"{name}.{fmt}")
             specs.append({"fig": fig, "path": path,
                           "opts": {"format": fmt, "width": width, "height": height,
                                    "scale": scale if fmt == "png" else 1}})
@@ -296,24 +284,27 @@ def export(result: PlaygroundResult, out_dir, formats=("csv", "json", "png", "sv
     """Write the requested files for ``result`` into ``out_dir`` (created if needed); return their paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    tag = file_tag(result)
     written = []
     if "csv" in formats:
-        for filename, text in all_csv(result).items():
-            (out / filename).write_text(text, encoding="utf-8")
-            written.append(out / filename)
+        for name in MATRIX_NAMES:
+            path = out / f"{name}--{tag}.csv"
+            path.write_text(matrix_csv(result, name), encoding="utf-8")
+            written.append(path)
     if "json" in formats:
-        (out / "state.json").write_text(to_json(result), encoding="utf-8")
-        written.append(out / "state.json")
+        path = out / f"state--{tag}.json"
+        path.write_text(to_json(result), encoding="utf-8")
+        written.append(path)
     images = tuple(f for f in ("png", "svg") if f in formats)
     if images:
-        written += write_figures(build_figures(result), out, images, scale)
+        written += write_figures(build_figures(result), out, images, scale, tag)
     return written
 
 
 # --- command line ----------------------------------------------------------------------------------------
 
 FORMATS = ("csv", "json", "png", "svg")
-#: CLI options that set one Settings field, by field name: (flag, help)
+#: CLI options that set one Inputs field, by field name: (flag, help)
 _VALUE_OPTIONS = {
     "text": ("--text", "token sequences, one per line (use $'a b\\nc d' in bash for two lines)"),
     "pad_token": ("--pad", "the pad token (gets id 0)"),
@@ -323,12 +314,11 @@ _VALUE_OPTIONS = {
     "d_model": ("--d-model", "width of the token vectors: 4, 8, 16, 32, 64 or 128"),
     "seed": ("--seed", "seed of the token vectors and projections"),
     "qk_mode": ("--qk", "projected or shared"),
-    "row": ("--row", "the query row the inspector explains, from 0"),
 }
 _SWITCHES = {
     "padding": "the padding mask (block pad keys)", "mask_queries": "also mask padded queries",
     "causal": "the causal (look-ahead) mask", "scale": "divide logits by √d",
-    "positional": "add the positional encoding", "presentation": "presentation-mode font sizes",
+    "positional": "add the positional encoding",
 }
 
 
@@ -381,29 +371,29 @@ def query_from_url(url: str) -> dict[str, list[str]]:
     return parse_qs(query, keep_blank_values=True)
 
 
-def settings_from_args(args: argparse.Namespace) -> Settings:
+def inputs_from_args(args: argparse.Namespace) -> Inputs:
     """Preset, then link, then explicit options, all read through the URL codec (refusals are errors)."""
     params: dict = {}
     if args.preset:
-        params.update(to_query_params(get_preset(args.preset).settings))
+        params.update(to_query_params(get_preset(args.preset).inputs))
     if args.url:
         params.update(query_from_url(args.url))
-    for f in fields(Settings):
+    for f in fields(Inputs):
         value = getattr(args, f.name, None)
         if value is None:
             continue
-        params[URL_KEYS[f.name]] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+        params[INPUT_URL_KEYS[f.name]] = ("1" if value else "0") if isinstance(value, bool) else str(value)
     if args.constant is not None:
         constant = args.constant.strip().replace("−", "-")
         if constant in CONSTANT_PRESETS and constant != "custom":
-            params[URL_KEYS["constant"]] = constant
+            params[INPUT_URL_KEYS["constant"]] = constant
         else:
-            params[URL_KEYS["constant"]] = "custom"
-            params[URL_KEYS["custom_constant"]] = constant
-    settings, notices = from_query_params(params)
+            params[INPUT_URL_KEYS["constant"]] = "custom"
+            params[INPUT_URL_KEYS["custom_constant"]] = constant
+    inputs, _, notices = from_query_params(params)
     if notices:
         raise MaskAttnError(" ".join(notices))
-    return settings
+    return inputs
 
 
 def _list_presets() -> str:
@@ -424,7 +414,7 @@ def main(argv=None) -> int:
     if bad or not formats:
         parser.error(f"--formats takes a comma-separated subset of {','.join(FORMATS)}, got {args.formats!r}")
     try:
-        result = compute(settings_from_args(args))
+        result = compute(inputs_from_args(args))
     except MaskAttnError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -1,11 +1,12 @@
-"""Settings in, every number the Playground shows out.
+"""Inputs in, every number the Playground shows out.
 
-``compute(settings)`` tokenizes the text, builds the masks the settings ask for,
+``compute(inputs)`` tokenizes the text, builds the masks the inputs ask for,
 makes Q, K, V and runs ``attention_steps`` for the sequence on view. Pages call
-this (through a cache) and hand the arrays to the figure builders.
+this (through a cache keyed on the frozen ``Inputs``) and hand the arrays to the
+figure builders. View state (the inspector's row, presentation mode) never reaches it.
 
->>> from maskattn.state import Settings
->>> result = compute(Settings())
+>>> from maskattn.state import Inputs
+>>> result = compute(Inputs())
 >>> result.labels
 ['0·the', '1·cat', '2·sat', '3·<pad>', '4·<pad>', '5·<pad>']
 >>> result.steps.weights.shape
@@ -23,7 +24,7 @@ import numpy as np
 from .attention import AttentionSteps, attention_steps, leaked_mass
 from .masks import (combine_masks, create_look_ahead_mask, create_padding_mask,
                     create_query_padding_mask, fully_masked_rows)
-from .state import Settings
+from .state import Inputs
 from .tokens import TokenBatch, embed, position_labels, project_qkv, tokenize
 
 
@@ -31,7 +32,7 @@ from .tokens import TokenBatch, embed, position_labels, project_qkv, tokenize
 class PlaygroundResult:
     """What the Playground shows for one sequence of the batch (``T`` tokens)."""
 
-    settings: Settings
+    inputs: Inputs
     batch: TokenBatch
     sequence: int                  # index of the sequence on view
     labels: list[str]              # T unique axis labels ("2·cat")
@@ -48,7 +49,13 @@ class PlaygroundResult:
         return self.batch.tokens[self.sequence]
 
     @property
+    def has_mask(self) -> bool:
+        """A mask was switched on (even one that blocks nothing): there is a mask term."""
+        return self.steps.has_mask
+
+    @property
     def mask_active(self) -> bool:
+        """The mask blocks at least one cell."""
         return bool(self.mask.any())
 
     @property
@@ -72,42 +79,42 @@ class PlaygroundResult:
         return fully_masked_rows(self.mask)
 
 
-def build_mask(batch: TokenBatch, settings: Settings):
+def build_mask(batch: TokenBatch, inputs: Inputs):
     """The combined tutorial-convention mask for the batch, or None.
 
     Shape ``(B, 1, T, T)`` (or a broadcastable part of it) with 1 = blocked.
     """
     T = batch.ids.shape[1]
     parts = []
-    if settings.padding:
+    if inputs.padding:
         parts.append(create_padding_mask(batch.ids))         # (B, 1, 1, T) keys
-    if settings.mask_queries:
+    if inputs.mask_queries:
         parts.append(create_query_padding_mask(batch.ids))   # (B, 1, T, 1) queries
-    if settings.causal:
+    if inputs.causal:
         parts.append(create_look_ahead_mask(T))              # (T, T)
     return combine_masks(*parts)
 
 
-def compute(settings: Settings) -> PlaygroundResult:
-    """Run the whole pipeline for ``settings`` (raises ``MaskAttnError`` on bad input)."""
-    batch = tokenize(settings.text, settings.pad_token)
+def compute(inputs: Inputs) -> PlaygroundResult:
+    """Run the whole pipeline for ``inputs`` (raises ``MaskAttnError`` on bad input)."""
+    batch = tokenize(inputs.text, inputs.pad_token)
     B, T = batch.ids.shape
     notices = list(batch.notices)
-    sequence = settings.sequence
+    sequence = inputs.sequence
     if sequence >= B:
         notices.append(f"Sequence {sequence + 1} does not exist (there are {B}); showing sequence 1.")
         sequence = 0
 
-    mask = build_mask(batch, settings)
+    mask = build_mask(batch, inputs)
     view_mask = (np.zeros((T, T), np.float32) if mask is None
                  else np.broadcast_to(mask, (B, 1, T, T))[sequence, 0].copy())    # (T, T)
 
-    x = embed(batch.tokens[sequence:sequence + 1], settings.d_model, settings.seed,
-              settings.positional)[0]                                            # (T, d)
-    q, k, v = project_qkv(x, settings.seed, settings.qk_mode)                     # (T, d) each
-    options = dict(mask_value=settings.mask_value, dtype=settings.dtype,
-                   method=settings.method, scale=settings.scale)
+    x = embed(batch.tokens[sequence:sequence + 1], inputs.d_model, inputs.seed,
+              inputs.positional)[0]                                            # (T, d)
+    q, k, v = project_qkv(x, inputs.seed, inputs.qk_mode)                     # (T, d) each
+    options = dict(mask_value=inputs.mask_value, dtype=inputs.dtype,
+                   method=inputs.method, scale=inputs.scale)
     steps = attention_steps(q, k, v, view_mask if mask is not None else None, **options)
     unmasked = attention_steps(q, k, v, None, **options) if mask is not None else steps
-    return PlaygroundResult(settings, batch, sequence, position_labels(batch.tokens[sequence]),
+    return PlaygroundResult(inputs, batch, sequence, position_labels(batch.tokens[sequence]),
                             view_mask, q, k, v, steps, unmasked, tuple(notices))

@@ -1,12 +1,12 @@
 """Classroom presets: the classic masking cases, each one click away.
 
 A preset is data: a slug (used in links and on the command line), a title, a
-sentence of context, the question to ask the class, and the ``Settings`` that
+sentence of context, the question to ask the class, and the ``Inputs`` that
 reproduce the case. Pages and the command-line export only read this list; no
 preset has code of its own. ``tests/test_presets.py`` checks each one shows what
 its text claims.
 
->>> get_preset("float16-nan").settings.dtype
+>>> get_preset("float16-nan").inputs.dtype
 'float16'
 >>> [p.slug for p in PRESETS][:3]
 ['tutorial', 'padding-batch', 'decoder-mask']
@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 import re
 
 from .errors import MaskAttnError
-from .state import Settings
+from .state import Inputs
 
 #: the tutorial's create_padding_mask example batch; with the pad token "0" it is exactly that batch
 TUTORIAL_BATCH = "7 6 0 0 1\n1 2 3 0 0\n0 0 0 4 5"
@@ -44,11 +44,11 @@ class Preset:
     title: str           # what the gallery shows
     context: str         # one or two sentences: what is set up and what to look at
     question: str        # what to ask the class
-    settings: Settings   # the whole state that reproduces the case
+    inputs: Inputs       # the whole state that reproduces the case (what changes the numbers)
 
 
-def _settings(**changes) -> Settings:
-    return replace(Settings(), **changes)
+def _inputs(**changes) -> Inputs:
+    return replace(Inputs(), **changes)
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -59,7 +59,7 @@ PRESETS: tuple[Preset, ...] = (
         "The two 0 keys of the first sequence get weight exactly 0.",
         "Why is the weight on a masked key exactly 0 and not just tiny? What does exp(−1e9 − max) "
         "come out as in float32?",
-        _settings(text=TUTORIAL_BATCH, pad_token="0"),
+        _inputs(text=TUTORIAL_BATCH, pad_token="0"),
     ),
     Preset(
         "padding-batch", "Padding in a batch",
@@ -67,7 +67,7 @@ PRESETS: tuple[Preset, ...] = (
         "tokens. The padding mask blocks the pad keys (columns), so the real queries ignore them.",
         "The padded query rows still have weights on the real words: is that a bug? Who throws those "
         "rows away later?",
-        _settings(text=BATCH, sequence=1),
+        _inputs(text=BATCH, sequence=1),
     ),
     Preset(
         "decoder-mask", "Look-ahead + padding (the decoder's tf.maximum)",
@@ -76,7 +76,7 @@ PRESETS: tuple[Preset, ...] = (
         "is blocked.",
         "Which cells are blocked by both masks, and why is a maximum (an OR) the right way to combine "
         "1 = blocked masks, not a sum?",
-        _settings(text=BATCH, sequence=1, causal=True),
+        _inputs(text=BATCH, sequence=1, causal=True),
     ),
     Preset(
         "constant-minus-1", "A constant far too small: −1",
@@ -84,7 +84,7 @@ PRESETS: tuple[Preset, ...] = (
         "still gives it a large share: most of each row's weight lands on the <pad> keys.",
         "How negative must the constant be before the masked weight is exactly 0 in float32? "
         "Try −10, then −1e4.",
-        _settings(text=BATCH, sequence=1, constant="-1"),
+        _inputs(text=BATCH, sequence=1, constant="-1"),
     ),
     Preset(
         "constant-minus-10", "A constant too small: −10",
@@ -92,7 +92,7 @@ PRESETS: tuple[Preset, ...] = (
         "would have had, and every row puts about 0.05 % to 0.13 % of its weight on padding. Training "
         "would still see the padding.",
         "The heatmap looks right: where do you see the leak? (Check the row check table.)",
-        _settings(text=BATCH, sequence=1, constant="-10"),
+        _inputs(text=BATCH, sequence=1, constant="-10"),
     ),
     Preset(
         "float16-nan", "float16 overflow: −1e9 → every weight NaN",
@@ -100,7 +100,7 @@ PRESETS: tuple[Preset, ...] = (
         "mask × constant computes 0 × −inf = NaN in every unmasked cell. Every weight of every row is "
         "NaN, even rows with nothing masked.",
         "Only the future keys are masked: why is the first row, which attends to itself alone, NaN too?",
-        _settings(text=BATCH, causal=True, dtype="float16"),
+        _inputs(text=BATCH, causal=True, dtype="float16"),
     ),
     Preset(
         "float16-fill", "float16 fixed: fill instead of add",
@@ -108,14 +108,14 @@ PRESETS: tuple[Preset, ...] = (
         "replaced by −inf and nothing is multiplied by it, so no NaN appears and masked weights are "
         "exactly 0.",
         "Fill keeps −1e9 (now −inf). Why does a where not create NaN when a multiply does?",
-        _settings(text=BATCH, causal=True, dtype="float16", method="fill"),
+        _inputs(text=BATCH, causal=True, dtype="float16", method="fill"),
     ),
     Preset(
         "float16-1e4", "float16 fixed: a constant that fits (−1e4)",
         "The same float16 case keeping the tutorial's add, with −1e4, which float16 can represent: "
         "0 × −1e4 = 0, and exp(−1e4 − max) underflows to exactly 0.",
         "Is the dtype's finfo.min (−65504) also safe here? What is min + min in float16?",
-        _settings(text=BATCH, causal=True, dtype="float16", constant="-1e4"),
+        _inputs(text=BATCH, causal=True, dtype="float16", constant="-1e4"),
     ),
     Preset(
         "fully-masked-nan", "A fully padded row → NaN (−inf)",
@@ -124,7 +124,7 @@ PRESETS: tuple[Preset, ...] = (
         "softmax in TensorFlow or PyTorch's nn.MultiheadAttention.",
         "The real rows are fine. Does a NaN in a padded row matter if the loss ignores that row? "
         "(Think of the backward pass.)",
-        _settings(text=BATCH, sequence=1, mask_queries=True, method="fill", constant="-inf"),
+        _inputs(text=BATCH, sequence=1, mask_queries=True, method="fill", constant="-inf"),
     ),
     Preset(
         "fully-masked-uniform", "A fully padded row → uniform (−1e9)",
@@ -133,7 +133,7 @@ PRESETS: tuple[Preset, ...] = (
         "Hugging Face's finfo.min.",
         "Uniform weights average the values of every key, pads included. Is that better or worse "
         "than NaN?",
-        _settings(text=BATCH, sequence=1, mask_queries=True, method="fill"),
+        _inputs(text=BATCH, sequence=1, mask_queries=True, method="fill"),
     ),
     Preset(
         "fully-masked-zeros", "A fully padded row → zeros (safe softmax)",
@@ -142,7 +142,7 @@ PRESETS: tuple[Preset, ...] = (
         "output is 0.",
         "These rows no longer sum to 1. Which of NaN, uniform and zeros would you want, and why do "
         "frameworks disagree?",
-        _settings(text=BATCH, sequence=1, mask_queries=True, method="safe", constant="-inf"),
+        _inputs(text=BATCH, sequence=1, mask_queries=True, method="safe", constant="-inf"),
     ),
     Preset(
         "wrong-polarity", "A mask with the wrong polarity",
@@ -151,7 +151,7 @@ PRESETS: tuple[Preset, ...] = (
         "token is set to 1 to build exactly that mask), it hides the three real tokens: every query "
         "attends only to the two padding positions.",
         "Nothing is NaN and every row sums to 1. How would you notice this bug in a model that trains?",
-        _settings(text=HF_ATTENTION_MASK, pad_token="1"),
+        _inputs(text=HF_ATTENTION_MASK, pad_token="1"),
     ),
     Preset(
         "negative-logits", "Real logits below the constant",
@@ -160,7 +160,7 @@ PRESETS: tuple[Preset, ...] = (
         "visible score (−43.7): its five hidden future keys win, and the first token attends to the "
         "future. The float16-safe −1e4 fails the same way when unscaled scores reach −1e4.",
         "Which constant would be safe here, and is any fixed constant safe for every input?",
-        _settings(text="the cat sat on the mat", padding=False, causal=True, scale=False, d_model=128,
+        _inputs(text="the cat sat on the mat", padding=False, causal=True, scale=False, d_model=128,
                   seed=NEGATIVE_LOGITS_SEED, method="fill", constant="custom", custom_constant=-30.0),
     ),
 )

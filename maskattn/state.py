@@ -1,15 +1,19 @@
-"""The app's whole state as one frozen value, and its URL form.
+"""The app's state as two frozen values, and their URL form.
 
-Everything a user can set lives in ``Settings``; a shared link is
-``to_query_params(settings)`` (defaults left out) and ``from_query_params``
-reads one back, replacing any bad value by its default with a notice that
-names the parameter. Unknown parameters are ignored.
+What changes the numbers (text, masks, constant, method, dtype, model) is ``Inputs``:
+the only key of the compute and figure caches. What changes only how they are shown
+(the inspector's row, presentation mode) is ``View``: a row click or a presentation
+toggle reuses the cached result and figures.
 
->>> to_query_params(Settings(causal=True, dtype="float16"))
-{'causal': '1', 'dtype': 'float16'}
->>> s, notices = from_query_params({"dtype": "float8", "causal": "yes", "utm": "x"})
->>> s.dtype, s.causal, notices
-('float32', True, ["Ignored URL parameter dtype='float8': expected one of float16, bfloat16, float32, float64."])
+A shared link is ``to_query_params(inputs, view)`` (defaults left out) and
+``from_query_params`` reads one back, replacing any bad value by its default with a
+notice that names the parameter. Unknown parameters are ignored.
+
+>>> to_query_params(Inputs(causal=True, dtype="float16"), View(row=2))
+{'causal': '1', 'dtype': 'float16', 'row': '2'}
+>>> inputs, view, notices = from_query_params({"dtype": "float8", "causal": "yes", "utm": "x"})
+>>> inputs.dtype, inputs.causal, view, notices
+('float32', True, View(row=0, presentation=False), ["Ignored URL parameter dtype='float8': expected one of float16, bfloat16, float32, float64."])
 """
 
 from __future__ import annotations
@@ -51,8 +55,8 @@ MAX_SEED = 2**32 - 1
 
 
 @dataclass(frozen=True)
-class Settings:
-    """Every control of the app, with the defaults a new visitor sees."""
+class Inputs:
+    """Every control that changes the numbers, with the defaults a new visitor sees."""
 
     text: str = DEFAULT_TEXT          # sequences, one per line; tokens split on whitespace
     pad_token: str = PAD_TOKEN        # gets id 0; padding is appended to shorter lines
@@ -69,13 +73,19 @@ class Settings:
     seed: int = 0                     # seeds the projections and token vectors
     positional: bool = True           # add the sinusoidal positional encoding
     qk_mode: str = "projected"        # a key of tokens.QK_MODES
-    row: int = 0                      # the query row the inspector explains
-    presentation: bool = False        # big type for projectors
 
     @property
     def mask_value(self) -> float:
         """The constant as a float64 number (before rounding to ``dtype``)."""
         return resolve_constant(self.constant, self.custom_constant, self.dtype)
+
+
+@dataclass(frozen=True)
+class View:
+    """What changes only the view: never part of a compute or figure cache key."""
+
+    row: int = 0                      # the query row the inspector explains (and outlines)
+    presentation: bool = False        # a slide for projectors: big type, the story on one screen
 
 
 def resolve_constant(constant: str, custom_constant: float, dtype: str) -> float:
@@ -114,22 +124,24 @@ def parse_constant(value) -> float:
     return number
 
 
-# URL parameter name for each field; kept short and readable
-URL_KEYS: dict[str, str] = {
+#: URL parameter name for each field of Inputs and of View; kept short and readable
+INPUT_URL_KEYS: dict[str, str] = {
     "text": "tokens", "pad_token": "pad", "sequence": "seq", "padding": "padding",
     "mask_queries": "qpad", "causal": "causal", "constant": "const", "custom_constant": "value",
     "method": "method", "dtype": "dtype", "scale": "scale", "d_model": "d", "seed": "seed",
-    "positional": "pe", "qk_mode": "qk", "row": "row", "presentation": "present",
+    "positional": "pe", "qk_mode": "qk",
 }
+VIEW_URL_KEYS: dict[str, str] = {"row": "row", "presentation": "present"}
+URL_KEYS: dict[str, str] = INPUT_URL_KEYS | VIEW_URL_KEYS
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _CHOICES = {"constant": tuple(CONSTANT_PRESETS), "method": tuple(METHODS), "dtype": DTYPE_NAMES,
             "qk_mode": tuple(QK_MODES)}
 _INT_RANGES = {"sequence": (0, 10_000), "row": (0, 100_000), "seed": (0, MAX_SEED)}
 
 
-def _parse_field(name: str, raw: str):
-    """Parse one URL value for field ``name``; raise ValueError with the expectation."""
-    default = getattr(Settings, name)
+def _parse_field(cls, name: str, raw: str):
+    """Parse one URL value for field ``name`` of ``cls``; raise ValueError with the expectation."""
+    default = getattr(cls, name)
     if isinstance(default, bool):
         low = raw.strip().lower()
         if low in _TRUE or low in _FALSE:
@@ -171,18 +183,18 @@ def _format_field(value) -> str:
     return str(value)  # floats: str(-1e9) == '-1000000000.0', str(-inf) == '-inf'; both parse back
 
 
-def to_query_params(settings: Settings) -> dict[str, str]:
-    """The URL parameters for ``settings``: only the fields that differ from the defaults.
+def to_query_params(inputs: Inputs, view: View | None = None) -> dict[str, str]:
+    """The URL parameters for ``inputs`` and ``view``: only the fields that differ from the defaults.
 
-    >>> to_query_params(Settings())
+    >>> to_query_params(Inputs())
     {}
     """
-    defaults = Settings()
     params = {}
-    for f in fields(Settings):
-        value = getattr(settings, f.name)
-        if value != getattr(defaults, f.name):
-            params[URL_KEYS[f.name]] = _format_field(value)
+    for value, keys in ((inputs, INPUT_URL_KEYS), (view or View(), VIEW_URL_KEYS)):
+        defaults = type(value)()
+        for f in fields(value):
+            if getattr(value, f.name) != getattr(defaults, f.name):
+                params[keys[f.name]] = _format_field(getattr(value, f.name))
     return params
 
 
@@ -190,25 +202,30 @@ def _short(raw: str, limit: int = 40) -> str:
     return raw if len(raw) <= limit else raw[:limit] + "…"
 
 
-def from_query_params(params) -> tuple[Settings, list[str]]:
-    """Settings from URL parameters, and a notice for every value that was refused.
+def from_query_params(params) -> tuple[Inputs, View, list[str]]:
+    """Inputs and View from URL parameters, and a notice for every value that was refused.
 
     ``params`` maps names to a string or a list of strings (the last one wins).
     Missing or refused values take their defaults; unknown names are ignored.
 
-    >>> from_query_params({"seed": "-3"})[1]
+    >>> from_query_params({"seed": "-3"})[2]
     ["Ignored URL parameter seed='-3': expected a whole number from 0 to 4294967295."]
     """
-    values, notices = {}, []
-    for name, key in URL_KEYS.items():
-        if key not in params:
-            continue
-        raw = params[key]
-        if isinstance(raw, (list, tuple)):
-            raw = raw[-1] if raw else ""
-        raw = str(raw)
-        try:
-            values[name] = _parse_field(name, raw)
-        except ValueError as why:
-            notices.append(f"Ignored URL parameter {key}={_short(raw)!r}: {why}.")
-    return replace(Settings(), **values), notices
+    notices = []
+    parsed = []
+    for cls, keys in ((Inputs, INPUT_URL_KEYS), (View, VIEW_URL_KEYS)):
+        values = {}
+        for name, key in keys.items():
+            if key not in params:
+                continue
+            raw = params[key]
+            if isinstance(raw, (list, tuple)):
+                raw = raw[-1] if raw else ""
+            raw = str(raw)
+            try:
+                values[name] = _parse_field(cls, name, raw)
+            except ValueError as why:
+                notices.append(f"Ignored URL parameter {key}={_short(raw)!r}: {why}.")
+        parsed.append(replace(cls(), **values))
+    inputs, view = parsed
+    return inputs, view, notices

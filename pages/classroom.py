@@ -9,19 +9,19 @@ from maskattn import ui
 from maskattn.explain import fmt
 from maskattn.presets import PRESETS
 from maskattn.state import CONSTANT_LABELS, to_query_params
+from maskattn.ui import Key
 
 PLAYGROUND = "pages/playground.py"
 THIS_PAGE = "classroom"
 #: shown when the browser's address is unknown (e.g. in tests)
 FALLBACK_BASE = "http://localhost:8501"
-#: session_state key: a preset was just loaded, open the Playground (survives a rerun, unlike a click)
-_OPEN_PLAYGROUND = "_classroom_open_playground"
 
 
 def load_preset(preset) -> None:
-    """Button callback: put the preset into the widgets, keeping presentation mode as it is."""
-    ui.apply_settings(replace(preset.settings, presentation=st.session_state.get("presentation", False)))
-    st.session_state[_OPEN_PLAYGROUND] = True
+    """Button callback: put the preset into the widgets (the view, presentation mode included, stays)."""
+    ui.apply_inputs(preset.inputs)
+    st.session_state[Key.ROW] = 0
+    st.session_state[Key.OPEN_PLAYGROUND] = True
 
 
 def app_base_url() -> str:
@@ -40,19 +40,19 @@ def share_link(params: dict) -> str:
     return f"{app_base_url()}/" + (f"?{query}" if query else "")
 
 
-def describe(s) -> str:
+def describe(s, view) -> str:
     masks = [name for name, on in (("padding", s.padding), ("padded queries", s.mask_queries),
                                    ("causal", s.causal)) if on] or ["none"]
     constant = fmt(s.custom_constant) if s.constant == "custom" else CONSTANT_LABELS[s.constant]
     return (f"sequence {s.sequence + 1} · masks: {', '.join(masks)} · constant {constant} · "
-            f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed} · query row {s.row}")
+            f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed} · query row {view.row}")
 
 
 ui.ensure_frame()
-settings = ui.current_settings()
-if st.session_state.pop(_OPEN_PLAYGROUND, False):     # a preset was loaded by the button's callback
-    st.switch_page(PLAYGROUND, query_params=to_query_params(settings))
-big = settings.presentation
+inputs, view = ui.current_inputs(), ui.current_view()
+if st.session_state.pop(Key.OPEN_PLAYGROUND, False):     # a preset was loaded by the button's callback
+    st.switch_page(PLAYGROUND, query_params=to_query_params(inputs, view))
+big = view.presentation
 
 st.title("Classroom")
 if not big:
@@ -60,8 +60,8 @@ if not big:
                 "see, and download the numbers and figures for your slides.")
 ui.url_notices()
 
-current = next((p for p in PRESETS if p.settings == replace(settings, presentation=False)), None)
-params = to_query_params(replace(settings, presentation=False))   # students get the normal view
+current = next((p for p in PRESETS if p.inputs == inputs), None)
+params = to_query_params(inputs, replace(view, presentation=False))   # students get the normal view
 
 
 def share_section() -> None:
@@ -70,17 +70,17 @@ def share_section() -> None:
                 "Playground with every control as it is now. Settings left at their defaults, and "
                 "presentation mode, are left out.")
     st.code(share_link(params), language=None, wrap_lines=True)
-    st.caption(f"Now: {ui.md_escape(describe(settings))}"
+    st.caption(f"Now: {ui.md_escape(describe(inputs, view))}"
                + (f" — the preset “{ui.md_escape(current.title)}”." if current else "."))
 
 
 def downloads_section() -> None:
     st.header("Download the numbers")
-    result = ui.compute_or_stop(settings)
+    result = ui.compute_or_stop(inputs)
     st.markdown("One CSV per matrix, with token labels on the rows (queries) and columns (keys). Numbers are "
                 f"the exact {result.steps.dtype} values; NaN and ±inf are written as `NaN`, `inf`, `-inf`. "
                 "The JSON holds the whole state and every intermediate result.")
-    ui.matrix_downloads(result, per_row=3 if big else 6)
+    ui.matrix_downloads(result)
     st.markdown("Figures: the camera icon above each chart on the Playground saves a high-resolution PNG. "
                 "For SVG, or for figures without a browser, use the command line:")
     source = (f"--preset {current.slug}" if current else
@@ -107,15 +107,17 @@ def presets_section() -> None:
 def tips_section() -> None:
     st.header("Tips for teachers")
     st.markdown(
-        "- **Presentation mode** is the last switch in the sidebar: bigger type, the sidebar folded away, "
-        "one figure per row. The share link leaves it out, so students get the normal view.\n"
+        "- **Presentation mode** is the last switch in the sidebar: a slide — projector type, the verdict, the "
+        "masked logits and the weights on one screen at 1280×720 (fold the sidebar away with its « button; a "
+        "link with `?present=1` opens folded). The share link leaves it out, so students get the normal view.\n"
         "- **Ask before you show**: read the question on a preset, let the class guess, then load it.\n"
         "- **Change one thing at a time**: after loading a preset, flip one control (dtype, constant or "
         "method) and ask what will change before the page redraws.\n"
         "- **Hover or read the table**: every heatmap cell carries its exact value in the hover text, and "
         "the row check table lists row sums, NaN and leaked weight.\n"
-        "- **Slides**: the CSVs and figures carry the same numbers as the screen; the file names say which "
-        "sequence, dtype and method they show."
+        "- **Slides**: the camera icon saves a figure laid out at its own size, whatever your window; the CSVs "
+        "and figures carry the same numbers as the screen, and the file names carry the whole state (tokens, "
+        "masks, constant, method, dtype, model), so two cases never overwrite each other."
     )
 
 

@@ -11,9 +11,9 @@ from maskattn.explain import fmt
 from maskattn.masks import create_causal_mask, create_padding_mask, fully_masked_rows
 
 ui.ensure_frame()
-settings = ui.current_settings()
-big = settings.presentation
-fs = ui.font_size(settings)
+settings, view = ui.current_inputs(), ui.current_view()
+big = view.presentation
+fs = ui.look(big).font_size
 
 st.title("Conventions")
 if not big:
@@ -114,7 +114,7 @@ if check is not None:
     (st.success if check.ok else st.error)(check.message, icon="✅" if check.ok else "🔁")
     right_w, wrong_w = cv.polarity_weights(check, result.q, result.k, result.v, dtype=dtype, scale=settings.scale)
     left, right = st.columns(2) if not big else (st.container(), st.container())
-    style = dict(zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, mask=check.meant, font_size=fs)
+    style = dict(zrange=(0.0, 1.0), kind="weights", mask=check.meant, font_size=fs)
     with left:
         fig = figures.heatmap(right_w, labels, labels, title="what you meant (mask converted correctly)", **style)
         ui.chart(fig, key="polarity-right", filename=f"polarity-right-{tag}")
@@ -175,10 +175,10 @@ else:
         q_labels = [labels[p] for p in cross.query_positions]
         name = align.replace("_", "-")
         with column:
-            fig = figures.mask_figure(cross.mask, k_labels, q_labels, title=f"{name}: {who}", font_size=fs)
+            fig = figures.heatmap(cross.mask, k_labels, q_labels, title=f"{name}: {who}", kind="mask", mask=cross.mask, font_size=fs)
             ui.chart(fig, key=f"causal-{align}", filename=f"causal-{align}-{tag}")
             fig = figures.heatmap(cross.steps.weights, k_labels, q_labels, title=f"weights, {name}",
-                                  mask=cross.mask, zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, font_size=fs)
+                                  mask=cross.mask, zrange=(0.0, 1.0), kind="weights", font_size=fs)
             ui.chart(fig, key=f"causal-weights-{align}", filename=f"causal-weights-{align}-{tag}")
     newest = ui.md_escape(labels[L - 1])
     st.caption(f"Tq = {num_queries}, Tk = {L}. Bottom-right: the newest query {newest} sees every key, exactly as "
@@ -220,7 +220,7 @@ else:
         st.code(source, language="python", line_numbers=False, height=520)
     with right:
         fig = figures.heatmap(expected.weights, labels, labels, title=f"what the {framework} code prints",
-                              mask=mask, zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, font_size=fs)
+                              mask=mask, zrange=(0.0, 1.0), kind="weights", font_size=fs)
         ui.chart(fig, key="code-weights", filename=f"code-weights-{framework}-{tag}")
         if framework in ("pytorch_sdpa", "pytorch_mha"):
             st.caption("Checked in CI against real PyTorch 2.13 (CPU): float32 within 1e-7, "

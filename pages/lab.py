@@ -10,6 +10,8 @@ import streamlit as st
 from maskattn import DTYPE_NAMES, MaskAttnError, figures, lab, ui
 from maskattn.explain import fmt
 from maskattn.state import CONSTANT_PRESETS
+from maskattn.text import spell
+from maskattn.ui import Key
 
 EXAMPLE_TEXT = ", ".join(fmt(x) for x in lab.EXAMPLE_LOGITS)
 #: the constant slider: 0, then -1 ... -1e38 one decade at a time, then -inf
@@ -18,9 +20,9 @@ ZOOM_DECADE = 5
 SOURCES = {"playground": "a query row from the Playground", "typed": "type your own scores"}
 
 ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
-settings = ui.current_settings()
-fs = ui.font_size(settings)
-dtype = settings.dtype
+inputs, view = ui.current_inputs(), ui.current_view()
+fs = ui.look(view.presentation).font_size
+dtype = inputs.dtype
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -35,13 +37,13 @@ def cached_fully_masked(logits: tuple, constant: float) -> list[dict]:
 
 def constant_moved() -> None:
     """The lab's slider drives the sidebar's constant, so every page agrees on it."""
-    value = st.session_state["lab_constant"]
+    value = st.session_state[Key.LAB_CONSTANT]
     preset = next((name for name, v in CONSTANT_PRESETS.items() if v is not None and v == value), None)
-    ui.apply_settings(replace(ui.current_settings(), constant=preset or "custom", custom_constant=value))
+    ui.apply_inputs(replace(ui.current_inputs(), constant=preset or "custom", custom_constant=value))
 
 
 def row_moved() -> None:
-    st.session_state["row"] = st.session_state["lab_row"]
+    st.session_state[Key.ROW] = st.session_state[Key.LAB_ROW]
 
 
 def literal_table(records: list[dict], index) -> None:
@@ -63,13 +65,13 @@ ui.url_notices()
 # inputs --------------------------------------------------------------------------------------
 left, right = st.columns([3, 2])
 with left:
-    source = st.radio("Scores to study", list(SOURCES), key="lab_source", horizontal=True,
+    source = st.radio("Scores to study", list(SOURCES), key=Key.LAB_SOURCE, horizontal=True,
                       persist_state="session", format_func=SOURCES.__getitem__)
     if source == "playground":
         result = ui.compute_or_stop(settings)
         T = len(result.labels)
-        st.session_state["lab_row"] = settings.row if 0 <= settings.row < T else 0
-        row = st.selectbox("Query row (the Playground's inspector row)", options=range(T), key="lab_row",
+        st.session_state[Key.LAB_ROW] = view.row if 0 <= view.row < T else 0
+        row = st.selectbox("Query row (the Playground's inspector row)", options=range(T), key=Key.LAB_ROW,
                            format_func=lambda i: result.labels[i], on_change=row_moved)
         logits = result.steps.logits[row].astype(float)                       # (Tk,)
         mask = result.mask[row]                                                # (Tk,)
@@ -77,14 +79,14 @@ with left:
         st.caption(f"Raw logits q·kᵀ/√d of this row as the Playground computed them in {dtype}; the mask is the "
                    "Playground's (change tokens and masks in the sidebar).")
     else:
-        text = st.text_input("Scores (logits), separated by commas", value=EXAMPLE_TEXT, key="lab_scores_text",
+        text = st.text_input("Scores (logits), separated by commas", value=EXAMPLE_TEXT, key=Key.LAB_SCORES_TEXT,
                              persist_state="session",
                              help="Finite numbers within the dtype's range; very negative real logits are allowed.")
         try:
             logits = lab.parse_logits(text, dtype)
-            st.session_state["lab_scores_ok"] = text
+            st.session_state[Key.LAB_SCORES_OK] = text
         except MaskAttnError as err:
-            previous = st.session_state.get("lab_scores_ok", EXAMPLE_TEXT)
+            previous = st.session_state.get(Key.LAB_SCORES_OK, EXAMPLE_TEXT)
             st.error(ui.md_escape(f"{err}. Kept the previous scores: {previous}"), icon="✋")
             try:
                 logits = lab.parse_logits(previous, dtype)
@@ -94,19 +96,19 @@ with left:
         key_labels = [f"{j}" for j in range(n)]
         default = [j for j in lab.EXAMPLE_MASKED if j < n] if n > 1 else []
         masked = st.multiselect("Masked keys (positions from 0)", options=list(range(n)), default=default,
-                                key=f"lab_masked_{n}", persist_state="session")
+                                key=f"{Key.LAB_MASKED}_{n}", persist_state="session")
         mask = lab.row_mask(n, masked)
 with right:
-    current = settings.mask_value
+    current = inputs.mask_value
     options = sorted(set(SLIDER_CONSTANTS) | ({current} if current <= 0 else set()), key=lambda c: -c)
     if current <= 0:
-        st.session_state["lab_constant"] = current
-    st.select_slider("Mask constant (the sidebar's, shared by every page)", options=options, key="lab_constant",
+        st.session_state[Key.LAB_CONSTANT] = current
+    st.select_slider("Mask constant (the sidebar's, shared by every page)", options=options, key=Key.LAB_CONSTANT,
                      format_func=constant_label, on_change=constant_moved)
     if current > 0:
         st.warning(f"The sidebar's constant {fmt(current)} is positive: it boosts masked keys instead of hiding "
                    "them, and has no place on the log axis below. Move the slider to pick a negative one.")
-    st.caption(f"Method **{settings.method}**, comparisons in **{dtype}** (both in the sidebar). "
+    st.caption(f"Method **{inputs.method}**, comparisons in **{dtype}** (both in the sidebar). "
                "The sweep below always shows all four dtypes.")
 
 if not (mask == 1).any():
@@ -119,8 +121,8 @@ if not (mask == 1).any():
     key_labels = [f"{j}" for j in range(logits.size)]
 
 # the sweep -------------------------------------------------------------------------------------
-sweep = cached_sweep(tuple(logits.tolist()), tuple(mask.tolist()), settings.method)
-at_current = lab.sweep_constants(logits, mask, method=settings.method, constants=[current]) if current <= 0 else None
+sweep = cached_sweep(tuple(logits.tolist()), tuple(mask.tolist()), inputs.method)
+at_current = lab.sweep_constants(logits, mask, method=inputs.method, constants=[current]) if current <= 0 else None
 
 if at_current is not None:
     st.markdown(f"#### Leaked mass at your constant {ui.md_escape(constant_label(current))}")
@@ -129,16 +131,16 @@ if at_current is not None:
         column.metric(name, "NaN" if math.isnan(leaked) else "exactly 0" if leaked == 0 else fmt(leaked, 3),
                       help=f"The constant is {fmt(at_current.at(name).cast_constant[0])} in {name}.")
 
-zoom = st.toggle(f"Zoom in on −1 … −1e{ZOOM_DECADE} (where exp underflows)", key="lab_zoom")
+zoom = st.toggle(f"Zoom in on −1 … −1e{ZOOM_DECADE} (where exp underflows)", key=Key.LAB_ZOOM)
 fig = figures.leaked_mass_figure(
     lab.constant_grid(), {name: sweep.at(name).leaked for name in DTYPE_NAMES},
     current=current if current <= 0 else None,
     current_leaked={name: at_current.at(name).leaked[0] for name in DTYPE_NAMES} if at_current else None,
     underflow={name: lab.underflow_constant(logits, mask, name) for name in DTYPE_NAMES},
     overflow={name: lab.overflow_constant(name) for name in DTYPE_NAMES},
-    title=f"Weight left on masked keys versus the constant (method {settings.method})",
+    title=f"Weight left on masked keys versus the constant (method {inputs.method})",
     max_decade=ZOOM_DECADE if zoom else None, font_size=fs)
-ui.chart(fig, key="lab-leaked", filename=f"leaked-mass-{settings.method}")
+ui.chart(fig, key="lab-leaked", filename=f"leaked-mass-{inputs.method}")
 st.caption("Exact zeros sit on the “exactly 0” band and NaN on the “NaN” band (one lane per dtype), never dropped. "
            "Dotted lines: about where each dtype's exp underflows for this row; dashed: where the constant "
            "itself no longer fits in the dtype and becomes −∞.")
@@ -150,10 +152,10 @@ st.subheader(f"What the constant {constant_label(current)} becomes in each dtype
 facts = lab.constant_facts(current, logits)
 st.dataframe(pd.DataFrame([{
     "dtype": r["dtype"],
-    "constant in dtype": lab.number_text(r["constant in dtype"]),
-    "0 × constant": lab.number_text(r["0 × constant"]),
+    "constant in dtype": spell(r["constant in dtype"]),
+    "0 × constant": spell(r["0 × constant"]),
     "exp(d) = 0 for d below": f"{r['exp underflows below']:.2f}",
-    "spacing at the constant": lab.number_text(r["spacing at constant"]),
+    "spacing at the constant": spell(r["spacing at constant"]),
     "largest change in a logit difference": fmt(r["largest change in a difference"], 4),
     "row's logits survive x + constant": "yes" if r["logits survive"] else "no",
 } for r in facts]), hide_index=True, width="stretch")
@@ -171,8 +173,8 @@ heat = figures.heatmap(np.stack(weights), shown_keys, method_labels, title="weig
                        zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, y_title="method", font_size=fs,
                        height=150 + 48 * len(outcomes))
 ui.chart(heat, key="lab-methods", filename=f"methods-{dtype}")
-literal_table([{"method": o.label, "constant used": lab.number_text(o.constant),
-                "row sum": lab.number_text(o.row_sum), "leaked mass": fmt(o.leaked, 4),
+literal_table([{"method": o.label, "constant used": spell(o.constant),
+                "row sum": spell(o.row_sum), "leaked mass": fmt(o.leaked, 4),
                 "verdict": o.verdict} for o in outcomes], "method")
 
 # fully masked rows ----------------------------------------------------------------------------------
@@ -192,15 +194,15 @@ st.caption("PyTorch's F.scaled_dot_product_attention gives zeros here (its safe 
 
 # naive vs stable --------------------------------------------------------------------------------
 st.subheader("Why softmax subtracts the row max first")
-if st.toggle("Compare with the naive softmax exp(z) / Σ exp(z)", key="lab_naive"):
-    steps = lab.row_steps(logits, mask, mask_value=current, dtype=dtype, method=settings.method)
+if st.toggle("Compare with the naive softmax exp(z) / Σ exp(z)", key=Key.LAB_NAIVE):
+    steps = lab.row_steps(logits, mask, mask_value=current, dtype=dtype, method=inputs.method)
     for title, z, names in (
             (f"The textbook example {list(lab.NAIVE_EXAMPLE)} in {dtype}", lab.NAIVE_EXAMPLE,
              [str(j) for j in range(len(lab.NAIVE_EXAMPLE))]),
             (f"This row's masked logits in {dtype}", steps.masked_logits[0].astype(float), key_labels)):
         rows = lab.naive_vs_stable(z, dtype)
         st.markdown(f"**{ui.md_escape(title)}**")
-        st.dataframe(pd.DataFrame([{"key": k} | {c: lab.number_text(v, dtype) for c, v in r.items()}
+        st.dataframe(pd.DataFrame([{"key": k} | {c: spell(v, dtype) for c, v in r.items()}
                                    for k, r in zip(names, rows)]), hide_index=True, width="stretch")
     st.caption(f"exp overflows {dtype} above about {lab.exp_overflow_point(dtype):.2f}: "
                "inf / inf = NaN. Subtracting the max first makes the largest exponent 0, so nothing overflows, "

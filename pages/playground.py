@@ -1,95 +1,116 @@
-"""The Playground: type tokens, toggle masks, watch logits → masked logits → softmax weights."""
+"""The Playground: type tokens, toggle masks, watch logits + mask term → masked logits → softmax weights."""
 
 import streamlit as st
 
-from maskattn import attention_steps, figures, ui
+from maskattn import attention_steps, export, figures, ui
+from maskattn.ui import Key, cache
 
 ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
-settings = ui.current_settings()
-big = settings.presentation
-fs = ui.font_size(settings)
+inputs, view = ui.current_inputs(), ui.current_view()
+big = view.presentation
+look = ui.look(big)
 
 st.title("Playground")
 if not big:
     st.markdown(
         "The TensorFlow tutorial hides masked keys with one line, `scaled_attention_logits += (mask * -1e9)`. "
-        "Change the tokens, masks, constant and number type in the sidebar and watch each stage: "
-        "raw logits, the logits softmax sees, and the weights it gives back."
-    )
+        "Change the tokens, masks, constant and number type in the sidebar and watch the line stage by stage: "
+        "the raw logits x, the mask term `mask × c`, the masked logits z that softmax sees, and the weights.")
 ui.url_notices()
-result = ui.compute_or_stop(settings)
-steps, labels = result.steps, result.labels
-tag = f"seq{result.sequence + 1}-{steps.dtype}-{steps.method}"
-figs = ui.playground_figures(settings)
+result = ui.compute_or_stop(inputs)
+labels, T = result.labels, len(result.labels)
+row = ui.keep_index_in_range(Key.ROW, T)
+tag = export.file_tag(result)
+figs = cache.playground_figures(inputs, look)
 
-# the mask and what it does ---------------------------------------------------------------
-left, right = st.columns([1, 2]) if not big else (st.container(), st.container())
-with left:
-    ui.chart(figs["mask"], key="mask", filename=f"mask-{tag}")
-with right:
-    st.markdown(ui.verdicts_markdown(settings))
-
-# the three stages side by side ---------------------------------------------------------
-row_of_label = {figures.safe_label(label): i for i, label in enumerate(labels)}   # as the figures show them
+# a click on any cell of a stage panel picks that cell's query row (the figures show escaped labels)
+row_of_label = {figures.safe_label(label): i for i, label in enumerate(labels)}
 
 
 def select_clicked_row(chart_key: str) -> None:
-    """on_select callback: a click on any cell of a stage heatmap picks that cell's query row."""
+    """on_select callback: the clicked cell's query row becomes the inspector's row (view state only)."""
     state = st.session_state.get(chart_key)
     points = state["selection"]["points"] if state else []
     if points and points[0].get("y") in row_of_label:
-        st.session_state["row"] = row_of_label[points[0]["y"]]
+        st.session_state[Key.ROW] = row_of_label[points[0]["y"]]
 
 
-stages = ("logits", "masked-logits", "weights")
-columns = st.columns(3) if not big else [st.container() for _ in stages]
-for column, name in zip(columns, stages):
-    with column:
-        ui.chart(figs[name], key=name, filename=f"{name}-{tag}", on_select=lambda name=name: select_clicked_row(name),
-                 selection_mode="points")
-st.caption("Grey cells are masked keys; black cells are NaN, purple −∞, brown +∞. Each panel has its own "
-           "colour range, taken from its unmasked finite cells. Hover a cell for its exact value in "
-           f"{steps.dtype}; click it to inspect its row below.")
+def stage(name: str) -> None:
+    """One stage panel, the inspector's row outlined, clickable."""
+    key = ui.chart_key(name)
+    ui.chart(cache.stage_figure(inputs, look, name, row), key=key, filename=f"{name}--{tag}",
+             on_select=lambda: select_clicked_row(key), selection_mode="points")
+
+
+def verdict() -> None:
+    st.markdown("### What happened\n" + "\n".join(f"- {line}" for line in cache.verdict_lines(inputs)))
+
+
+if big:
+    # a slide: the verdict, then the masked logits and the weights side by side; the rest one scroll away
+    verdict()
+    with st.container(horizontal=True, gap="small"):
+        stage("masked-logits")
+        stage("weights")
+    st.caption("Outlined cells are masked keys; each cell keeps the colour of its value. Grey: off the colour "
+               "scale (its value is printed). Click a cell to inspect its row below.")
+    with st.container(horizontal=True, gap="small"):
+        stage("logits")
+        stage("mask-term")
+else:
+    with st.container(horizontal=True, gap="small", vertical_alignment="top"):
+        ui.chart(figs["mask"], key=ui.chart_key("mask"), filename=f"mask--{tag}")
+        with st.container(width="stretch"):
+            verdict()
+    st.markdown("#### The line, stage by stage: x + mask × c = z → softmax")
+    with st.container(horizontal=True, gap="small"):
+        stage("logits")
+        stage("mask-term")
+    with st.container(horizontal=True, gap="small"):
+        stage("masked-logits")
+        stage("weights")
+    st.caption("Outlined cells are masked keys; every cell keeps the colour of its value, so weight left on a "
+               "masked key shows. Grey cells are off the colour scale (like −1e9: the value is printed on them), "
+               f"black NaN, purple −inf. Hover a cell for its exact value in {result.steps.dtype}; click it to "
+               "inspect its row below (outlined in pink).")
 
 # the row inspector ----------------------------------------------------------------------------
 st.subheader("Row inspector: one query's softmax, step by step")
-T = len(labels)
-ui.keep_index_in_range("row", T)
-pick, spacing_toggle = st.columns([2, 3]) if not big else (st.container(), st.container())
-with pick:
-    row = st.selectbox("Query row (or click a cell above)", options=range(T), key="row",
-                       format_func=lambda i: labels[i], persist_state="session")
-with spacing_toggle:
-    show_spacing = st.toggle(f"Show the spacing of {steps.dtype} numbers at each masked logit", key="show_spacing",
+with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
+    st.selectbox("Query row (or click a cell above)", options=range(T), key=Key.ROW,
+                 format_func=lambda i: labels[i], width=320, persist_state="session")
+    show_spacing = st.toggle(f"Show the spacing of {result.steps.dtype} numbers at each logit",
+                             key=Key.SHOW_SPACING, persist_state="session",
                              help="The gap to the next representable number: why -1e9 + 3.7 is -1e9 in float32.")
-st.dataframe(ui.inspector_table(settings, row, show_spacing), hide_index=True, width="stretch")
-st.caption(f"Every value is exactly what {steps.dtype} holds after that step, printed in its shortest exact form.")
-st.markdown(ui.inspector_formula(settings, row))
-ui.chart(ui.row_weights_figure(settings, row), key="row-bars", filename=f"row{row}-weights-{tag}")
+table = cache.inspector_table(inputs, row, show_spacing)
+if big:
+    st.table(table.to_pandas().set_index("key"))      # HTML, so the projector's type size applies
+else:
+    st.dataframe(table, hide_index=True, width="stretch")
+st.caption(f"Every value is exactly what {result.steps.dtype} holds after that step, in its shortest exact form.")
+st.markdown(cache.inspector_formula(inputs, row))
+ui.chart(cache.row_weights_figure(inputs, row, look.font_size), key="row-bars", filename=f"row{row}-weights--{tag}")
 
 # per-row sanity and the output -------------------------------------------------------------
-left, right = st.columns([3, 2]) if not big else (st.container(), st.container())
-with left:
-    st.subheader("Row check")
-    st.dataframe(ui.row_check_table(settings), hide_index=True, width="stretch",
-                 column_config={"row sum": st.column_config.NumberColumn(format="%.7f"),
-                                "leaked mass": st.column_config.NumberColumn(format="%.3g")})
-with right:
-    ui.chart(figs["output"], key="output", filename=f"output-{tag}")
+st.subheader("Row check")
+st.dataframe(cache.row_check_table(inputs), hide_index=True, width="stretch",
+             column_config={"row sum": st.column_config.NumberColumn(format="%.7f"),
+                            "leaked mass": st.column_config.NumberColumn(format="%.3g")})
+ui.chart(figs["output"], key=ui.chart_key("output"), filename=f"output--{tag}")
 
 # built only while open: at 256 tokens the tables are 2.6 MB, and every element costs each rerun
 downloads = st.expander("Every matrix as a table, and downloads (CSV per matrix, JSON of everything)",
-                        key="open_downloads", on_change="rerun")
+                        key=Key.OPEN_DOWNLOADS, on_change="rerun")
 if downloads.open:
     with downloads:
-        ui.matrix_downloads(result, per_row=3 if big else 6)
-        if st.toggle("Show the tables (screen readers, copying)", key="show_tables", persist_state="session"):
+        ui.matrix_downloads(result)
+        if st.toggle("Show the tables (screen readers, copying)", key=Key.SHOW_TABLES, persist_state="session"):
             ui.matrix_tables(result)
 
 if not big:
-    library = st.expander("The library function behind this page", key="open_library", on_change="rerun")
+    library = st.expander("The library function behind this page", key=Key.OPEN_LIBRARY, on_change="rerun")
     if library.open:
         with library:
             st.markdown("Every number above comes from `maskattn.attention_steps` — the same function you can "
                         "import in a notebook. Its contract matches the tutorial's `scaled_dot_product_attention`.")
-            st.code(ui.source_of(attention_steps), language="python")
+            st.code(cache.source_of(attention_steps), language="python")

@@ -1,0 +1,116 @@
+"""The Playground's figures: the mask and the line ``logits + mask × constant`` stage by stage.
+
+``playground_figures(result, ...)`` draws, for one sequence: the mask, the raw logits x,
+the mask term (``mask × constant`` for ``add``, the fill for the fill methods: where
+float16's ``0 × -inf = NaN`` happens), the masked logits z, the softmax weights and the
+output. The page and ``python -m maskattn.export`` draw these same figures; only the
+size differs (a panel width on screen, a generous cell size for publication).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..text import spell
+from .base import _TEMPLATE, BASE_FONT, safe_label
+from .heatmap import PANEL_WIDTH, heatmap
+
+#: the Playground's figures, in reading order (also the export file stems)
+FIGURE_NAMES: tuple[str, ...] = ("mask", "logits", "mask-term", "masked-logits", "weights", "output")
+#: the stage panels a click on a cell selects a row in
+STAGES: tuple[str, ...] = ("logits", "mask-term", "masked-logits", "weights")
+#: publication size: pixels per cell and type size, whatever the window
+PUBLICATION_CELL, PUBLICATION_FONT = 64, 16
+
+
+def state_subtitle(result, limit: int = 20) -> str:
+    """One line naming the case: tokens, masks, constant, method and dtype (user text escaped).
+
+    >>> from maskattn.pipeline import compute
+    >>> from maskattn.state import Inputs
+    >>> state_subtitle(compute(Inputs(text="a <b>", padding=False, causal=True)))
+    'a &lt;b&gt; · causal · c = -1e9 · add · float32'
+    """
+    inputs, steps = result.inputs, result.steps
+    tokens = safe_label(" ".join(result.tokens), limit)
+    masks = [name for name, on in (("padding", inputs.padding), ("padded queries", inputs.mask_queries),
+                                   ("causal", inputs.causal)) if on]
+    mask_text = " + ".join(masks) if masks else "no mask"
+    return f"{tokens} · {mask_text} · c = {spell(inputs.mask_value, digits=4)} · {steps.method} · {steps.dtype}"
+
+
+def stage_titles(result) -> dict[str, str]:
+    """Each panel's title: what it is, written as the tutorial's line writes it."""
+    steps, inputs = result.steps, result.inputs
+    c = spell(steps.mask_value, steps.dtype)
+    x = "q·kᵀ/√d" if inputs.scale else "q·kᵀ"
+    if not steps.has_mask:
+        term, masked = "mask term: none (no mask is on)", "masked logits z = x (no mask)"
+    elif steps.method == "add":
+        term, masked = f"mask term: mask × ({c})", "masked logits z = x + mask × c"
+    elif steps.method in ("fill", "safe"):
+        term, masked = f"fill: {c} where mask = 1", "masked logits z = where(mask, c, x)"
+    elif steps.method == "zero_logits":
+        term, masked = "mask term: none (masked logits set to 0)", "masked logits z = x × (1 − mask)"
+    else:
+        term, masked = "mask term: none (mask applied after softmax)", "logits z = x (mask applied later)"
+    weights = "softmax weights" + (" × (1 − mask)" if steps.method == "multiply_weights" and steps.has_mask else "")
+    return {"mask": "mask (1 = blocked)", "logits": f"raw logits x = {x}", "mask-term": term,
+            "masked-logits": masked, "weights": weights, "output": "output = weights @ v"}
+
+
+def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None = PANEL_WIDTH,
+                       cell: float | None = None, subtitle: bool = True) -> dict[str, go.Figure]:
+    """The Playground's figures for a ``pipeline.PlaygroundResult``, ``{name: go.Figure}`` (``FIGURE_NAMES``).
+
+    ``width``: each panel's width in pixels (screen); ``cell``: the size of a cell instead
+    (publication: the figure grows with T). Stage panels are clickable (a click selects a row).
+    """
+    steps, labels = result.steps, result.labels
+    titles = stage_titles(result)
+    sub = state_subtitle(result) if subtitle else ""
+    size = dict(font_size=font_size, width=width, cell=cell, subtitle=sub, dtype=steps.dtype)
+    mask = result.mask if result.has_mask else None
+    output_labels = [f"v{i}" for i in range(steps.output.shape[-1])]
+    return {
+        "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask, **size),
+        "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", mask=mask,
+                          clickable=True, **size),
+        "mask-term": heatmap(steps.mask_term, labels, labels, title=titles["mask-term"], kind="term", mask=mask,
+                             clickable=True, **size),
+        "masked-logits": heatmap(steps.masked_logits, labels, labels, title=titles["masked-logits"],
+                                 kind="scores", mask=mask, clickable=True, **size),
+        "weights": heatmap(steps.weights, labels, labels, title=titles["weights"], kind="weights", mask=mask,
+                           zrange=(0.0, 1.0), clickable=True, **size),
+        "output": heatmap(steps.output, output_labels, labels, title=titles["output"], kind="values",
+                          x_title="value dimension", **size),
+    }
+
+
+def weights_bar_figure(labels, unmasked, masked, *, title: str, blocked=None, font_size: int = BASE_FONT,
+                       dtype: str = "float32") -> go.Figure:
+    """A query row's weights without the mask and with it, side by side per key.
+
+    NaN weights cannot be drawn as bars: they are named ("NaN") where the bar would be.
+    blocked: optional ``(Tk,)`` 0/1; masked keys are marked in the axis labels.
+    """
+    blocked = np.zeros(len(labels), bool) if blocked is None else np.asarray(blocked) == 1
+    x = [safe_label(s) + (" ▪" if b else "") for s, b in zip(labels, blocked)]
+    traces, annotations = [], []
+    for name, values, colour, shift in (("without the mask", unmasked, "#8da0cb", -0.2),
+                                        ("with the mask", masked, "#1b3a5c", 0.2)):
+        w = np.asarray(values).astype(np.float64)
+        traces.append(dict(type="bar", x=x, y=np.nan_to_num(w, nan=0.0), name=name, marker={"color": colour},
+                           customdata=[spell(v, dtype) for v in w],
+                           hovertemplate="key %{x}<br>weight %{customdata}<extra>" + name + "</extra>"))
+        for j in np.flatnonzero(np.isnan(w)):
+            annotations.append(dict(x=j + shift, y=0, xref="x", yref="y", text="NaN", showarrow=False,
+                                    yanchor="bottom", font={"color": colour, "size": font_size - 1}))
+    layout = dict(title={"text": title}, barmode="group", yaxis={"title": {"text": "weight"}, "rangemode": "tozero"},
+                  xaxis={"title": {"text": "key (▪ = masked)" if blocked.any() else "key"}, "type": "category"},
+                  font={"size": font_size}, annotations=annotations,
+                  legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
+                  margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=320, plot_bgcolor="white",
+                  template=_TEMPLATE)
+    return go.Figure({"data": traces, "layout": layout})

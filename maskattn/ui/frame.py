@@ -1,0 +1,67 @@
+"""The frame's plumbing: the pages/ guard, the transport fix, and turning bad input into a message."""
+
+from __future__ import annotations
+
+import functools
+import gc
+import socket
+
+import streamlit as st
+
+from ..errors import MaskAttnError
+from ..pipeline import PlaygroundResult
+from ..state import Inputs
+from . import cache
+from .sidebar import restore_example_button
+
+
+def ensure_frame() -> None:
+    """Rerun through the frame (``app.py``) if Streamlit ran this page script on its own.
+
+    Call first in every page. With page files in a folder named ``pages/``, Streamlit starts in its
+    legacy multipage mode: until some session has run ``st.navigation``, a deep link such as
+    ``/lab?causal=1`` (the first browser session after a server start, and every AppTest run) runs
+    the page file alone, with no sidebar and no URL state. The frame's ``st.navigation`` ends that
+    mode for good; if it has not run yet, end it the same way and rerun, which goes through app.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager  # no public switch exists in 1.67
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+@functools.cache
+def disable_nagle() -> int:
+    """Turn on ``TCP_NODELAY`` for this server's TCP sockets, once per process; returns how many.
+
+    Streamlit 1.67 binds its listening socket with ``proto=0``, and asyncio only sets
+    ``TCP_NODELAY`` on accepted sockets whose ``proto`` is TCP (the bug of uvicorn issue
+    #3149). With Nagle's algorithm on, the messages of a rerun after the first wait for the
+    browser's delayed ACK: about 40 ms on every rerun on Linux (benchmarks/README.md). The
+    connections already open are fixed here, and on Linux the connections accepted later
+    inherit the option from the listening socket.
+    """
+    fixed = 0
+    for obj in gc.get_objects():
+        if (isinstance(obj, socket.socket) and obj.fileno() != -1 and obj.type == socket.SOCK_STREAM
+                and obj.family in (socket.AF_INET, socket.AF_INET6)):
+            try:
+                obj.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                fixed += 1
+            except OSError:          # closed meanwhile, or not a TCP socket after all
+                pass
+    return fixed
+
+
+def compute_or_stop(inputs: Inputs) -> PlaygroundResult:
+    """The result for ``inputs``; on bad input a friendly message and ``st.stop()``."""
+    try:
+        result = cache.result(inputs)
+    except MaskAttnError as err:
+        st.error(f"{err}", icon="✋")
+        if "no tokens" in str(err):
+            restore_example_button()
+        st.stop()
+    for notice in result.notices:
+        st.info(notice, icon="✂️")
+    return result

@@ -1,0 +1,82 @@
+"""Every ``st.session_state`` key the app uses, in one typed namespace.
+
+The sidebar's widgets are keyed by the field names of ``state.Inputs`` and ``state.View``
+(so a URL parameter, a field and a widget share one name); everything else a page keeps
+in the session is named here too, so a reader finds each key by one search and a typo is
+an ``AttributeError``, not a silently new key.
+
+>>> Key.ROW, Key.CAUSAL, Key.LAB_ZOOM
+('row', 'causal', 'lab_zoom')
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Final
+
+from ..state import Inputs, View
+
+
+class Key:
+    """Session-state keys. Inputs and View fields first (they are also widget keys)."""
+
+    # Inputs: what changes the numbers (the sidebar)
+    TEXT: Final = "text"
+    PAD_TOKEN: Final = "pad_token"
+    SEQUENCE: Final = "sequence"
+    PADDING: Final = "padding"
+    MASK_QUERIES: Final = "mask_queries"
+    CAUSAL: Final = "causal"
+    CONSTANT: Final = "constant"
+    CUSTOM_CONSTANT: Final = "custom_constant"
+    METHOD: Final = "method"
+    DTYPE: Final = "dtype"
+    SCALE: Final = "scale"
+    D_MODEL: Final = "d_model"
+    SEED: Final = "seed"
+    POSITIONAL: Final = "positional"
+    QK_MODE: Final = "qk_mode"
+    # View: what changes only the view
+    ROW: Final = "row"
+    PRESENTATION: Final = "presentation"
+
+    # the sidebar's own bookkeeping
+    CUSTOM_CONSTANT_TEXT: Final = "custom_constant_text"   # the text box behind CUSTOM_CONSTANT
+    CUSTOM_CONSTANT_ERROR: Final = "_custom_error"         # why the last typed constant was refused
+    URL_NOTICES: Final = "_url_notices"                    # refused URL parameters, shown once
+    URL_LOADED: Final = "_url_loaded"                      # the URL was read in this browser session
+
+    # Playground
+    SHOW_SPACING: Final = "show_spacing"
+    OPEN_DOWNLOADS: Final = "open_downloads"
+    SHOW_TABLES: Final = "show_tables"
+    OPEN_LIBRARY: Final = "open_library"
+    OPEN_MORE: Final = "open_more"                          # presentation mode: the rest of the story
+
+    # Constant lab
+    LAB_SOURCE: Final = "lab_source"
+    LAB_ROW: Final = "lab_row"
+    LAB_CONSTANT: Final = "lab_constant"
+    LAB_SCORES_TEXT: Final = "lab_scores_text"
+    LAB_SCORES_OK: Final = "lab_scores_ok"
+    LAB_MASKED: Final = "lab_masked"                        # + the number of keys: one list per row length
+    LAB_ZOOM: Final = "lab_zoom"
+    LAB_NAIVE: Final = "lab_naive"
+
+    # Classroom
+    OPEN_PLAYGROUND: Final = "_classroom_open_playground"   # a preset was just loaded: go to the Playground
+
+
+#: the widget key of each Inputs / View field (the field's own name)
+INPUT_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Inputs))
+VIEW_KEYS: tuple[str, ...] = tuple(f.name for f in fields(View))
+assert all(getattr(Key, name.upper()) == name for name in INPUT_KEYS + VIEW_KEYS), "a field has no Key"
+
+
+def chart_key(name: str) -> str:
+    """The element key of a Playground chart (its selection lives under it in session_state).
+
+    >>> chart_key("weights")
+    'chart_weights'
+    """
+    return f"chart_{name}"

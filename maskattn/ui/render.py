@@ -1,0 +1,105 @@
+"""Small Streamlit helpers for drawing: safe markdown, formulas, charts, tables, downloads, presentation type."""
+
+from __future__ import annotations
+
+import re
+
+import streamlit as st
+
+from .. import export, figures
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$&:])")
+
+
+def md_escape(text: str) -> str:
+    """User text made literal for ``st.markdown``: markdown, HTML and LaTeX characters escaped.
+
+    >>> md_escape("<b>*hi*</b> $x$")
+    '\\\\<b\\\\>\\\\*hi\\\\*\\\\</b\\\\> \\\\$x\\\\$'
+    """
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def formula_markdown(lines: list[tuple[str, str]]) -> str:
+    """``(latex, note)`` pairs as one markdown element: display math, each note small and grey below it.
+
+    One element instead of one per line: every element costs each rerun (benchmarks/README.md).
+
+    >>> print(formula_markdown([("x = 1", ""), ("e^{-9} = 0", "it underflows")]))
+    $$
+    x = 1
+    $$
+    <BLANKLINE>
+    $$
+    e^{-9} = 0
+    $$
+    <BLANKLINE>
+    :gray[:small[↳ it underflows]]
+    """
+    parts = []
+    for latex, note in lines:
+        parts.append(f"$$\n{latex}\n$$")
+        if note:
+            parts.append(f":gray[:small[↳ {md_escape(note)}]]")
+    return "\n\n".join(parts)
+
+
+def chart(fig, key: str, filename: str, **kwargs):
+    """``st.plotly_chart`` with a unique key, at the figure's own size when it has one, and a camera
+    that saves the figure laid out at that size (never the size of the window it was clicked in)."""
+    width, height = fig.layout.width, fig.layout.height
+    config = figures.export_config(filename, width=width, height=height)
+    size = {"width": int(width)} if width else {}
+    return st.plotly_chart(fig, key=key, config=config, theme=None, **size, **kwargs)
+
+
+#: projector type (static CSS, no user text in it): prose, tables, the formula and the controls
+_PRESENTATION_CSS = """<style>
+[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; padding: 0 0 0.3rem 0; }
+[data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 1.7rem; }
+[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stTable"] td,
+[data-testid="stMainBlockContainer"] [data-testid="stTable"] th { font-size: 1.15rem; }
+[data-testid="stMainBlockContainer"] .katex { font-size: 1.45em; }
+[data-testid="stMainBlockContainer"] [data-baseweb="select"] div,
+[data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
+[data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
+</style>"""
+
+
+def presentation_style() -> None:
+    """Projector-size type for every text of the page (the figures get theirs as arguments)."""
+    st.html(_PRESENTATION_CSS)
+
+
+MATRIX_TITLES = {"mask": "mask", "logits": "raw logits", "mask-term": "mask term",
+                 "masked-logits": "masked logits", "weights": "weights", "output": "output"}
+
+
+def matrix_tables(result) -> None:
+    """Every matrix as a table with token labels: for screen readers, copying, and no hover needed."""
+    import pandas as pd
+
+    for name, title in MATRIX_TITLES.items():
+        columns, rows = export.matrix_labels(result, name)
+        values = export.matrix_values(result, name).astype(float)         # exact: every dtype fits float64
+        st.markdown(f"**{title}**{' (1 = blocked)' if name == 'mask' else ''} — rows are queries, columns are "
+                    f"{'value dimensions' if name == 'output' else 'keys'}")
+        st.dataframe(pd.DataFrame(values, index=rows, columns=columns), width="stretch")
+
+
+def matrix_downloads(result) -> None:
+    """A CSV download button per matrix and one for the JSON of the state and results.
+
+    The buttons sit in a wrapping row, each as wide as its label: none is ever cut short.
+    """
+    tag = export.file_tag(result)
+    items = [(f"{title} (CSV)", lambda n=name: export.matrix_csv(result, n), f"{name}--{tag}.csv", "text/csv",
+              f"csv-{name}") for name, title in MATRIX_TITLES.items()]
+    items.append(("state + results (JSON)", lambda: export.to_json(result), f"maskattn--{tag}.json",
+                  "application/json", "json"))
+    with st.container(horizontal=True, gap="small"):
+        for label, data, file_name, mime, key in items:     # the file is made only when the button is clicked
+            st.download_button(label, data=data, file_name=file_name, mime=mime, key=key, on_click="ignore",
+                               icon="⬇️", width="content")

@@ -1,0 +1,86 @@
+"""The session's state: widgets <-> ``Inputs`` / ``View`` <-> the URL.
+
+The URL is read once per browser session (``load_url_state``) and rewritten after every
+run from the current Inputs and View (defaults left out), so a copied address always
+reopens the same state, on any page. A row click changes only the View: the Inputs, and
+with them every cache key, stay the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, replace
+
+import streamlit as st
+
+from ..state import Inputs, View, from_query_params, to_query_params
+from .keys import Key
+
+
+def load_url_state() -> None:
+    """Seed the widgets from the URL, once per browser session."""
+    if st.session_state.get(Key.URL_LOADED):
+        return
+    inputs, view, notices = from_query_params(st.query_params.to_dict())
+    apply_inputs(inputs)
+    apply_view(view)
+    st.session_state[Key.URL_NOTICES] = notices
+    st.session_state[Key.URL_LOADED] = True
+
+
+def apply_inputs(inputs: Inputs) -> None:
+    """Put ``inputs`` into the sidebar's widgets (from a callback, e.g. a preset button)."""
+    for f in fields(Inputs):
+        st.session_state[f.name] = getattr(inputs, f.name)
+    st.session_state[Key.CUSTOM_CONSTANT_TEXT] = str(inputs.custom_constant)
+
+
+def apply_view(view: View) -> None:
+    for f in fields(View):
+        st.session_state[f.name] = getattr(view, f.name)
+
+
+def _current(cls):
+    defaults = cls()
+    values = {}
+    for f in fields(cls):
+        default = getattr(defaults, f.name)
+        value = st.session_state.get(f.name, default)
+        # a widget can hand back a stale label (str) for an index: never let a wrong type through
+        values[f.name] = value if type(value) is type(default) or (
+            isinstance(default, float) and type(value) is int) else default
+    return replace(defaults, **values)
+
+
+def current_inputs() -> Inputs:
+    """The Inputs the widgets hold now (defaults for anything not drawn yet)."""
+    return _current(Inputs)
+
+
+def current_view() -> View:
+    """The View the session holds now."""
+    return _current(View)
+
+
+def sync_url(inputs: Inputs, view: View) -> None:
+    """Rewrite the URL's parameters to match the state (only when they differ)."""
+    wanted = to_query_params(inputs, view)
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
+
+
+def keep_index_in_range(key: str, n: int) -> int:
+    """Reset ``session_state[key]`` to 0 unless it is an index below ``n``; return the index.
+
+    Call before drawing a selectbox over ``range(n)``: when its options change (new text), the
+    browser may send back the old option's label (a str) or an index past the end.
+    """
+    current = st.session_state.get(key, 0)
+    if isinstance(current, bool) or not isinstance(current, int) or not 0 <= current < n:
+        st.session_state[key] = 0
+    return st.session_state[key]
+
+
+def url_notices() -> None:
+    """Show, once, which URL parameters were refused."""
+    for notice in st.session_state.pop(Key.URL_NOTICES, []):
+        st.warning(notice, icon="⚠️")

@@ -1,0 +1,109 @@
+"""The shared sidebar: every control of ``Inputs``, and presentation mode.
+
+Drawn by the frame (``app.py``) on every page, so its values hold across pages.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import streamlit as st
+
+from ..attention import METHODS
+from ..errors import MaskAttnError
+from ..numerics import DTYPE_NAMES
+from ..state import CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View, parse_constant
+from ..tokens import D_MODEL_CHOICES, QK_MODES, tokenize
+from .keys import Key
+from .session import current_inputs, current_view, keep_index_in_range, load_url_state, sync_url
+
+#: short option labels: the sidebar is ~240 px wide (the help text has the whole story)
+METHOD_LABELS = {
+    "add": "add: x + mask × c (TF tutorial)",
+    "fill": "fill: where(mask, c, x)",
+    "safe": "safe: fill, empty rows → 0",
+    "multiply_weights": "mistake: × (1 − mask) after softmax",
+    "zero_logits": "mistake: masked logits = 0",
+}
+assert set(METHOD_LABELS) == set(METHODS)
+METHOD_HELP = ("**add**: `logits + mask * constant`, the TF tutorial, Keras 2, GPT-2. **fill**: "
+               "`where(mask == 1, constant, logits)`, the Annotated Transformer's `masked_fill`, Flax. **safe**: fill, "
+               "then rows with every key masked get weight 0 (PyTorch SDPA, Keras 3 `Softmax(mask=)`). The last two "
+               "are classic mistakes, kept to show why they fail.")
+QK_LABELS = {"projected": "Q, K, V = seeded projections", "shared": "Q = K = token vectors"}
+
+
+def _restore_example() -> None:
+    st.session_state[Key.TEXT] = DEFAULT_TEXT
+    st.session_state[Key.SEQUENCE] = 0
+    st.session_state[Key.ROW] = 0
+
+
+def restore_example_button() -> None:
+    st.button("Restore the example sentences", on_click=_restore_example, type="primary")
+
+
+def sequence_choices(text: str, pad_token: str) -> list[str]:
+    """The "Sequence to view" options: the number and the first tokens of each typed line."""
+    try:
+        batch = tokenize(text, pad_token)
+    except MaskAttnError:
+        return ["1"]
+    return [f"{i + 1}: {' '.join(seq[:6])}{' …' if len(seq) > 6 else ''}" for i, seq in enumerate(batch.tokens)]
+
+
+def _custom_constant_changed() -> None:
+    raw = st.session_state[Key.CUSTOM_CONSTANT_TEXT]
+    try:
+        st.session_state[Key.CUSTOM_CONSTANT] = parse_constant(raw)
+        st.session_state.pop(Key.CUSTOM_CONSTANT_ERROR, None)
+    except MaskAttnError as err:
+        st.session_state[Key.CUSTOM_CONSTANT_ERROR] = (
+            f"{err}. Kept the previous value {st.session_state[Key.CUSTOM_CONSTANT]}.")
+
+
+def sidebar() -> tuple[Inputs, View]:
+    """Draw the shared sidebar; return the current Inputs and View (and put them in the URL)."""
+    load_url_state()
+    sb = st.sidebar
+    sb.text_area("Token sequences — one per line, tokens split on spaces", key=Key.TEXT, height=130,
+                 help="Shorter lines are right-padded with the pad token to the longest line.")
+    sb.text_input("Pad token (gets id 0)", key=Key.PAD_TOKEN, max_chars=32)
+    choices = sequence_choices(st.session_state[Key.TEXT], st.session_state[Key.PAD_TOKEN])
+    keep_index_in_range(Key.SEQUENCE, len(choices))
+    # the options are the labels themselves, and new labels make a new widget: the box never shows
+    # the labels of the text before the last edit
+    label = sb.selectbox("Sequence to view", options=choices, index=st.session_state[Key.SEQUENCE],
+                         key=f"_sequence_{zlib.crc32(chr(10).join(choices).encode())}")
+    st.session_state[Key.SEQUENCE] = choices.index(label) if label in choices else 0
+
+    sb.markdown("**Masks** (1 = blocked, as in the tutorial)")
+    sb.toggle("Padding mask — block `<pad>` keys", key=Key.PADDING)
+    sb.toggle("…also mask padded queries (Keras / Flax)", key=Key.MASK_QUERIES,
+              help="Blocks whole rows of padded queries: this is how fully masked rows arise.")
+    sb.toggle("Causal (look-ahead) mask", key=Key.CAUSAL)
+
+    sb.markdown("**How the mask is applied**")
+    sb.selectbox("Mask constant", options=list(CONSTANT_PRESETS), key=Key.CONSTANT,
+                 format_func=CONSTANT_LABELS.__getitem__)
+    if st.session_state[Key.CONSTANT] == "custom":
+        sb.text_input("Custom constant", key=Key.CUSTOM_CONSTANT_TEXT, on_change=_custom_constant_changed,
+                      help="Any number, e.g. -1e4, -3.4e38 or -inf. Positive numbers boost masked keys.")
+        if st.session_state.get(Key.CUSTOM_CONSTANT_ERROR):
+            sb.error(st.session_state[Key.CUSTOM_CONSTANT_ERROR])
+    sb.selectbox("Method", options=list(METHODS), key=Key.METHOD, format_func=METHOD_LABELS.__getitem__,
+                 help=METHOD_HELP)
+    sb.selectbox("Number type (dtype)", options=list(DTYPE_NAMES), key=Key.DTYPE,
+                 help="Every step is computed and rounded in this type, as a framework would.")
+
+    with sb.expander("Model: embeddings and projections"):
+        st.toggle("Scale logits by 1/√d", key=Key.SCALE)
+        st.select_slider("d_model", options=list(D_MODEL_CHOICES), key=Key.D_MODEL)
+        st.number_input("Seed", min_value=0, max_value=MAX_SEED, step=1, key=Key.SEED)
+        st.toggle("Add positional encoding", key=Key.POSITIONAL)
+        st.radio("Queries and keys", options=list(QK_MODES), key=Key.QK_MODE, format_func=QK_LABELS.__getitem__)
+    sb.toggle("Presentation mode (a slide for projectors)", key=Key.PRESENTATION)
+
+    inputs, view = current_inputs(), current_view()
+    sync_url(inputs, view)
+    return inputs, view
