@@ -45,6 +45,14 @@ DELETE_KINDS: tuple[str, ...] = ("identical", "summation order", "differs", "NaN
 # --------------------------------------------------------------------------- helpers
 
 
+_PLURALS = {"query": "queries", "key": "keys", "row": "rows", "position": "positions"}
+
+
+def _count(n: int, word: str) -> str:
+    """``1 query``, ``3 queries``."""
+    return f"{n} {word if n == 1 else _PLURALS[word]}"
+
+
 def _name(labels, index, what: str = "row") -> str:
     """``row 2·sat`` (or ``row 2`` without labels); batch/head indices appended."""
     *lead, i = index if isinstance(index, tuple) else (index,)
@@ -53,11 +61,12 @@ def _name(labels, index, what: str = "row") -> str:
 
 
 def _names(labels, indices, what: str, limit: int = 4) -> str:
-    """``queries 0·the, 1·cat`` or ``5 queries`` when there are more than ``limit``."""
-    indices = list(indices)
+    """``queries 0·the, 1·cat``, ``query 2``, or ``5 queries`` when there are more than ``limit``."""
+    indices = [int(i) for i in indices]
     if len(indices) > limit:
-        return f"{len(indices)} {what}"
-    return f"{what} " + ", ".join(labels[i] if labels is not None else str(i) for i in indices)
+        return _count(len(indices), what)
+    listed = ", ".join(labels[i] if labels is not None else str(i) for i in indices)
+    return f"{what if len(indices) == 1 else _PLURALS[what]} {listed}"
 
 
 def _bits(x: np.ndarray) -> np.ndarray:
@@ -81,6 +90,14 @@ def _nan_reason(steps: AttentionSteps, index) -> str:
     if np.any(z == np.inf):
         return "a score is +inf, so inf - inf = NaN when the row max is subtracted"
     return "a NaN reached its scores"
+
+
+def _output_nan_reason(steps: AttentionSteps, index) -> str:
+    """Why an output row is NaN: its weights are, or a value is ±inf and 0 × inf = NaN."""
+    if np.isnan(_f64(steps.weights[index])).any():
+        return _nan_reason(steps, index)
+    return (f"a value in V is ±inf in {steps.dtype} (the noise overflowed it), and even a weight of exactly "
+            "0 times inf is NaN")
 
 
 # --------------------------------------------------------------------------- 1. delete the columns
@@ -501,41 +518,54 @@ class LeakReport:
 
         >>> q = k = v = np.eye(3)
         >>> leak_test(q, k, v, [[0, 0, 1]] * 3, amount=1e6).takeaway()
-        'All 3 queries whose changed positions are all masked are bit for bit unchanged after noise of size 1e6 was added to the K and V rows of key 2.'
+        'All 3 queries whose shaken positions are all masked are bit for bit unchanged after noise of size 1e6 was added to the K and V rows of key 2.'
         """
         labels = labels if labels is not None else self.labels
-        what = f"the {self.target} of {_names(labels, self.positions, 'key' if len(self.positions) == 1 else 'keys')}"
         if not self.positions:
             return "Nothing was shaken: no key is masked."
-        shaken = f"after noise of size {fmt(self.amount, 3)} was added to {what}"
+        shaken = (f"after noise of size {fmt(self.amount, 3)} was added to the {self.target} of "
+                  f"{_names(labels, self.positions, 'key')}")
         shielded, leaks = np.flatnonzero(self.shielded), np.flatnonzero(self.leaks)
         own = np.flatnonzero(self.perturbed_queries)
         others = np.flatnonzero(~self.shielded & ~self.perturbed_queries)
-        parts = []
         if not shielded.size:
-            parts.append(f"No query has every changed position masked, so nothing is shielded {shaken}")
+            parts = [f"No query has every shaken position masked (is the mask off, or pointing the other way?), "
+                     f"so none is protected {shaken}"]
         elif leaks.size:
-            r = int(leaks[np.nanargmax(np.where(np.isnan(self.delta[leaks]), np.inf, self.delta[leaks]))])
-            if np.isnan(self.delta[r]):
-                why = f"its output is NaN ({_nan_reason(self.before, r)})"
-            else:
-                leak = leaked_mass(self.before.weights, self.before.mask)[r]
-                why = (f"its masked keys still get weight {fmt(leak, 3)} with the constant "
-                       f"{fmt(self.before.mask_value)} in {self.before.dtype}")
-            parts.append(f"{len(leaks)} of {len(shielded)} queries whose changed positions are all masked moved "
-                         f"{shaken}: {_name(labels, r, 'query')} by {fmt(self.delta[r], 3)}, because {why}")
+            nan = np.isnan(self.delta[leaks])
+            r = int(leaks[np.argmax(nan)] if nan.any() else leaks[np.argmax(self.delta[leaks])])
+            who = f"{len(leaks)} of {_count(len(shielded), 'query')} whose shaken positions are all masked"
+            parts = [f"{who} did not come out unchanged {shaken}: {_name(labels, r, 'query')} "
+                     + (f"is NaN, because {self._nan_reason(r)}" if nan.any()
+                        else f"moved by {fmt(self.delta[r], 3)}, because {self._leak_reason(r)}")]
         else:
-            who = (f"All {len(shielded)} queries whose changed positions are all masked" if len(shielded) > 4
-                   or labels is None else f"The outputs of {_names(labels, shielded, 'queries')}")
-            parts.append(f"{who} are bit for bit unchanged {shaken}")
+            one = len(shielded) == 1
+            who = (f"The output{'' if one else 's'} of {_names(labels, shielded, 'query')}"
+                   if len(shielded) <= 4 and labels is not None else
+                   "The 1 query whose shaken positions are all masked" if one else
+                   f"All {len(shielded)} queries whose shaken positions are all masked")
+            parts = [f"{who} {'is' if one else 'are'} bit for bit unchanged {shaken}"]
         if own.size:
-            parts.append(f"the {len(own)} shaken position{'s' if len(own) > 1 else ''} changed as queries too "
-                         f"(up to {fmt(np.nanmax(self.delta[own]), 3)}; a key mask does not hide a query's own "
-                         "vector, and the loss mask drops padded queries)")
+            parts.append(("the shaken position changed as a query too" if len(own) == 1 else
+                          f"the {len(own)} shaken positions changed as queries too")
+                         + f" (up to {fmt(np.max(self.delta[own]), 3)}: a mask hides keys, not a query's own vector)")
         if others.size:
-            parts.append(f"{_names(labels, others, 'queries')} can see a changed key and moved by up to "
+            parts.append(f"{_names(labels, others, 'query')} can see a shaken key and moved by up to "
                          f"{fmt(np.max(self.delta[others]), 3)}")
         return "; ".join(parts) + "."
+
+    def _nan_reason(self, r: int) -> str:
+        steps = self.before if np.isnan(_f64(self.before.output[r])).any() else self.after
+        return f"{'before' if steps is self.before else 'after'} shaking {_output_nan_reason(steps, r)}"
+
+    def _leak_reason(self, r: int) -> str:
+        before, after = (leaked_mass(s.weights, s.mask)[r] for s in (self.before, self.after))
+        s = self.after
+        scores = np.abs(_f64(s.logits[r])[s.mask[r] == 1])
+        outweigh = (f" (the shaken scores reach {fmt(scores.max(), 3)} and outweigh the constant)"
+                    if s.method == "add" and scores.size and scores.max() > abs(s.mask_value) else "")
+        return (f"its masked keys hold weight {fmt(before, 3)} before and {fmt(after, 3)} after shaking with the "
+                f"constant {fmt(s.mask_value)} in {s.dtype}{outweigh}")
 
 
 def _report(before, after, positions, perturbed_queries, target, amount, labels) -> LeakReport:
@@ -721,11 +751,16 @@ def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VAL
     """The backward pass of ``attention_steps``, derived by hand, every step rounded in ``dtype``.
 
     L = sum(output * d_output). From the output back:
-    ``dv = wᵀ @ d_output``, ``dw = d_output @ vᵀ``; undo ``safe`` (fully masked rows got a
-    constant 0: no gradient) or ``multiply_weights`` (× (1 - mask)); the softmax Jacobian
-    ``dz = w ⊙ (g − Σ_j w g)``; undo the mask: for ``add`` the mask term is a constant, so
-    dz passes unchanged, for ``fill``/``safe``/``zero_logits`` ``where`` picked a constant at
-    blocked cells, so they get 0; undo √d; ``dq = dlogits @ k / √d``, ``dk = dlogitsᵀ @ q / √d``.
+
+    - ``dv = wᵀ @ d_output`` and ``dw = d_output @ vᵀ``; ``multiply_weights`` multiplied
+      after softmax, so its ``dw`` is multiplied by ``1 - mask``;
+    - the softmax Jacobian ``dz = w ⊙ (g − Σ_j w g)`` (``numerics.softmax_backward``) with
+      ``w`` the softmax's own output; for ``safe`` that is 0 on fully masked rows (a
+      constant), so they get 0, as PyTorch's ``_safe_softmax`` backward does;
+    - the mask: for ``add`` the mask term is a constant, so ``dlogits = dz``; for ``fill``,
+      ``safe`` and ``zero_logits`` ``where()`` picked a constant at blocked cells, so they get 0;
+    - ``dq = dlogits @ k / √d`` and ``dk = dlogitsᵀ @ q / √d``.
+
     NaN propagates as in PyTorch autograd.
 
     >>> g = attention_grads([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[1.0], [2.0]], [[0.0, 1.0]],
@@ -749,15 +784,12 @@ def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VAL
 
     dv = nx.matmul(T(steps.weights), d_out, dtype)                  # (..., Tk, dv)
     dweights = nx.matmul(d_out, T(v), dtype)                        # (..., Tq, Tk)
-    if method == "safe":         # a fully masked row's weights were replaced by the constant 0
-        g = np.where(blocked.all(axis=-1, keepdims=True), zero, dweights).astype(dt)
-    elif method == "multiply_weights":
+    if method == "multiply_weights":   # weights = softmax(z) * (1 - mask)
         g = nx.multiply(dweights, nx.subtract(1.0, steps.mask, dtype), dtype)
-    else:
-        g = dweights
-    w = nx.divide(steps.exps, steps.row_sum, dtype)                 # (..., Tq, Tk) softmax's own output
-    wg = nx.row_sum(nx.multiply(w, g, dtype), dtype)                # (..., Tq, 1) Σ_j w g
-    dmasked = nx.multiply(w, nx.subtract(g, wg, dtype), dtype)      # (..., Tq, Tk)
+        w = nx.divide(steps.exps, steps.row_sum, dtype)             # (..., Tq, Tk) the softmax's own output
+    else:  # safe: the safe softmax's output is a constant 0 on fully masked rows, so w = 0 there
+        g, w = dweights, steps.weights                              # (PyTorch's SafeSoftmaxBackward too)
+    dmasked = nx.softmax_backward(w, g, dtype)                      # (..., Tq, Tk) w ⊙ (g − Σ w g)
     if method in ("fill", "safe", "zero_logits"):
         dlogits = np.where(blocked, zero, dmasked).astype(dt)       # where() picked a constant there
     else:
