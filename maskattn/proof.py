@@ -140,23 +140,25 @@ class DeletedKeys:
         counts = {kind: int(np.sum(self.kinds == kind)) for kind in DELETE_KINDS}
         kept = int(np.sum(self.n_unmasked > 0))
         first = lambda kind: tuple(int(i) for i in np.argwhere(self.kinds == kind)[0])
-        full = (f" ({counts['fully masked']} fully masked row{'s have' if counts['fully masked'] > 1 else ' has'}"
-                " no key left to compare)") if counts["fully masked"] else ""
+        nf = counts["fully masked"]
+        full = (f"; {_count(nf, 'row')} {'has' if nf == 1 else 'have'} every key masked and nothing left to compare"
+                if nf else "")
+        worst = lambda kind: tuple(int(i) for i in np.argwhere(
+            (self.kinds == kind) & (self.row_difference == np.max(self.row_difference[self.kinds == kind])))[0])
         if counts["NaN"]:
             r = first("NaN")
             return (f"{counts['NaN']} of {self.kinds.size} rows of the masked softmax are NaN "
                     f"({_name(labels, r)}: {self.reasons[r]}), while the softmax of the unmasked keys alone is not.")
         if counts["differs"]:
-            r = first("differs")
+            r = worst("differs")
             return (f"The masked softmax is not the softmax of the unmasked keys: {_name(labels, r)} differs by up to "
                     f"{fmt(self.row_difference[r], 3)}, because {self.reasons[r]}.")
         if counts["summation order"]:
-            r = first("summation order")
-            worst = float(np.max(self.row_difference[self.kinds == "summation order"]))
-            return (f"Deleting the masked keys gives the same exponentials in all {kept} rows that keep a key, and "
+            r = worst("summation order")
+            return (f"Deleting the masked keys gives the same exponentials in all {kept} rows that keep a key and "
                     f"{counts['identical']} of them are bit for bit identical; in {counts['summation order']} the "
-                    f"weights differ by up to {fmt(worst, 3)} only because the sum ran over a different number of "
-                    f"terms ({_name(labels, r)}: {self.reasons[r]}){full}.")
+                    f"weights differ by up to {fmt(self.row_difference[r], 3)} only because the sum ran over a "
+                    f"different number of terms ({_name(labels, r)}: {self.reasons[r]}){full}.")
         if counts["identical"]:
             return (f"Deleting the masked keys and taking the softmax of the rest gives bit for bit the same weights "
                     f"in all {kept} rows that keep a key (max difference {fmt(self.max_difference)}){full}.")
@@ -403,6 +405,8 @@ class RowUnderflow:
     keys: tuple[int, ...]       # the masked keys of the row
     shifted: np.ndarray         # (n,) z - m as computed in dtype, float64
     exps: np.ndarray            # (n,) exp(z - m) in dtype, float64
+    weights: np.ndarray         # (n,) the keys' final attention weights, float64
+    fully_masked: bool          # every key of the row is masked (then m is a masked score too)
     exact: tuple[ExpMagnitude, ...]
     dtype: str
     underflow_threshold: float  # exp(z - m) is exactly 0 once z - m is below this
@@ -420,20 +424,31 @@ class RowUnderflow:
             return f"{name.capitalize()} has no masked key."
         n = len(self.keys)
         keys = f"The {n} masked key{'s' if n > 1 else ''} of {name}"
+        zeroed = " (then the safe softmax sets the row's weights to 0)" if np.all(self.weights == 0) else ""
         if np.isnan(self.shifted).any():
-            return f"{keys} {'have' if n > 1 else 'has'} z - m = NaN in {self.dtype}, so exp gives NaN, not 0."
+            return f"{keys} {'have' if n > 1 else 'has'} z - m = NaN in {self.dtype}, so exp gives NaN, not 0{zeroed}."
+        if self.fully_masked:
+            spread = ("is 0 for every key" if self.shifted.min() == 0
+                      else f"runs from {fmt(self.shifted.min(), 4)} to 0")
+            return (f"Every key of {name} is masked, so the row max m is a masked score too and z - m {spread}: "
+                    f"subtracting m undoes the constant, and "
+                    f"{int(np.sum(self.exps > 0))} of the {n} exps are not 0{zeroed}.")
         zero = self.exps == 0
         closest = int(np.argmax(self.shifted))                      # the masked key nearest to the max
-        top = self.exact[closest]
+        d = self.shifted[closest]
+        if zero.all() and not math.isfinite(d):
+            return (f"{keys} {'sit' if n > 1 else 'sits'} at z - m = -inf, and e^-inf is exactly 0 in any "
+                    f"arithmetic: {'their weights are' if n > 1 else 'its weight is'} exactly 0.")
         if zero.all():
-            gap = (f"{'sit at least' if n > 1 else 'sits'} {fmt(-self.shifted[closest], 3)} below the row max"
-                   if math.isfinite(self.shifted[closest]) else "sit at -inf")
-            return (f"{keys} {gap}: e^{fmt(self.shifted[closest], 3)} = {top.exact_text} exactly, and since every "
+            gap = f"{'sit at least' if n > 1 else 'sits'} {fmt(-d, 3)} below the row max"
+            return (f"{keys} {gap}: e^{fmt(d, 3)} = {self.exact[closest].exact_text} exactly, and since every "
                     f"exponent below {self.underflow_threshold:.2f} gives exactly 0 in {self.dtype}, "
                     f"{'their weights are' if n > 1 else 'its weight is'} exactly 0.")
-        return (f"{int((~zero).sum())} of the {n} masked keys of {name} are not 0 in {self.dtype}: the closest is "
-                f"z - m = {fmt(self.shifted[closest], 4)}, above the underflow point {self.underflow_threshold:.2f}, "
-                f"so e^(z - m) = {fmt(self.exps[closest], 3)} and the key keeps weight.")
+        count = "None" if not zero.any() else f"{int(zero.sum())}"
+        return (f"{count} of the {n} masked keys of {name} {'is' if count != 'None' and int(zero.sum()) == 1 else 'are'} "
+                f"exactly 0 in {self.dtype}: the closest has z - m = {fmt(d, 4)}, above the underflow point "
+                f"{self.underflow_threshold:.2f}, so e^(z - m) = {fmt(self.exps[closest], 3)} and it keeps weight"
+                f"{zeroed}.")
 
 
 def exact_vs_float_row(steps: AttentionSteps, row) -> RowUnderflow:
@@ -455,7 +470,10 @@ def exact_vs_float_row(steps: AttentionSteps, row) -> RowUnderflow:
     keys = tuple(int(j) for j in np.flatnonzero(steps.mask[index] == 1))
     shifted = _f64(steps.shifted[index])[list(keys)]                # (n,)
     exps = _f64(steps.exps[index])[list(keys)]                      # (n,)
-    return RowUnderflow(index, keys, shifted, exps, tuple(exact_vs_float(d, steps.dtype) for d in shifted),
+    weights = _f64(steps.weights[index])[list(keys)]                # (n,)
+    fully_masked = len(keys) == steps.mask.shape[-1]
+    return RowUnderflow(index, keys, shifted, exps, weights, fully_masked,
+                        tuple(exact_vs_float(d, steps.dtype) for d in shifted),
                         steps.dtype, nx.underflow_threshold(steps.dtype),
                         nx.underflow_threshold(steps.dtype, flush_subnormals=True))
 
@@ -697,7 +715,7 @@ class AttentionGrads:
 
         >>> g = attention_grads(np.eye(3), np.eye(3), np.eye(3), [[0, 0, 1]] * 3, d_output=np.ones((3, 3)))
         >>> g.takeaway()
-        'All 3 masked cells of dL/dlogits are exactly 0 in float32, and key 2, which no query may see, gets dL/dK and dL/dV rows of exactly 0: training never updates it.'
+        'All 3 masked cells of dL/dlogits in rows that keep a key are exactly 0 in float32, and key 2, which no query may see, gets dL/dK and dL/dV rows of exactly 0: training never updates it.'
         """
         s = self.steps
         blocked = s.mask == 1
@@ -725,16 +743,20 @@ class AttentionGrads:
             return (f"The masked cells of dL/dlogits are not 0: up to {fmt(worst, 3)} at {_name(labels, r[:-1])}, "
                     f"key {labels[r[-1]] if labels is not None else r[-1]}; {why}.")
         unseen = np.flatnonzero(blocked.reshape(-1, *blocked.shape[-2:]).all(axis=(0, 1)))  # keys no query sees
-        start = f"All {n} masked cells of dL/dlogits are exactly 0 in {s.dtype}"
+        start = f"All {n} masked cells of dL/dlogits in rows that keep a key are exactly 0 in {s.dtype}"
         if not unseen.size:
-            return start + " (0 weight times any gradient is 0): training never pushes on a masked score."
-        clean = np.all(dk[..., unseen, :] == 0) and np.all(dv[..., unseen, :] == 0)
-        it = "it" if unseen.size == 1 else "them"
-        if clean:
-            return (f"{start}, and {_names(labels, unseen, 'key' if unseen.size == 1 else 'keys')}, which no query "
-                    f"may see, {'gets' if unseen.size == 1 else 'get'} dL/dK and dL/dV rows of exactly 0: "
-                    f"training never updates {it}.")
-        return start + "."
+            return start + " (a weight of exactly 0 times any gradient is 0): training never pushes on a masked score."
+        keys, one = _names(labels, unseen, "key"), unseen.size == 1
+        moved = {name: float(np.max(np.abs(g[..., unseen, :]))) for name, g in (("dL/dK", dk), ("dL/dV", dv))}
+        if not any(moved.values()):
+            return (f"{start}, and {keys}, which no query may see, {'gets' if one else 'get'} dL/dK and dL/dV rows "
+                    f"of exactly 0: training never updates {'it' if one else 'them'}.")
+        full = blocked.all(axis=-1) & (np.abs(_f64(s.weights)).sum(axis=-1) > 0)   # (..., Tq) rows with weight
+        why = ((f"the fully masked {_names(labels, np.flatnonzero(full), 'row')}" if full.ndim == 1
+                else f"{_count(int(full.sum()), 'row')} with every key masked")
+               + " still put weight on them" if full.any() else "masked keys keep weight with this method")
+        grads = " and ".join(f"{name} up to {fmt(x, 3)}" for name, x in moved.items() if x)
+        return f"{start}, but {keys}, which no query may see, still {'gets' if one else 'get'} {grads}: {why}."
 
 
 def _sum_to_shape(g: np.ndarray, shape: tuple[int, ...], dtype: str) -> np.ndarray:
