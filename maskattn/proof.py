@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from decimal import ROUND_FLOOR, Decimal, localcontext
+from functools import lru_cache
 import math
 
 import numpy as np
@@ -77,6 +78,18 @@ def _bits(x: np.ndarray) -> np.ndarray:
 
 def _f64(x) -> np.ndarray:
     return np.asarray(x).astype(np.float64)
+
+
+def _exact(x: float, dtype: str) -> str:
+    """The shortest digits that tell ``x`` apart from its neighbours in ``dtype``.
+
+    The 16-bit types print via float32, which holds their values exactly.
+
+    >>> _exact(1 + 2.0 ** -23, "float32"), _exact(1 + 2.0 ** -52, "float64")
+    ('1.0000001', '1.0000000000000002')
+    """
+    wide = np.float64(x) if nx.dtype_name(dtype) == "float64" else np.float32(x)
+    return np.format_float_positional(wide, unique=True, trim="-")
 
 
 def _nan_reason(steps: AttentionSteps, index) -> str:
@@ -147,8 +160,10 @@ class DeletedKeys:
             (self.kinds == kind) & (self.row_difference == np.max(self.row_difference[self.kinds == kind])))[0])
         if counts["NaN"]:
             r = first("NaN")
+            alone = ("and so is the softmax of the unmasked keys alone" if np.isnan(_f64(self.deleted)).any()
+                     else "while the softmax of the unmasked keys alone is not")
             return (f"{counts['NaN']} of {self.kinds.size} rows of the masked softmax are NaN "
-                    f"({_name(labels, r)}: {self.reasons[r]}), while the softmax of the unmasked keys alone is not.")
+                    f"({_name(labels, r)}: {self.reasons[r]}), {alone}.")
         if counts["differs"]:
             r = worst("differs")
             return (f"The masked softmax is not the softmax of the unmasked keys: {_name(labels, r)} differs by up to "
@@ -265,8 +280,8 @@ def delete_masked_keys(logits, mask=None, *, dtype="float32", mask_value=DEFAULT
         elif same_exps[index]:
             kinds[index] = "summation order"
             reasons[index] = (f"the sum ran over {Tk} terms instead of {n}; the zeros add exactly, but NumPy's "
-                              f"pairwise sum groups terms by position, so it rounds to {fmt(row_sum[index], 9)} "
-                              f"instead of {fmt(deleted_sum[index], 9)}")
+                              f"pairwise sum groups terms by position, so it rounds to {_exact(row_sum[index], steps.dtype)} "
+                              f"instead of {_exact(deleted_sum[index], steps.dtype)}")
         else:
             kinds[index] = "differs"
             reasons[index] = _differs_reason(steps, index, leaked[index])
@@ -290,16 +305,31 @@ def _differs_reason(steps: AttentionSteps, index, leaked: float) -> str:
 # --------------------------------------------------------------------------- 2. exact vs float
 
 
+@lru_cache(maxsize=None)
+def _limits(dtype: str) -> tuple[float, float, float, float]:
+    """smallest subnormal, smallest normal, exp's underflow point and its flush-to-zero point."""
+    info = nx.finfo(dtype)
+    return (float(info.smallest_subnormal), float(info.tiny), nx.underflow_threshold(dtype),
+            nx.underflow_threshold(dtype, flush_subnormals=True))
+
+
+@lru_cache(maxsize=8)
+def _log10_e(precision: int) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = precision
+        return Decimal(1).exp().log10()
+
+
 def _exact_log10(x: float) -> tuple[Decimal, int, float]:
     """log10(e^x) = x·log10(e) in decimal, its floor n and the mantissa 10^(that - n) in [1, 10).
 
     ``x`` is a float64, so ``Decimal(x)`` is exact; the precision grows with |x| so the
     fractional part keeps ~30 correct digits even at x = -1e300.
     """
-    digits = len(str(int(abs(x))))
+    precision = len(str(int(abs(x)))) + 30
     with localcontext() as ctx:
-        ctx.prec = digits + 30
-        log10 = Decimal(x) * Decimal(1).exp().log10()
+        ctx.prec = precision
+        log10 = Decimal(x) * _log10_e(precision)
         n = int(log10.to_integral_value(rounding=ROUND_FLOOR))
         mantissa = float(Decimal(10) ** (log10 - n))
     if mantissa >= 10.0:           # 10^f rounded up to 10 as a float: carry into the exponent
@@ -331,6 +361,8 @@ class ExpMagnitude:
         """e^x in exact arithmetic, e.g. ``1.24953e-434294482``."""
         if self.exponent is None:
             return fmt(math.exp(self.x) if not math.isnan(self.x) else math.nan)
+        if abs(self.exponent) >= 10**15:           # the mantissa's digits would be lost in the exponent's
+            return f"10^{fmt(self.log10, 9)}"
         return f"{self.mantissa:.6g}e{self.exponent}"
 
     @property
@@ -347,7 +379,7 @@ class ExpMagnitude:
         """One sentence comparing the exact value with the dtype's.
 
         >>> exact_vs_float(-1e9, "float32").takeaway()
-        'e^-1e9 = 1.24953e-434294482 is not 0 in exact arithmetic, but it is far below the smallest float32 subnormal 1.4e-45 (exp gives exactly 0 below -103.97), so float32 stores exactly 0.'
+        'e^-1e9 = 1.24953e-434294482 is not 0 in exact arithmetic, but it is 434294437 orders of magnitude below the smallest float32 subnormal 1.4e-45 (exp gives exactly 0 below -103.97), so float32 stores exactly 0.'
         """
         e, t = f"e^{fmt(self.x)}", self.dtype
         if math.isnan(self.x):
@@ -355,7 +387,9 @@ class ExpMagnitude:
         if self.exponent is None:
             return f"{e} = {self.exact_text} exactly, and {t} gives {fmt(self.value)}."
         if self.value == 0:
-            return (f"{e} = {self.exact_text} is not 0 in exact arithmetic, but it is far below the smallest {t} "
+            gap = math.log10(self.smallest_subnormal) - self.log10
+            below = f"{fmt(gap, 9 if gap >= 10 else 2)} orders of magnitude below" if gap >= 1 else "below half of"
+            return (f"{e} = {self.exact_text} is not 0 in exact arithmetic, but it is {below} the smallest {t} "
                     f"subnormal {fmt(self.smallest_subnormal, 2)} (exp gives exactly 0 below "
                     f"{self.underflow_threshold:.2f}), so {t} stores exactly 0.")
         if math.isinf(self.value):
@@ -371,7 +405,7 @@ def exact_vs_float(x, dtype="float32") -> ExpMagnitude:
     """e^x as an exact decimal order of magnitude, and what ``dtype`` gives for it.
 
     The exact magnitude comes from x·log10(e) in decimal arithmetic, so it never underflows;
-    the dtype's value is ``exp`` of x rounded to dtype, rounded to dtype.
+    the dtype's value is ``exp`` of (x rounded to dtype), rounded to dtype.
 
     >>> e = exact_vs_float(-1e9, "float32")
     >>> e.log10_text, e.exponent, round(e.mantissa, 5), e.value, e.smallest_subnormal
@@ -385,7 +419,6 @@ def exact_vs_float(x, dtype="float32") -> ExpMagnitude:
     except (TypeError, ValueError):
         raise MaskAttnError(f"x must be a number, got {x!r:.60}") from None
     dtype = nx.dtype_name(dtype)
-    info = nx.finfo(dtype)
     x_in_dtype = nx.to_float(nx.cast(x, dtype))
     value = nx.to_float(nx.exp(x_in_dtype, dtype))
     if math.isfinite(x):
@@ -393,8 +426,9 @@ def exact_vs_float(x, dtype="float32") -> ExpMagnitude:
         log10_text = f"{log10:.12f}"
     else:
         log10, exponent, mantissa, log10_text = x, None, None, fmt(x)     # e^x is 0, inf or NaN
+    subnormal, normal, threshold, _ = _limits(dtype)
     return ExpMagnitude(x, x_in_dtype, dtype, float(log10), log10_text, exponent, mantissa, value,
-                        float(info.smallest_subnormal), float(info.tiny), nx.underflow_threshold(dtype))
+                        subnormal, normal, threshold)
 
 
 @dataclass(frozen=True)
@@ -444,9 +478,10 @@ class RowUnderflow:
             return (f"{keys} {gap}: e^{fmt(d, 3)} = {self.exact[closest].exact_text} exactly, and since every "
                     f"exponent below {self.underflow_threshold:.2f} gives exactly 0 in {self.dtype}, "
                     f"{'their weights are' if n > 1 else 'its weight is'} exactly 0.")
-        count = "None" if not zero.any() else f"{int(zero.sum())}"
-        return (f"{count} of the {n} masked keys of {name} {'is' if count != 'None' and int(zero.sum()) == 1 else 'are'} "
-                f"exactly 0 in {self.dtype}: the closest has z - m = {fmt(d, 4)}, above the underflow point "
+        kept = int((~zero).sum())
+        head = (f"None of the {n} masked keys of {name} is exactly 0" if kept == n else
+                f"{kept} of the {n} masked keys of {name} {'is' if kept == 1 else 'are'} not exactly 0")
+        return (f"{head} in {self.dtype}: the closest has z - m = {fmt(d, 4)}, above the underflow point "
                 f"{self.underflow_threshold:.2f}, so e^(z - m) = {fmt(self.exps[closest], 3)} and it keeps weight"
                 f"{zeroed}.")
 
@@ -473,9 +508,8 @@ def exact_vs_float_row(steps: AttentionSteps, row) -> RowUnderflow:
     weights = _f64(steps.weights[index])[list(keys)]                # (n,)
     fully_masked = len(keys) == steps.mask.shape[-1]
     return RowUnderflow(index, keys, shifted, exps, weights, fully_masked,
-                        tuple(exact_vs_float(d, steps.dtype) for d in shifted),
-                        steps.dtype, nx.underflow_threshold(steps.dtype),
-                        nx.underflow_threshold(steps.dtype, flush_subnormals=True))
+                        tuple(exact_vs_float(d, steps.dtype) for d in shifted), steps.dtype,
+                        *_limits(steps.dtype)[2:])
 
 
 # --------------------------------------------------------------------------- 3. the leak test
