@@ -123,6 +123,10 @@ class DeletedKeys:
     ``deleted`` holds, in each row, the softmax of the unmasked logits only (in ``dtype``),
     put back at their columns with 0 at the deleted ones; a fully masked row has nothing
     left and is all 0. ``difference`` is ``weights - deleted`` in float64.
+
+    >>> p = delete_masked_keys([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]], [[0, 0, 1], [1, 1, 1]], method="fill")
+    >>> p.kinds.tolist(), p.n_unmasked.tolist(), p.max_difference, p.weights[1].tolist()
+    (['identical', 'fully masked'], [2, 0], 0.0, [0.3333333432674408, 0.3333333432674408, 0.3333333432674408])
     """
 
     weights: np.ndarray          # (..., Tq, Tk) the masked softmax, in dtype
@@ -342,6 +346,10 @@ class ExpMagnitude:
     """e^x exactly (as mantissa × 10^exponent) next to what ``dtype`` computes.
 
     ``exponent``/``mantissa`` are None when e^x is 0, inf or NaN exactly (x = -inf, inf, NaN).
+
+    >>> e = exact_vs_float(-100.0, "float32")        # below the smallest normal, kept as a subnormal
+    >>> e.exact_text, e.value, e.below_normal, e.below_subnormal
+    ('3.72008e-44', 3.783505853677006e-44, True, False)
     """
 
     x: float                    # the exponent as given
@@ -433,7 +441,14 @@ def exact_vs_float(x, dtype="float32") -> ExpMagnitude:
 
 @dataclass(frozen=True)
 class RowUnderflow:
-    """For one query row: each masked key's z − m, e^(z − m) exactly and in the dtype."""
+    """For one query row: each masked key's z − m, e^(z − m) exactly and in the dtype.
+
+    >>> s = attention_steps([[1.0]], [[1.0], [2.0], [3.0]], [[0.0], [0.0], [0.0]], [[0, 1, 1]],
+    ...                     mask_value=-10, scale=False)
+    >>> r = exact_vs_float_row(s, 0)
+    >>> r.keys, r.shifted.tolist(), [e.exact_text for e in r.exact], r.underflow_threshold < -103
+    ((1, 2), [-9.0, -8.0], ['1.2341e-4', '3.35463e-4'], True)
+    """
 
     row: tuple[int, ...]        # index of the row (batch/head axes first)
     keys: tuple[int, ...]       # the masked keys of the row
@@ -542,6 +557,10 @@ class LeakReport:
 
     A query is *shielded* when every changed position is masked for it and its own query
     vector did not change: then its output must come out bit for bit unchanged.
+
+    >>> r = leak_test(np.eye(3), np.eye(3), np.eye(3), [[0, 0, 1]] * 3, mask_value=-1.0)
+    >>> r.positions, r.shielded.tolist(), r.leaks.tolist(), r.passed
+    ((2,), [True, True, True], [True, True, True], False)
     """
 
     before: AttentionSteps
@@ -733,6 +752,11 @@ class AttentionGrads:
     ``dq``, ``dk``, ``dv`` have the shapes of ``q``, ``k``, ``v``; the ``(..., Tq, Tk)`` ones
     the shape of the logits. ``dlogits`` is the gradient with respect to the scaled logits
     q·kᵀ/√d before the mask; ``dmasked_logits`` with respect to what softmax sees.
+    ``d_output`` of ones makes L the sum of the outputs.
+
+    >>> g = attention_grads(np.eye(2), np.eye(2), [[1.0], [2.0]], [[0, 1], [0, 0]], d_output=np.ones((2, 1)))
+    >>> g.dq.shape, g.dlogits[0].tolist(), g.dv[:, 0].tolist()
+    ((2, 2), [0.0, 0.0], [1.3302384614944458, 0.6697615385055542])
     """
 
     steps: AttentionSteps        # the forward pass
