@@ -46,7 +46,7 @@ DELETE_KINDS: tuple[str, ...] = ("identical", "summation order", "differs", "NaN
 # --------------------------------------------------------------------------- helpers
 
 
-_PLURALS = {"query": "queries", "key": "keys", "row": "rows", "position": "positions"}
+_PLURALS = {"query": "queries", "key": "keys", "token": "tokens", "row": "rows", "position": "positions"}
 
 
 def _count(n: int, word: str) -> str:
@@ -594,8 +594,9 @@ class LeakReport:
         labels = labels if labels is not None else self.labels
         if not self.positions:
             return "Nothing was shaken: no key is masked."
+        noun = "token" if self.target == "embeddings" else "key"
         shaken = (f"after noise of size {fmt(self.amount, 3)} was added to the {self.target} of "
-                  f"{_names(labels, self.positions, 'key')}")
+                  f"{_names(labels, self.positions, noun)}")
         shielded, leaks = np.flatnonzero(self.shielded), np.flatnonzero(self.leaks)
         own = np.flatnonzero(self.perturbed_queries)
         others = np.flatnonzero(~self.shielded & ~self.perturbed_queries)
