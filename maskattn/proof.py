@@ -239,6 +239,8 @@ def delete_masked_keys(logits, mask=None, *, dtype="float32", mask_value=DEFAULT
     (['NaN'], ['its mask term is 0 × -inf = NaN in float16, which poisons the whole row'])
     """
     if isinstance(logits, AttentionSteps):
+        if mask is not None:
+            raise MaskAttnError("pass an AttentionSteps alone (it carries its mask), or logits and a mask")
         steps = logits
     else:
         steps = _steps_of_logits(logits, mask, mask_value=mask_value, dtype=dtype, method=method)

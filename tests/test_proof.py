@@ -414,6 +414,12 @@ def test_steps_and_logits_give_the_same_proof():
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
 
+def test_steps_carry_their_own_mask():
+    steps = attention_steps(Q, K, V, PAD)
+    with pytest.raises(MaskAttnError, match="AttentionSteps alone"):
+        delete_masked_keys(steps, PAD)
+
+
 def test_deleted_softmax_matches_an_independent_float64_loop():
     z = RNG.standard_normal((5, 7)) * 4
     mask = (RNG.random((5, 7)) < 0.5).astype(float)
