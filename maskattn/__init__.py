@@ -32,6 +32,8 @@ from .masks import (combine_masks, create_causal_mask, create_look_ahead_mask,
                     create_padding_mask, create_query_padding_mask, fully_masked_rows)
 from .numerics import (DTYPE_NAMES, absorption_threshold, naive_softmax, softmax,
                        softmax_steps, spacing, underflow_threshold)
+from .proof import (AttentionGrads, DeletedKeys, ExpMagnitude, LeakReport, RowUnderflow, attention_grads,
+                    delete_masked_keys, exact_vs_float, exact_vs_float_row, leak_test, leak_test_tokens)
 from .text import spell
 from .tokens import PAD_TOKEN, embed, positional_encoding, project_qkv, tokenize
 
@@ -45,4 +47,7 @@ __all__ = [
     # the mask-constant lab (maskattn.lab) and the row inspector (maskattn.inspector)
     "ConstantSweep", "compare_methods", "constant_facts", "constant_grid", "fully_masked_table",
     "inspector_latex", "inspector_rows", "naive_vs_stable", "parse_logits", "row_steps", "sweep_constants",
+    # proof that masked keys are ignored (maskattn.proof)
+    "AttentionGrads", "DeletedKeys", "ExpMagnitude", "LeakReport", "RowUnderflow", "attention_grads",
+    "delete_masked_keys", "exact_vs_float", "exact_vs_float_row", "leak_test", "leak_test_tokens",
 ]

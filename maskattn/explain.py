@@ -96,7 +96,7 @@ def verdicts(result) -> list[str]:
         out.append("This method sets masked logits to 0, and exp(0 - max) is not 0: masked keys still get weight.")
 
     if not s.has_mask:
-        out.append(f"No mask is on, so there is no mask term at all (the tutorial's `if mask is not None`): the "
+        out.append(f"No mask is on, so there is no mask term at all (the tutorial guards the line with 'if mask is not None'): the "
                    f"masked logits are the raw logits and each query spreads its weight over all {w.shape[-1]} keys.")
     elif not result.mask_active:
         nan_term = s.method == "add" and np.isnan(s.mask_term.astype(np.float64)).any()

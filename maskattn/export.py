@@ -25,7 +25,7 @@ query \\ key,0·a,1·b
 0·a,0,1
 1·b,0,0
 >>> file_tag(result)
-'a-b--seq1--padding+causal--c-1e9--add--float32--d16-seed0-75a06c'
+'a-b--seq1--padding+causal--c-1e9--add--float32--d16-seed0--e39c53'
 
 """
 

@@ -197,6 +197,21 @@ def softmax(z, dtype="float32") -> np.ndarray:
     return softmax_steps(z, dtype).weights
 
 
+def softmax_backward(weights, grad, dtype="float32") -> np.ndarray:
+    """The softmax's backward pass over the last axis: ``w ⊙ (g − Σ_j w g)``, each step rounded.
+
+    ``weights`` are the softmax's own output ``w``, ``grad`` is ``g = dL/dw``; the result is
+    ``dL/dz``. A weight of exactly 0 gets a gradient of exactly 0 (0 × finite = 0); a NaN
+    weight poisons its row through the sum.
+
+    >>> softmax_backward([[0.25, 0.75, 0.0]], [[1.0, 0.0, 5.0]], "float32").tolist()
+    [[0.1875, -0.1875, 0.0]]
+    """
+    w, g = cast(weights, dtype), cast(grad, dtype)
+    total = row_sum(multiply(w, g, dtype), dtype)                           # (..., 1)
+    return multiply(w, subtract(g, total, dtype), dtype)                    # (..., N)
+
+
 def naive_softmax(z, dtype="float32") -> np.ndarray:
     """``exp(z) / sum(exp(z))`` without subtracting the row max: the textbook form.
 

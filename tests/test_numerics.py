@@ -151,3 +151,34 @@ def test_softmax_matches_an_independent_reference(row):
     x = np.array(row, dtype=np.float64)
     reference = np.exp(x - x.max()) / np.exp(x - x.max()).sum()
     np.testing.assert_allclose(nx.softmax(x, "float64"), reference, rtol=1e-12, atol=1e-300)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("keys", [2, 7, 9, 33])
+def test_softmax_backward_is_pytorchs(dtype, keys):
+    """Given the same weights and gradient, PyTorch's softmax backward gives the same bits for rows
+    of fewer than 8 keys; from 8 on the two sum Σ w g in different orders (NumPy pairwise,
+    PyTorch vectorised), a rounding of the sum apart."""
+    torch = pytest.importorskip("torch", reason="PyTorch is not installed: pip install torch==2.13.0")
+    rng = np.random.default_rng(keys)
+    w = nx.softmax(rng.standard_normal((64, keys)) * 3, dtype)
+    w[:, -1] = 0                                         # a masked key: weight exactly 0
+    g = nx.cast(rng.standard_normal((64, keys)), dtype)
+    theirs = torch._softmax_backward_data(torch.from_numpy(g), torch.from_numpy(w), -1, getattr(torch, dtype)).numpy()
+    ours = nx.softmax_backward(w, g, dtype)
+    assert np.all(ours[:, -1] == 0) and np.all(theirs[:, -1] == 0)
+    if keys < 8:
+        assert np.array_equal(ours, theirs)
+    else:
+        eps = float(nx.finfo(dtype).eps)
+        assert np.all(np.abs(ours - theirs) <= 4 * eps * np.abs(g).max(axis=-1, keepdims=True))
+
+
+def test_softmax_backward_matches_the_jacobian():
+    """dL/dz_j = sum_i g_i p_i (delta_ij - p_j), the full Jacobian, in float64."""
+    rng = np.random.default_rng(1)
+    z, g = rng.standard_normal((2, 5))
+    p = nx.softmax(z, "float64")
+    jacobian = np.diag(p) - np.outer(p, p)               # (N, N), symmetric
+    np.testing.assert_allclose(nx.softmax_backward(p, g, "float64"), jacobian @ g, rtol=1e-12, atol=1e-15)

@@ -52,6 +52,8 @@ MASK_COLOURS = ("#ffffff", "#34495e")
 OUTLINE_COLOUR, OUTLINE_WIDTH, CASING_WIDTH = "#111111", 2.2, 5.0
 #: the selected query row
 ROW_COLOUR, ROW_WIDTH = "#e7298a", 3.0
+#: a masked cell whose weight is not exactly 0 (a leak) gets a red corner flag, so it reads at any size
+LEAK_COLOUR, LEAK_NAME = "#e41a1c", "masked, weight > 0 (leak)"
 #: up to this size a panel gets one invisible marker per cell, so a click picks the cell's row
 MAX_CLICKABLE = 32
 #: up to this size the hover carries the exact value as text (beyond it: the float32 value)
@@ -218,6 +220,18 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
+def corner_flags(cells: np.ndarray) -> str:
+    """An SVG path of small triangles in the top-right corner of every True cell (cell coordinates).
+
+    >>> corner_flags(np.array([[False, True]]))
+    'M1.12,-0.48L1.48,-0.48L1.48,-0.12Z'
+    """
+    parts = []
+    for r, c in zip(*np.nonzero(cells)):
+        parts.append(f"M{c + 0.12:g},{r - 0.48:g}L{c + 0.48:g},{r - 0.48:g}L{c + 0.48:g},{r - 0.12:g}Z")
+    return "".join(parts)
+
+
 def row_outline(row: int, cols: int) -> list[dict]:
     """Layout shapes that outline query row ``row`` of a panel with ``cols`` columns (the inspector's row)."""
     rect = dict(type="rect", xref="x", yref="y", x0=-0.5, x1=cols - 0.5, y0=row - 0.5, y1=row + 0.5,
@@ -287,7 +301,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
 
     codes = special_codes(wide, mask, off_scale=kind in ("scores", "values"))
     present = sorted(int(c) for c in np.unique(codes) if c)
-    legend = (("masked (outlined)",) if has_masked else ()) + tuple(
+    leaks = (mask & (np.nan_to_num(wide, nan=0.0) != 0)) if has_masked and kind == "weights" else None
+    has_leaks = leaks is not None and bool(leaks.any()) and max(rows, cols) <= MAX_CELLS_WITH_GAPS
+    legend = (("masked (outlined)",) if has_masked else ()) + ((LEAK_NAME,) if has_leaks else ()) + tuple(
         SPECIAL[code][0] for code in present if not categorical or code >= 3)
     # categorical panels keep the colour bar's room: every stage panel then has the same grid of cells
     g = geometry(rows, cols, x_labels=x, y_labels=y, font_size=font_size, width=width, cell=cell,
@@ -353,6 +369,11 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
                    dict(type="path", path=path, xref="x", yref="y", layer="above",
                         line={"color": OUTLINE_COLOUR, "width": OUTLINE_WIDTH})]
         traces.append(_outline_entry())
+    if has_leaks:
+        shapes.append(dict(type="path", path=corner_flags(leaks), xref="x", yref="y", layer="above",
+                           fillcolor=LEAK_COLOUR, line={"color": "#ffffff", "width": 0.8}))
+        traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", name=LEAK_NAME, showlegend=True,
+                           hoverinfo="skip", marker={"symbol": "triangle-ne", "size": 11, "color": LEAK_COLOUR}))
     for code in present:
         if not categorical or code >= 3:
             traces.append(_legend_entry(SPECIAL[code][0], SPECIAL[code][1]))

@@ -20,6 +20,8 @@ from .heatmap import PANEL_WIDTH, heatmap
 FIGURE_NAMES: tuple[str, ...] = ("mask", "logits", "mask-term", "masked-logits", "weights", "output")
 #: the stage panels a click on a cell selects a row in
 STAGES: tuple[str, ...] = ("logits", "mask-term", "masked-logits", "weights")
+#: the mask (0 and 1 only) is drawn smaller than the stages on screen, next to the verdict
+MASK_SHARE = 0.8
 #: publication size: pixels per cell and type size, whatever the window
 PUBLICATION_CELL, PUBLICATION_FONT = 64, 16
 
@@ -56,7 +58,7 @@ def stage_titles(result) -> dict[str, str]:
     else:
         term, masked = "mask term: none (mask applied after softmax)", "logits z = x (mask applied later)"
     weights = "softmax weights" + (" × (1 − mask)" if steps.method == "multiply_weights" and steps.has_mask else "")
-    return {"mask": "mask (1 = blocked)", "logits": f"raw logits x = {x}", "mask-term": term,
+    return {"mask": "mask (1 = blocked)" if steps.has_mask else "mask: none is on", "logits": f"raw logits x = {x}", "mask-term": term,
             "masked-logits": masked, "weights": weights, "output": "output = weights @ v"}
 
 
@@ -74,7 +76,8 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
     mask = result.mask if result.has_mask else None
     output_labels = [f"v{i}" for i in range(steps.output.shape[-1])]
     return {
-        "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask, **size),
+        "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask,
+                        **(size | ({"width": int(width * MASK_SHARE)} if width else {}))),
         "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", mask=mask,
                           clickable=True, **size),
         "mask-term": heatmap(steps.mask_term, labels, labels, title=titles["mask-term"], kind="term", mask=mask,

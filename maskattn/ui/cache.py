@@ -30,12 +30,13 @@ class Look:
 
     font_size: int
     panel_width: int
+    subtitle: bool           # name the state under each title (screenshots); a slide has it once, on top
 
 
 #: on screen: two panels side by side at 1280×720 with the sidebar open
-SCREEN = Look(font_size=figures.BASE_FONT, panel_width=figures.PANEL_WIDTH)
+SCREEN = Look(font_size=figures.BASE_FONT, panel_width=figures.PANEL_WIDTH, subtitle=True)
 #: presentation mode: projector type, two panels side by side at 1280×720 with the sidebar closed
-PRESENTATION = Look(font_size=figures.PRESENTATION_FONT, panel_width=560)
+PRESENTATION = Look(font_size=18, panel_width=540, subtitle=False)
 
 
 def look(presentation: bool) -> Look:
@@ -51,7 +52,8 @@ def result(inputs: Inputs) -> PlaygroundResult:
 @st.cache_resource(max_entries=64, show_spinner=False)
 def playground_figures(inputs: Inputs, look: Look) -> dict[str, figures.FrozenFigure]:
     """The Playground's figures for ``inputs`` at ``look``'s size, built once and shared."""
-    figs = figures.playground_figures(result(inputs), font_size=look.font_size, width=look.panel_width)
+    figs = figures.playground_figures(result(inputs), font_size=look.font_size, width=look.panel_width,
+                                      subtitle=look.subtitle)
     return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
 
 
