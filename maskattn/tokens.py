@@ -100,7 +100,7 @@ def tokenize(text: str, pad_token: str = PAD_TOKEN, *, padding_side: str = "righ
     if not isinstance(text, str):
         raise MaskAttnError(f"text must be a string, got {type(text).__name__}")
     pad_token = validate_pad_token(pad_token)
-    if padding_side not in PADDING_SIDES:
+    if not isinstance(padding_side, str) or padding_side not in PADDING_SIDES:
         raise MaskAttnError(f"padding_side must be one of {', '.join(PADDING_SIDES)}, got {padding_side!r}")
     if not isinstance(packed, (bool, np.bool_)):
         raise MaskAttnError(f"packed must be True or False, got {packed!r}")

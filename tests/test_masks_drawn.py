@@ -158,3 +158,34 @@ def test_rows_say_which_keys_each_query_sees():
 def test_bad_masks_name_the_value(call, match):
     with pytest.raises(MaskAttnError, match=match):
         call()
+
+
+_junk = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.lists(st.one_of(st.integers(-2, 2), st.floats(allow_nan=True), st.booleans(), st.text(max_size=2)),
+                      max_size=4), max_size=4),
+    st.builds(lambda shape, seed: np.random.default_rng(seed).integers(0, 2, shape),
+              st.lists(st.integers(0, 4), max_size=3).map(tuple), st.integers(0, 9)),
+    st.none(), st.integers(), st.floats(allow_nan=True),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="01 .;,[]\n\tx-eE", max_size=60) | st.text(max_size=60))
+def test_any_text_parses_or_gets_a_clear_message(text):
+    try:
+        mask = parse_mask(text)
+    except MaskAttnError:
+        return
+    assert len(mask) == len(mask[0]) and {x for row in mask for x in row} <= {0, 1}
+
+
+@settings(max_examples=150, deadline=None)
+@given(_junk, st.none() | st.lists(st.text(max_size=3), max_size=5))
+def test_hostile_masks_give_a_result_or_a_clear_message(mask, labels):
+    for call in (lambda: classify_mask(mask), lambda: describe_mask(mask),
+                 lambda: explain_mask_rows(mask, labels), lambda: validate_drawn(mask)):
+        try:
+            call()
+        except MaskAttnError:
+            pass

@@ -156,3 +156,20 @@ def test_bad_batches_name_the_value(spec, kwargs, match):
 def test_bad_ids_name_the_shape():
     with pytest.raises(MaskAttnError, match=r"shape \(B, T\), got shape \(6,\)"):
         MaskSpec(causal=True).build(IDS[0])
+
+
+_junk = st.one_of(st.none(), st.booleans(), st.integers(-3, 9), st.floats(allow_nan=True), st.text(max_size=4),
+                  st.lists(st.lists(st.integers(-1, 9), max_size=4), max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.fixed_dictionaries({}, optional={name: _junk for name in (
+    "padding", "query_padding", "causal", "window", "window_rule", "prefix_length", "segments", "drawn")}),
+       _junk, _junk)
+def test_hostile_specs_and_batches_give_a_mask_or_a_clear_message(kwargs, ids, segment_ids):
+    try:
+        spec = MaskSpec(**kwargs)
+        spec.describe()
+        spec.build(ids, segment_ids=segment_ids)
+    except MaskAttnError:
+        pass

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from maskattn import MaskAttnError, MaskSpec, attention_steps, embed, project_qkv, tokenize
 from maskattn.explain import fmt
@@ -138,3 +139,20 @@ def test_window_verdict_when_the_counts_agree():
 def test_bad_input_names_the_value(call, match):
     with pytest.raises(MaskAttnError, match=match):
         call()
+
+
+_junk = st.one_of(st.none(), st.integers(-3, 9), st.floats(allow_nan=True), st.text(max_size=4),
+                  st.lists(st.integers(-1, 3), max_size=5),
+                  st.lists(st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=4), max_size=4))
+
+
+@settings(max_examples=150, deadline=None)
+@given(_junk, _junk, st.none() | st.lists(st.text(max_size=3), max_size=5), st.integers(-2, 6), st.integers(-2, 6))
+def test_hostile_input_gives_a_verdict_or_a_clear_message(a, b, labels, size, window):
+    for call in (lambda: left_padding_verdict(a, b, labels=labels), lambda: cross_document_weight(a, b),
+                 lambda: packing_leak_verdict(a, b, labels), lambda: window_rule_verdict(size, window, labels)):
+        try:
+            result = call()
+        except MaskAttnError:
+            continue
+        assert result is None or isinstance(result, (str, np.ndarray))

@@ -38,7 +38,8 @@ def check_int(value, name: str, low: int = 0, high: int | None = None) -> int:
     return int(value)
 
 
-def _int_array(seq, name: str) -> np.ndarray:
+def token_id_array(seq, name: str = "seq") -> np.ndarray:
+    """``seq`` as an array of token ids (integers, or floats as NumPy often holds them), or ``MaskAttnError``."""
     try:
         arr = np.asarray(seq)
     except (ValueError, TypeError):
@@ -57,7 +58,7 @@ def create_padding_mask(seq, pad_id: int = 0) -> np.ndarray:
     >>> create_padding_mask([[7, 6, 0, 0, 1], [1, 2, 3, 0, 0]]).shape
     (2, 1, 1, 5)
     """
-    seq = _int_array(seq, "seq")
+    seq = token_id_array(seq, "seq")
     if seq.ndim != 2:
         raise MaskAttnError(f"seq must have shape (B, T), got shape {seq.shape}")
     mask = (seq == pad_id).astype(np.float32)   # (B, T)
@@ -73,7 +74,7 @@ def create_query_padding_mask(seq, pad_id: int = 0) -> np.ndarray:
     >>> create_query_padding_mask([[5, 0]])[0, 0].tolist()
     [[0.0], [1.0]]
     """
-    seq = _int_array(seq, "seq")
+    seq = token_id_array(seq, "seq")
     if seq.ndim != 2:
         raise MaskAttnError(f"seq must have shape (B, T), got shape {seq.shape}")
     mask = (seq == pad_id).astype(np.float32)   # (B, T)

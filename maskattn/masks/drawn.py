@@ -208,9 +208,9 @@ def describe_mask(mask) -> str:
     if kind in ("padding-like", "look-ahead-and-padding-like"):
         keys = np.flatnonzero((m | (create_look_ahead_mask(T) == 1)).all(axis=0) if kind != "padding-like"
                               else m.all(axis=0))
-        return f"{_sentence(MASK_KINDS[kind])}; blocked keys: {_spans(keys)}."
+        return f"{_sentence(MASK_KINDS[kind])}; blocked keys: {position_spans(keys)}."
     if kind in ("query-padding-like", "padding-and-query-padding-like"):
-        return f"{_sentence(MASK_KINDS[kind])}; fully masked queries: {_spans(np.flatnonzero(m.all(axis=1)))}."
+        return f"{_sentence(MASK_KINDS[kind])}; fully masked queries: {position_spans(np.flatnonzero(m.all(axis=1)))}."
     if kind == "arbitrary":
         return ("No named pattern: the blocked cells are not whole key columns (padding), not whole "
                 "query rows (query padding) and not the triangle above the diagonal (look-ahead). "
@@ -222,8 +222,12 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:]
 
 
-def _spans(indices, labels=None) -> str:
-    """``[0, 1, 2, 5]`` -> ``'0–2, 5'`` (runs of three or more are shortened)."""
+def position_spans(indices, labels=None) -> str:
+    """Positions as short text, runs of three or more shortened; with labels, each is named.
+
+    >>> position_spans([0, 1, 2, 5]), position_spans([3, 4], ["a", "b", "c", "d", "e"])
+    ('0–2, 5', '3 (d), 4 (e)')
+    """
     name = (lambda j: str(j)) if labels is None else (lambda j: f"{j} ({labels[j]})")
     runs, out = [], []
     for j in indices:
@@ -262,6 +266,6 @@ def explain_mask_rows(mask, labels=None) -> list[str]:
         elif not blocked.size:
             sentences.append(f"{query} sees all {Tk} keys.")
         else:
-            sentences.append(f"{query} sees {seen.size} of {Tk} keys: {_spans(seen, labels)}; "
-                             f"blocked: {_spans(blocked, labels)}.")
+            sentences.append(f"{query} sees {seen.size} of {Tk} keys: {position_spans(seen, labels)}; "
+                             f"blocked: {position_spans(blocked, labels)}.")
     return sentences

@@ -39,7 +39,7 @@ def window_overlay(size: int, window: int, rule: str = "keys") -> np.ndarray:
     """
     size = check_int(size, "size")
     window = check_int(window, "window", 1)
-    if rule not in WINDOW_RULES:
+    if not isinstance(rule, str) or rule not in WINDOW_RULES:
         raise MaskAttnError(f"rule must be one of {', '.join(WINDOW_RULES)}, got {rule!r}")
     reach = window - 1 if rule == "keys" else window      # how far back a query may look
     return np.tril(np.ones((size, size), dtype=np.float32), k=-reach - 1)   # (T, T)

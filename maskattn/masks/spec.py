@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MaskAttnError
-from .basic import _int_array, check_int, combine_masks, create_look_ahead_mask, create_padding_mask, \
+from .basic import token_id_array, check_int, combine_masks, create_look_ahead_mask, create_padding_mask, \
     create_query_padding_mask
 from .drawn import validate_drawn
 from .patterns import WINDOW_RULES, create_document_mask, create_prefix_lm_mask, segment_id_array, \
@@ -78,7 +78,7 @@ class MaskSpec:
                     object.__setattr__(self, name, check_int(value, name, low))
                 except MaskAttnError:
                     raise MaskAttnError(f"{name} must be None or an integer >= {low}, got {value!r}") from None
-        if self.window_rule not in WINDOW_RULES:
+        if not isinstance(self.window_rule, str) or self.window_rule not in WINDOW_RULES:
             raise MaskAttnError(f"window_rule must be one of {', '.join(WINDOW_RULES)}, got {self.window_rule!r}")
         if self.drawn is not None:
             object.__setattr__(self, "drawn", validate_drawn(self.drawn))
@@ -97,7 +97,7 @@ class MaskSpec:
         >>> {name: part.shape for name, part in MaskSpec(padding=True, causal=True).parts([[3, 0]]).items()}
         {'padding': (1, 1, 1, 2), 'look_ahead': (2, 2)}
         """
-        ids = _int_array(ids, "ids")
+        ids = token_id_array(ids, "ids")
         if ids.ndim != 2:
             raise MaskAttnError(f"ids must have shape (B, T), got shape {ids.shape}")
         T = ids.shape[1]

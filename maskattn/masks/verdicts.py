@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import MaskAttnError
 from ..numerics import as_array
 from .basic import fully_masked_rows
-from .drawn import _spans
+from .drawn import position_spans
 from .patterns import create_sliding_window_mask, segment_id_array
 
 
@@ -51,7 +51,7 @@ def left_padding_verdict(ids, mask, pad_id: int = 0, labels=None) -> str | None:
     if not stuck.size:
         return None
     many = stuck.size > 1
-    return (f"{'Queries' if many else 'Query'} {_spans(stuck, labels)} {'are' if many else 'is'} left padding "
+    return (f"{'Queries' if many else 'Query'} {position_spans(stuck, labels)} {'are' if many else 'is'} left padding "
             f"and {'see' if many else 'sees'} no key at all: the causal mask lets {'them' if many else 'it'} "
             f"see only {'themselves' if many else 'itself'} and the keys before, which are all pads. "
             "Fully masked rows have no agreed answer: what they give depends on the method and the dtype.")
@@ -118,7 +118,7 @@ def window_rule_verdict(size: int, window: int, labels=None) -> str:
     i, j = (int(x) for x in differ[-1])
     q = f"{i}" + (f" ({labels[i]})" if labels else "")
     k = f"{j}" + (f" ({labels[j]})" if labels else "")
-    seen = _spans(np.flatnonzero(keys[i] == 0), labels)
+    seen = position_spans(np.flatnonzero(keys[i] == 0), labels)
     return (f"The two counts differ on one key per query from query {window} on ({len(differ)} cells): "
             f"with q − kv < {window} (Hugging Face) query {q} sees {seen}; with q − kv ≤ {window} "
             f"(FlashAttention window_size=({window}, 0), JAX local_window_size) it also sees key {k}.")
