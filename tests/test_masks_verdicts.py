@@ -55,6 +55,7 @@ def test_what_the_fully_masked_first_rows_give(options, first_rows, other_rows):
     (LEFT, MaskSpec(padding=True), 1),                                       # no causal mask
     (LEFT, CAUSAL_PADDING, 0),                                               # no pads in this row
     (LEFT, MaskSpec(causal=True), 1),                                        # pads not masked: they see pads
+    (LEFT, MaskSpec(padding=True, query_padding=True), 1),                   # stuck, but not by a causal mask
 ])
 def test_no_left_padding_verdict_when_no_row_is_stuck(batch, spec, row):
     mask = spec.build(batch.ids)

@@ -101,14 +101,17 @@ def parse_mask(text: str) -> tuple[tuple[int, ...], ...]:
         raise MaskAttnError(f"type a 0/1 matrix, one row per query, such as {EXAMPLE_MASK_TEXT}; got {text[:40]!r}")
     for i, row in enumerate(rows, start=1):
         if len(row) != len(rows[0]):
-            cells = lambda n: f"{n} cell{'s' * (n != 1)}"                           # noqa: E731
-            raise MaskAttnError(f"row {i} has {cells(len(row))} but row 1 has {cells(len(rows[0]))}: "
-                                "every row needs one cell per key")
+            raise MaskAttnError(f"row {i} has {_count(len(row), 'cell')} but row 1 has "
+                                f"{_count(len(rows[0]), 'cell')}: every row needs one cell per key")
         for j, cell in enumerate(row, start=1):
             if cell not in ("0", "1", "0.", "1.", "0.0", "1.0"):
                 raise MaskAttnError(f"a mask cell must be 0 or 1 (1 = blocked), got {cell[:20]!r} "
                                     f"at row {i}, column {j}")
     return validate_drawn([[float(c) for c in row] for row in rows])
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _blocked(mask) -> np.ndarray:

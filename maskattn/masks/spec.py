@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MaskAttnError
-from .basic import token_id_array, check_int, combine_masks, create_look_ahead_mask, create_padding_mask, \
-    create_query_padding_mask
+from .basic import (check_int, combine_masks, create_look_ahead_mask, create_padding_mask,
+                    create_query_padding_mask, token_id_array)
 from .drawn import validate_drawn
-from .patterns import WINDOW_RULES, create_document_mask, create_prefix_lm_mask, segment_id_array, \
-    window_overlay
+from .patterns import (WINDOW_RULES, create_document_mask, create_prefix_lm_mask, segment_id_array,
+                       window_overlay)
 
 #: every part a spec can switch on, in the order they are combined: (name, shape it broadcasts from)
 MASK_PARTS: dict[str, tuple[str, str]] = {

@@ -30,7 +30,7 @@ def _labels(labels, n: int, what: str):
 
 
 def _fmt(x) -> str:
-    from ..explain import fmt          # explain imports this module: import at call time
+    from ..explain import fmt     # explain collects these verdicts: a top-level import would be circular
     return fmt(x, 3)
 
 
@@ -38,7 +38,8 @@ def left_padding_verdict(ids, mask, pad_id: int = 0, labels=None) -> str | None:
     """Which leading pad queries have every key blocked (left padding + a causal mask).
 
     ids: ``(T,)`` one sequence's token ids; mask: ``(T, T)`` its combined mask, 1 = blocked.
-    None when the sequence has no leading pads or none of them is fully masked.
+    None when the sequence has no leading pads, none of them is fully masked, or the mask
+    is not causal (the real tokens see keys after them: then a query padding mask did it).
     """
     ids = as_array(ids, "ids")
     mask = as_array(mask, "mask")
@@ -48,7 +49,9 @@ def left_padding_verdict(ids, mask, pad_id: int = 0, labels=None) -> str | None:
     real = np.flatnonzero(ids != pad_id)
     leading = int(real[0]) if real.size else len(ids)             # pads before the first real token
     stuck = np.flatnonzero(fully_masked_rows(mask)[:leading])     # (n,) leading pads with no key
-    if not stuck.size:
+    after = mask[leading:, leading:]                              # (Tr, Tr) from the first real token on
+    causal = np.all(after[np.triu_indices(len(after), 1)] == 1)  # no real token sees the future
+    if not stuck.size or not causal:
         return None
     many = stuck.size > 1
     return (f"{'Queries' if many else 'Query'} {position_spans(stuck, labels)} {'are' if many else 'is'} left padding "
