@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from maskattn import (MaskAttnError, combine_masks, create_causal_mask, create_look_ahead_mask,
                       create_padding_mask, create_query_padding_mask, fully_masked_rows)
@@ -107,3 +108,18 @@ def test_the_masks_package_imports_no_ui_library():
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
                 assert not any(n.split(".")[0] in ("streamlit", "plotly", "pandas") for n in names), path.name
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 3), st.integers(1, 6), st.integers(0, 2**32 - 1))
+def test_combine_is_the_elementwise_maximum_of_the_broadcast_parts(B, T, seed):
+    rng = np.random.default_rng(seed)
+    parts = [rng.integers(0, 2, shape).astype(np.float32)
+             for shape in ((B, 1, 1, T), (B, 1, T, 1), (T, T), (B, 1, T, T))]
+    combined = combine_masks(*parts)
+    assert combined.shape == (B, 1, T, T) and combined.dtype == np.float32
+    full = [np.broadcast_to(p, (B, 1, T, T)) for p in parts]
+    np.testing.assert_array_equal(combined, np.maximum.reduce(full))
+    assert set(np.unique(combined)) <= {0.0, 1.0}
+    blocked_anywhere = np.logical_or.reduce([f == 1 for f in full])       # max of 0/1 masks is OR of "blocked"
+    np.testing.assert_array_equal(combined == 1, blocked_anywhere)
