@@ -129,7 +129,8 @@ def test_window_properties(T, w, rule):
 @FAST
 @given(st.integers(1, 24), st.integers(1, 23))
 def test_the_two_rules_differ_by_one_key_per_late_query(T, w):
-    differ = create_sliding_window_mask(T, w) - create_sliding_window_mask(T, w, "distance")   # 1 where only distance sees
+    # 1 where only the distance rule sees the key
+    differ = create_sliding_window_mask(T, w) - create_sliding_window_mask(T, w, "distance")
     expected = [(i, i - w) for i in range(w, T)]
     assert [tuple(ij) for ij in np.argwhere(differ)] == expected
     np.testing.assert_array_equal(create_sliding_window_mask(T, w + 1), create_sliding_window_mask(T, w, "distance"))

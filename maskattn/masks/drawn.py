@@ -203,7 +203,8 @@ def describe_mask(mask) -> str:
                 f"(q − kv < {w}, as Hugging Face counts it{other}).")
     if kind == "prefix-lm-like":
         p = int((~m[0]).sum())
-        return f"A prefix LM with a prefix of {p}: every query sees keys 0–{p - 1}; beyond them, only itself and the keys before it."
+        return (f"A prefix LM with a prefix of {p}: every query sees keys 0–{p - 1}; beyond them, "
+                "only itself and the keys before it.")
     if kind in ("document-like", "look-ahead-and-document-like"):
         n = len(set(_document_groups(~m).tolist()))
         causal = ", causal inside each" if kind.startswith("look-ahead") else ""
