@@ -28,8 +28,9 @@ from .errors import MaskAttnError
 from .inspector import inspector_latex, inspector_rows
 from .lab import (ConstantSweep, compare_methods, constant_facts, constant_grid, fully_masked_table,
                   naive_vs_stable, parse_logits, row_steps, sweep_constants)
-from .masks import (combine_masks, create_causal_mask, create_look_ahead_mask,
-                    create_padding_mask, create_query_padding_mask, fully_masked_rows)
+from .masks import (MaskSpec, combine_masks, create_causal_mask, create_document_mask, create_look_ahead_mask,
+                    create_padding_mask, create_prefix_lm_mask, create_query_padding_mask,
+                    create_sliding_window_mask, fully_masked_rows)
 from .numerics import (DTYPE_NAMES, absorption_threshold, naive_softmax, softmax,
                        softmax_steps, spacing, underflow_threshold)
 from .proof import (AttentionGrads, DeletedKeys, ExpMagnitude, LeakReport, RowUnderflow, attention_grads,
@@ -44,6 +45,8 @@ __all__ = [
     "fully_masked_rows", "leaked_mass", "naive_softmax", "positional_encoding", "project_qkv",
     "scaled_dot_product_attention", "softmax", "softmax_steps", "spacing", "spell", "tokenize",
     "underflow_threshold",
+    # every mask a practitioner meets (maskattn.masks)
+    "MaskSpec", "create_document_mask", "create_prefix_lm_mask", "create_sliding_window_mask",
     # the mask-constant lab (maskattn.lab) and the row inspector (maskattn.inspector)
     "ConstantSweep", "compare_methods", "constant_facts", "constant_grid", "fully_masked_table",
     "inspector_latex", "inspector_rows", "naive_vs_stable", "parse_logits", "row_steps", "sweep_constants",

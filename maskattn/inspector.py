@@ -9,7 +9,7 @@ weight) and the formula filled in, starting where the mask enters: the mask term
 >>> from maskattn.lab import row_steps
 >>> s = row_steps([2.3, 1.0], [0, 1])
 >>> [(r["key"], r["mask term"], r["weight"]) for r in inspector_rows(s, 0, ["a", "b"])]
-[('a', 0.0, 1.0), ('b', -1000000000.0, 0.0)]
+[('a', -0.0, 1.0), ('b', -1000000000.0, 0.0)]
 """
 
 from __future__ import annotations

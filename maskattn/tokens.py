@@ -2,15 +2,21 @@
 
 Text is split into sequences (one per non-blank line) and tokens (whitespace).
 The pad token gets id 0, as the tutorial's ``create_padding_mask`` expects, and
-shorter sequences are right-padded to the longest. Token vectors come from a
-stable hash of the token's text (never Python's salted ``hash()``), so the same
-input gives the same numbers on every machine and every run.
+shorter sequences are padded to the longest: on the right by default, on the left
+for generation (``padding_side="left"``). Or the lines are packed into one row as
+documents with segment ids (``packed=True``). Token vectors come from a stable hash
+of the token's text (never Python's salted ``hash()``), so the same input gives the
+same numbers on every machine and every run.
 
 >>> batch = tokenize("the cat sat\\nhi")
 >>> batch.tokens
 (('the', 'cat', 'sat'), ('hi', '<pad>', '<pad>'))
 >>> batch.ids.tolist()
 [[1, 2, 3], [4, 0, 0]]
+>>> tokenize("the cat sat\\nhi", padding_side="left").tokens[1]
+('<pad>', '<pad>', 'hi')
+>>> tokenize("the cat sat\\nhi", packed=True).segment_ids.tolist()
+[[1, 1, 1, 2]]
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ MAX_TOKENS_PER_SEQUENCE = 256
 MAX_TEXT_CHARS = 50_000
 #: longest pad token we accept
 MAX_PAD_TOKEN_CHARS = 32
+#: where padding goes: after the tokens (the tutorial, training) or before them (generation)
+PADDING_SIDES: tuple[str, ...] = ("right", "left")
 #: embedding widths offered by the app
 D_MODEL_CHOICES: tuple[int, ...] = (4, 8, 16, 32, 64, 128)
 QK_MODES: dict[str, str] = {
@@ -40,10 +48,14 @@ QK_MODES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class TokenBatch:
-    """A right-padded batch of token sequences.
+    """A padded (or packed) batch of token sequences.
 
     tokens: ``B`` tuples of ``T`` strings; ids: ``(B, T)`` int64 with the pad token at 0;
-    lengths: real (unpadded) length of each sequence; notices: what was cut and why.
+    lengths: real (non-pad) tokens in each row; notices: what was cut and why.
+    segment_ids: ``(B, T)`` int64, the document each token belongs to, numbered from 1 in
+    each row, and 0 exactly where the token is padding (tensor2tensor's ``pack_examples``
+    numbers packed documents the same way); a row that is not packed is document 1.
+    padding_side: where pads were added; packed: whether the lines share one row.
     """
 
     tokens: tuple[tuple[str, ...], ...]
@@ -52,21 +64,34 @@ class TokenBatch:
     pad_token: str
     vocabulary: dict[str, int] = field(compare=False)
     notices: tuple[str, ...] = ()
+    segment_ids: np.ndarray | None = field(default=None, compare=False)   # (B, T)
+    padding_side: str = "right"
+    packed: bool = False
 
     @property
     def shape(self) -> tuple[int, int]:
         return tuple(self.ids.shape)
 
 
-def tokenize(text: str, pad_token: str = PAD_TOKEN, *, max_sequences: int = MAX_SEQUENCES,
+def tokenize(text: str, pad_token: str = PAD_TOKEN, *, padding_side: str = "right", packed: bool = False,
+             length: int | None = None, max_sequences: int = MAX_SEQUENCES,
              max_tokens: int = MAX_TOKENS_PER_SEQUENCE, max_chars: int = MAX_TEXT_CHARS) -> TokenBatch:
     """Split ``text`` into a padded batch; cut at the caps and say so in ``notices``.
 
     A token equal to ``pad_token`` is padding wherever it appears, so a line of
     only ``<pad>`` is an all-pad sequence (its rows are fully masked).
 
+    padding_side: ``"right"`` pads after the tokens, ``"left"`` before them (as a
+    tokenizer does for generation; with a causal mask the first rows then have no key).
+    packed: put every line into one row, one document per line, told apart by
+    ``segment_ids`` (the caps are the same: at most ``max_tokens`` in the row).
+    length: pad (or cut, with a notice) every row to this many tokens, like Hugging Face's
+    ``padding="max_length"``; None pads to the longest row.
+
     >>> tokenize("a b\\n\\n  c  ").lengths
     (2, 1)
+    >>> tokenize("a b\\nc", packed=True, length=5).tokens
+    (('a', 'b', 'c', '<pad>', '<pad>'),)
     >>> tokenize("   ")
     Traceback (most recent call last):
     ...
@@ -75,6 +100,13 @@ def tokenize(text: str, pad_token: str = PAD_TOKEN, *, max_sequences: int = MAX_
     if not isinstance(text, str):
         raise MaskAttnError(f"text must be a string, got {type(text).__name__}")
     pad_token = validate_pad_token(pad_token)
+    if not isinstance(padding_side, str) or padding_side not in PADDING_SIDES:
+        raise MaskAttnError(f"padding_side must be one of {', '.join(PADDING_SIDES)}, got {padding_side!r}")
+    if not isinstance(packed, (bool, np.bool_)):
+        raise MaskAttnError(f"packed must be True or False, got {packed!r}")
+    if length is not None and (isinstance(length, bool) or not isinstance(length, (int, np.integer))
+                               or not 1 <= length <= max_tokens):
+        raise MaskAttnError(f"length must be None or an integer from 1 to {max_tokens}, got {length!r}")
     notices = []
     if len(text) > max_chars:
         notices.append(f"The text was {len(text):,} characters long; only the first {max_chars:,} are used.")
@@ -88,21 +120,42 @@ def tokenize(text: str, pad_token: str = PAD_TOKEN, *, max_sequences: int = MAX_
         notices.append(f"{len(sequences)} sequences were typed; only the first {max_sequences} are used "
                        f"(the cap is {max_sequences}).")
         sequences = sequences[:max_sequences]
-    longest = max(len(s) for s in sequences)
-    if longest > max_tokens:
-        notices.append(f"A sequence had {longest:,} tokens; each is cut to the first {max_tokens} "
-                       f"(the cap is {max_tokens} per sequence).")
-        sequences = [s[:max_tokens] for s in sequences]
+    if packed:
+        documents = [d for d, seq in enumerate(sequences, start=1) for _ in seq]
+        sequences, documents = [[tok for seq in sequences for tok in seq]], [documents]
+        if len(sequences[0]) > max_tokens:
+            notices.append(f"The packed row had {len(sequences[0]):,} tokens; it is cut to the first "
+                           f"{max_tokens} (the cap is {max_tokens} per sequence).")
+    else:
+        documents = [[1] * len(seq) for seq in sequences]
+        longest = max(len(s) for s in sequences)
+        if longest > max_tokens:
+            notices.append(f"A sequence had {longest:,} tokens; each is cut to the first {max_tokens} "
+                           f"(the cap is {max_tokens} per sequence).")
+    cut = min(max_tokens, length or max_tokens)
+    if length is not None and max(len(s) for s in sequences) > length:
+        notices.append(f"A row had {max(len(s) for s in sequences):,} tokens; every row is cut to the "
+                       f"chosen length of {length}.")
+    sequences = [s[:cut] for s in sequences]
+    documents = [d[:cut] for d in documents]
 
     vocabulary = {pad_token: 0}
     for seq in sequences:
         for tok in seq:
             vocabulary.setdefault(tok, len(vocabulary))
-    width = max(len(s) for s in sequences)
-    padded = tuple(tuple(s) + (pad_token,) * (width - len(s)) for s in sequences)
-    ids = np.array([[vocabulary[t] for t in seq] for seq in padded], dtype=np.int64)  # (B, T)
-    lengths = tuple(sum(t != pad_token for t in s) for s in sequences)
-    return TokenBatch(padded, ids, lengths, pad_token, vocabulary, tuple(notices))
+    width = length or max(len(s) for s in sequences)
+
+    def pad(row, filler):
+        fill = [filler] * (width - len(row))
+        return tuple(fill + list(row)) if padding_side == "left" else tuple(list(row) + fill)
+
+    padded = tuple(pad(s, pad_token) for s in sequences)
+    ids = np.array([[vocabulary[t] for t in seq] for seq in padded], dtype=np.int64)   # (B, T)
+    segment_ids = np.array([pad(d, 0) for d in documents], dtype=np.int64)             # (B, T)
+    segment_ids[ids == 0] = 0                                   # a typed pad is padding too
+    lengths = tuple(int(n) for n in (ids != 0).sum(axis=1))
+    return TokenBatch(padded, ids, lengths, pad_token, vocabulary, tuple(notices), segment_ids,
+                      padding_side, bool(packed))
 
 
 def validate_pad_token(pad_token) -> str:

@@ -179,7 +179,8 @@ _numeric = st.one_of(
 _dtype_names = st.one_of(st.sampled_from(["float16", "bfloat16", "float32", "float64", "float8", "int32",
                                           "complex64", "", "FLOAT32", "f4"]), st.text(max_size=8))
 _words = st.one_of(st.sampled_from(["add", "fill", "safe", "multiply_weights", "zero_logits", "projected",
-                                    "shared", "top_left", "bottom_right", "<pad>", "[PAD]", "", " ", "a b"]),
+                                    "shared", "top_left", "bottom_right", "<pad>", "[PAD]", "", " ", "a b",
+                                    "left", "right", "keys", "distance"]),
                    st.text(max_size=12))
 _ints = st.integers(-10, 300)
 
@@ -192,16 +193,17 @@ def _steps(seed: int, t: int):
 
 #: parameter name -> what a caller might pass there (right kind, hostile value)
 PARAMETER_VALUES = {
-    **dict.fromkeys(["q", "k", "v", "mask", "z", "x", "seq", "weights", "logits", "masks", "constants"], _numeric),
+    **dict.fromkeys(["q", "k", "v", "mask", "z", "x", "seq", "weights", "logits", "masks", "constants",
+                     "segment_ids"], _numeric),
     **dict.fromkeys(["dtype"], _dtype_names),
     "dtypes": st.lists(_dtype_names, max_size=4).map(tuple),
-    **dict.fromkeys(["method", "mode", "align", "pad_token"], _words),
+    **dict.fromkeys(["method", "mode", "align", "pad_token", "padding_side", "rule"], _words),
     "text": st.one_of(_words, st.sampled_from(list(CORPUS.values())[:12])),
     **dict.fromkeys(["size", "num_queries", "num_keys", "pad_id", "d_model", "seed", "length", "row",
                      "max_sequences", "max_tokens", "max_chars", "per_decade", "dense_decades",
-                     "dense_per_decade", "max_terms", "max_keys"], _ints),
+                     "dense_per_decade", "max_terms", "max_keys", "window", "prefix_length"], _ints),
     **dict.fromkeys(["mask_value", "constant"], st.one_of(_finite_or_not, st.integers(-10**12, 10**12))),
-    **dict.fromkeys(["positional", "scale", "include_inf", "flush_subnormals"], st.booleans()),
+    **dict.fromkeys(["positional", "scale", "include_inf", "flush_subnormals", "packed"], st.booleans()),
     "tokens": st.lists(st.lists(st.text(max_size=6), max_size=5).map(tuple), max_size=3),
     **dict.fromkeys(["keys", "key_labels"], st.one_of(st.none(), st.lists(st.text(max_size=6), max_size=8))),
     "decades": st.tuples(st.integers(-400, 400), st.integers(-400, 400)),

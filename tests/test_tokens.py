@@ -123,3 +123,80 @@ def test_tokenize_round_trips_words(sequences):
     batch = tokenize(text)
     assert [list(row[:n]) for row, n in zip(batch.tokens, batch.lengths)] == sequences
     assert batch.ids.shape == (len(sequences), max(map(len, sequences)))
+
+
+# --- left padding, packing, a fixed length --------------------------------------------------------
+
+def test_left_padding_puts_the_pads_first():
+    batch = tokenize("the cat sat\nhello", padding_side="left")
+    assert batch.tokens == (("the", "cat", "sat"), ("<pad>", "<pad>", "hello"))
+    assert batch.ids.tolist() == [[1, 2, 3], [0, 0, 4]]
+    assert batch.lengths == (3, 1) and batch.padding_side == "left"
+    assert batch.segment_ids.tolist() == [[1, 1, 1], [0, 0, 1]]
+    right = tokenize("the cat sat\nhello")
+    assert right.padding_side == "right" and right.segment_ids.tolist() == [[1, 1, 1], [1, 0, 0]]
+
+
+def test_packing_numbers_documents_from_one():
+    batch = tokenize("the cat sat\nhello world\n\na b c d", packed=True)
+    assert batch.tokens == (("the", "cat", "sat", "hello", "world", "a", "b", "c", "d"),)
+    assert batch.segment_ids.tolist() == [[1, 1, 1, 2, 2, 3, 3, 3, 3]]
+    assert batch.lengths == (9,) and batch.packed and not batch.notices
+
+
+@pytest.mark.parametrize("side, tokens, segments", [
+    ("right", ("a", "b", "c", "<pad>", "<pad>"), [1, 1, 2, 0, 0]),
+    ("left", ("<pad>", "<pad>", "a", "b", "c"), [0, 0, 1, 1, 2]),
+])
+def test_a_packed_row_padded_to_a_length(side, tokens, segments):
+    batch = tokenize("a b\nc", packed=True, length=5, padding_side=side)
+    assert batch.tokens == (tokens,)
+    assert batch.segment_ids.tolist() == [segments]
+    assert ((batch.segment_ids == 0) == (batch.ids == 0)).all()        # segment 0 exactly at the pads
+
+
+def test_typed_pads_are_segment_zero():
+    batch = tokenize("a <pad> b\nc", packed=True)
+    assert batch.segment_ids.tolist() == [[1, 0, 1, 2]]
+
+
+def test_a_length_cuts_with_a_notice():
+    batch = tokenize("a b c d\ne", length=2)
+    assert batch.tokens == (("a", "b"), ("e", "<pad>"))
+    assert "A row had 4 tokens; every row is cut to the chosen length of 2." in batch.notices
+
+
+def test_packing_keeps_the_caps_and_says_so():
+    text = "\n".join(" ".join(f"w{i}_{j}" for j in range(60)) for i in range(20))
+    batch = tokenize(text, packed=True)
+    assert batch.ids.shape == (1, MAX_TOKENS_PER_SEQUENCE)
+    assert "20 sequences" in batch.notices[0]
+    assert f"The packed row had {MAX_SEQUENCES * 60:,} tokens" in batch.notices[1]
+    assert batch.segment_ids[0, -1] == MAX_TOKENS_PER_SEQUENCE // 60 + 1   # the 5th document is cut
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(padding_side="middle"), "padding_side must be one of right, left, got 'middle'"),
+    (dict(packed="yes"), "packed must be True or False, got 'yes'"),
+    (dict(length=0), "length must be None or an integer from 1 to 256, got 0"),
+    (dict(length=2.0), "got 2.0"),
+    (dict(length=MAX_TOKENS_PER_SEQUENCE + 1), f"got {MAX_TOKENS_PER_SEQUENCE + 1}"),
+])
+def test_bad_options_name_the_value(kwargs, match):
+    with pytest.raises(MaskAttnError, match=match):
+        tokenize("a b", **kwargs)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "c", "<pad>"]), min_size=1, max_size=6), min_size=1,
+                max_size=4),
+       st.sampled_from(["right", "left"]), st.booleans())
+def test_segment_zero_is_exactly_padding(lines, side, packed):
+    batch = tokenize("\n".join(" ".join(line) for line in lines), padding_side=side, packed=packed)
+    assert batch.segment_ids.shape == batch.ids.shape
+    assert ((batch.segment_ids == 0) == (batch.ids == 0)).all()
+    real = [[t for t in line if t != "<pad>"] for line in lines]
+    assert sorted(batch.lengths) == sorted([sum(map(len, real))] if packed else map(len, real))
+    if side == "left" and not packed:                                  # pads only before the real tokens
+        for row, line in zip(batch.tokens, lines):
+            assert list(row[len(row) - len(line):]) == line

@@ -1,4 +1,4 @@
-"""Attention masks in the TensorFlow tutorial's convention: 1.0 = blocked, 0.0 = may attend.
+"""The tutorial's masks: padding, look-ahead (and causal for Tq != Tk), their combination.
 
 Masks broadcast to ``(..., Tq, Tk)``; two masks combine with an element-wise
 maximum (the tutorial's ``tf.maximum``), which is a logical OR of "blocked".
@@ -13,14 +13,33 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import MaskAttnError
-from .numerics import as_array
+from ..errors import MaskAttnError
+from ..numerics import as_array
 
 #: where a causal mask's diagonal sits when there are fewer queries than keys
 CAUSAL_ALIGNMENTS: tuple[str, ...] = ("top_left", "bottom_right")
 
 
-def _int_array(seq, name: str) -> np.ndarray:
+def check_int(value, name: str, low: int = 0, high: int | None = None) -> int:
+    """``value`` as an ``int`` if it is an integer in ``[low, high]``, else ``MaskAttnError``.
+
+    >>> check_int(3, "window", 1)
+    3
+    >>> check_int(2.5, "window", 1)
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: window must be an integer >= 1, got 2.5
+    """
+    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    if not ok or value < low or (high is not None and value > high):
+        wanted = f"from {low} to {high}" if high is not None else f">= {low}"
+        kind = "a non-negative integer" if (low, high) == (0, None) else f"an integer {wanted}"
+        raise MaskAttnError(f"{name} must be {kind}, got {value!r}")
+    return int(value)
+
+
+def token_id_array(seq, name: str = "seq") -> np.ndarray:
+    """``seq`` as an array of token ids (integers, or floats as NumPy often holds them), or ``MaskAttnError``."""
     try:
         arr = np.asarray(seq)
     except (ValueError, TypeError):
@@ -39,7 +58,7 @@ def create_padding_mask(seq, pad_id: int = 0) -> np.ndarray:
     >>> create_padding_mask([[7, 6, 0, 0, 1], [1, 2, 3, 0, 0]]).shape
     (2, 1, 1, 5)
     """
-    seq = _int_array(seq, "seq")
+    seq = token_id_array(seq, "seq")
     if seq.ndim != 2:
         raise MaskAttnError(f"seq must have shape (B, T), got shape {seq.shape}")
     mask = (seq == pad_id).astype(np.float32)   # (B, T)
@@ -55,7 +74,7 @@ def create_query_padding_mask(seq, pad_id: int = 0) -> np.ndarray:
     >>> create_query_padding_mask([[5, 0]])[0, 0].tolist()
     [[0.0], [1.0]]
     """
-    seq = _int_array(seq, "seq")
+    seq = token_id_array(seq, "seq")
     if seq.ndim != 2:
         raise MaskAttnError(f"seq must have shape (B, T), got shape {seq.shape}")
     mask = (seq == pad_id).astype(np.float32)   # (B, T)
@@ -70,8 +89,7 @@ def create_look_ahead_mask(size: int) -> np.ndarray:
     >>> create_look_ahead_mask(2).tolist()
     [[0.0, 1.0], [0.0, 0.0]]
     """
-    if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 0:
-        raise MaskAttnError(f"size must be a non-negative integer, got {size!r}")
+    check_int(size, "size")
     return np.triu(np.ones((size, size), dtype=np.float32), k=1)  # (T, T)
 
 
@@ -88,9 +106,8 @@ def create_causal_mask(num_queries: int, num_keys: int, align: str = "top_left")
     >>> create_causal_mask(2, 3, align="bottom_right").tolist()
     [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
     """
-    for name, n in (("num_queries", num_queries), ("num_keys", num_keys)):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise MaskAttnError(f"{name} must be a non-negative integer, got {n!r}")
+    check_int(num_queries, "num_queries")
+    check_int(num_keys, "num_keys")
     if align not in CAUSAL_ALIGNMENTS:
         raise MaskAttnError(f"align must be one of {', '.join(CAUSAL_ALIGNMENTS)}, got {align!r}")
     offset = 1 if align == "top_left" else 1 + num_keys - num_queries
