@@ -6,7 +6,7 @@ from maskattn import ui
 
 ui.disable_nagle()                       # once per process: ~40 ms off every rerun (see its docstring)
 ui.load_url_state()                      # a shared link decides the state, presentation mode included
-presenting = st.session_state[ui.Key.PRESENTATION]
+presenting = st.session_state.get(ui.Key.PRESENTATION, False)
 st.set_page_config(page_title="maskattn — why −1e9 masks attention", page_icon="🎭", layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
 if presenting:

@@ -77,9 +77,9 @@ def by_stage(repeat: int = 5) -> dict[str, float]:
 
     from maskattn import DTYPE_NAMES, figures, lab
     from maskattn.pipeline import compute
-    from maskattn.state import Settings
+    from maskattn.state import Inputs
 
-    result = compute(Settings(text=lab_text()))
+    result = compute(Inputs(text=lab_text()))
     logits, mask = result.steps.logits[0].astype(float), result.mask[0]    # (64,), 16 masked
     assert logits.size == T_WORDS + T_PADS and int(mask.sum()) == T_PADS
     c = -1e9

@@ -69,9 +69,9 @@ def by_stage(T: int | None, repeat: int = 7) -> dict[str, float]:
     from maskattn import figures
     from maskattn.explain import row_table, verdicts
     from maskattn.pipeline import compute
-    from maskattn.state import Settings
+    from maskattn.state import Inputs
 
-    settings = Settings() if T is None else Settings(text=tokens_text(T))
+    settings = Inputs() if T is None else Inputs(text=tokens_text(T))
     result, t_compute = _timed(lambda: compute(settings), repeat)
     steps, labels = result.steps, result.labels
 

@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from maskattn import figures, ui  # noqa: E402
 from maskattn.pipeline import compute  # noqa: E402
-from maskattn.state import Settings  # noqa: E402
+from maskattn.state import Inputs  # noqa: E402
 from maskattn.tokens import MAX_TOKENS_PER_SEQUENCE  # noqa: E402
 
 DEFAULT_T = 8
@@ -31,7 +31,7 @@ def precomputed(T: int) -> dict[bool, list]:
     text = " ".join(f"w{i % 50}" for i in range(T))        # the same input as benchmarks/common.tokens_text
     states = {}
     for causal in (False, True):
-        r = compute(Settings(text=text, causal=causal))
+        r = compute(Inputs(text=text, causal=causal))
         s, labels = r.steps, r.labels
         states[causal] = [
             ("mask", figures.mask_figure(r.mask, labels, labels)),

@@ -20,12 +20,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from maskattn import figures, ui  # noqa: E402
 from maskattn.numerics import DTYPE_NAMES  # noqa: E402
 from maskattn.pipeline import compute  # noqa: E402
-from maskattn.state import DEFAULT_TEXT, Settings  # noqa: E402
+from maskattn.state import DEFAULT_TEXT, Inputs  # noqa: E402
 from maskattn.tokens import MAX_TOKENS_PER_SEQUENCE  # noqa: E402
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
-def content(settings: Settings) -> dict:
+def content(settings: Inputs) -> dict:
     """Every value the page shows for one state, built once."""
     result = compute(settings)
     return {"figures": ui.playground_figures(settings), "labels": result.labels,
@@ -57,7 +57,7 @@ with sb.expander("Model: embeddings and projections"):
     st.radio("Queries and keys", options=["Q, K, V = seeded projections", "Q = K = token vectors"])
 sb.toggle("Presentation mode (big type)")
 
-shown = content(Settings(text=text, padding=padding, causal=causal, dtype=dtype, scale=scale, positional=positional))
+shown = content(Inputs(text=text, padding=padding, causal=causal, dtype=dtype, scale=scale, positional=positional))
 figs, labels = shown["figures"], shown["labels"]
 config = figures.export_config("floor")
 st.title("Floor")

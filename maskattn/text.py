@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from . import numerics as nx
+from .errors import MaskAttnError
 
 #: how the non-finite numbers are spelled everywhere (CSV and JSON read them back with float())
 NAN, POS_INF, NEG_INF = "NaN", "inf", "-inf"
@@ -71,7 +72,11 @@ def spell(x, dtype="float64", *, digits: int | None = None, latex: bool = False)
     '2.5 \\\\times 10^{-7}'
     """
     dtype = nx.dtype_name(dtype)
-    value = nx.to_float(nx.cast(x, dtype))               # the value as dtype holds it
+    number = nx.as_array(x, "the number to spell")
+    if number.size != 1:
+        raise MaskAttnError(f"spell takes one number, got shape {number.shape}")
+    with np.errstate(over="ignore"):
+        value = nx.to_float(nx.cast(number.reshape(()), dtype))  # the value as dtype holds it
     if math.isnan(value):
         text = NAN
     elif math.isinf(value):
@@ -123,7 +128,7 @@ def fit(x, max_chars: int, dtype="float64") -> str | None:
     >>> fit(0.00022, 4), fit(-998244352.0, 5, "bfloat16")
     ('2e-4', '-1e9')
     """
-    value = nx.to_float(x)
+    value = nx.to_float(nx.as_array(x, "the number to fit").reshape(()))
     if not math.isfinite(value) or value == 0:
         text = spell(value)
         return text if len(text) <= max_chars else None

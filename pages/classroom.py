@@ -20,7 +20,7 @@ FALLBACK_BASE = "http://localhost:8501"
 def load_preset(preset) -> None:
     """Button callback: put the preset into the widgets (the view, presentation mode included, stays)."""
     ui.apply_inputs(preset.inputs)
-    st.session_state[Key.ROW] = 0
+    ui.apply_view(replace(ui.current_view(), row=0))
     st.session_state[Key.OPEN_PLAYGROUND] = True
 
 

@@ -18,6 +18,8 @@ EXAMPLE_TEXT = ", ".join(fmt(x) for x in lab.EXAMPLE_LOGITS)
 SLIDER_CONSTANTS = [0.0] + [-(10.0 ** d) for d in range(lab.SWEEP_DECADES[0], lab.SWEEP_DECADES[1] + 1)] + [-math.inf]
 ZOOM_DECADE = 5
 SOURCES = {"playground": "a query row from the Playground", "typed": "type your own scores"}
+#: the methods heatmap's width in pixels (the page is at least this wide at 1280 px with the sidebar open)
+METHODS_WIDTH = 760
 
 ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
 inputs, view = ui.current_inputs(), ui.current_view()
@@ -68,7 +70,7 @@ with left:
     source = st.radio("Scores to study", list(SOURCES), key=Key.LAB_SOURCE, horizontal=True,
                       persist_state="session", format_func=SOURCES.__getitem__)
     if source == "playground":
-        result = ui.compute_or_stop(settings)
+        result = ui.compute_or_stop(inputs)
         T = len(result.labels)
         st.session_state[Key.LAB_ROW] = view.row if 0 <= view.row < T else 0
         row = st.selectbox("Query row (the Playground's inspector row)", options=range(T), key=Key.LAB_ROW,
@@ -138,12 +140,14 @@ fig = figures.leaked_mass_figure(
     current_leaked={name: at_current.at(name).leaked[0] for name in DTYPE_NAMES} if at_current else None,
     underflow={name: lab.underflow_constant(logits, mask, name) for name in DTYPE_NAMES},
     overflow={name: lab.overflow_constant(name) for name in DTYPE_NAMES},
-    title=f"Weight left on masked keys versus the constant (method {inputs.method})",
+    title=f"Leaked mass vs the constant ({inputs.method})",
     max_decade=ZOOM_DECADE if zoom else None, font_size=fs)
 ui.chart(fig, key="lab-leaked", filename=f"leaked-mass-{inputs.method}")
-st.caption("Exact zeros sit on the “exactly 0” band and NaN on the “NaN” band (one lane per dtype), never dropped. "
-           "Dotted lines: about where each dtype's exp underflows for this row; dashed: where the constant "
-           "itself no longer fits in the dtype and becomes −∞.")
+st.caption("The middle band is the leaked mass on a log axis. A leak of exactly 0 is not a number on that axis, "
+           "so it has its own strip below (one row per dtype), and NaN its own strip above: a dtype that jumps "
+           "from one strip to the other has no line between them. Dotted lines: about where each dtype's exp "
+           "underflows for this row; dashed: where the constant no longer fits the dtype and becomes −inf "
+           "(hover a line for its value).")
 if at_current is not None:
     st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lab.lab_summary(sweep, at_current, logits, mask)))
 
@@ -167,11 +171,10 @@ st.caption("All computed now, by casting and adding in each dtype. “Survive”
 st.subheader(f"{len(lab.LAB_METHODS)} ways to apply a mask, on this row, in {dtype}")
 outcomes = lab.compare_methods(logits, mask, mask_value=current, dtype=dtype)
 method_labels = [o.label for o in outcomes]
-weights = [o.weights for o in outcomes]
-shown_keys = [f"{k} (masked)" if mask[j] == 1 else k for j, k in enumerate(key_labels)]
-heat = figures.heatmap(np.stack(weights), shown_keys, method_labels, title="weights per method",   # (methods, Tk)
-                       zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, y_title="method", font_size=fs,
-                       height=150 + 48 * len(outcomes))
+weights = np.stack([o.weights for o in outcomes])                                       # (methods, Tk)
+heat = figures.heatmap(weights, key_labels, method_labels, title="weights per method", kind="weights",
+                       mask=np.broadcast_to(mask, weights.shape), zrange=(0.0, 1.0), y_title="method",
+                       dtype=dtype, font_size=fs, width=METHODS_WIDTH)
 ui.chart(heat, key="lab-methods", filename=f"methods-{dtype}")
 literal_table([{"method": o.label, "constant used": spell(o.constant),
                 "row sum": spell(o.row_sum), "leaked mass": fmt(o.leaked, 4),

@@ -21,7 +21,7 @@ import pytest
 from maskattn import codegen
 from maskattn.errors import MaskAttnError
 from maskattn.pipeline import compute
-from maskattn.state import Settings
+from maskattn.state import Inputs
 
 ROOT = Path(__file__).resolve().parents[1]
 #: text with a padded sequence, so padding, padded queries and causal all matter
@@ -34,7 +34,7 @@ MASKS = {"padding": dict(padding=True), "causal": dict(padding=False, causal=Tru
 
 
 def state_for(masks="combined", **kwargs):
-    settings = Settings(text=TEXT, **{**MASKS[masks], **kwargs})
+    settings = Inputs(text=TEXT, **{**MASKS[masks], **kwargs})
     result = compute(settings)
     return result, codegen.state_from_result(result)
 
@@ -64,7 +64,7 @@ def assert_weights(got, expected, dtype):
 
 @pytest.mark.parametrize("masks", list(MASKS) + ["none"])
 def test_tutorial_mask_is_the_apps_mask(masks):
-    settings = Settings(text=TEXT, padding=False) if masks == "none" else Settings(text=TEXT, **MASKS[masks])
+    settings = Inputs(text=TEXT, padding=False) if masks == "none" else Inputs(text=TEXT, **MASKS[masks])
     result = compute(settings)
     state = codegen.state_from_result(result)
     mask = codegen.tutorial_mask(state)
@@ -173,7 +173,7 @@ def test_pytorch_without_scaling_and_without_masks(torch, framework):
     _, state = state_for("causal", scale=False, d_model=8)
     assert_weights(run(codegen.generate(state, framework, print_results=False))["weights"],
                    codegen.expected_steps(state, framework).weights, "float32")
-    result = compute(Settings(text=TEXT, padding=False))
+    result = compute(Inputs(text=TEXT, padding=False))
     state = codegen.state_from_result(result)
     w = run(codegen.generate(state, framework, print_results=False))["weights"]
     assert_weights(w, result.steps.weights, "float32")
@@ -267,7 +267,7 @@ def test_tensorflow_snippet_builds_the_tutorial_mask(monkeypatch, masks, method)
 
 def test_tensorflow_snippet_keeps_the_tutorial_constant_and_no_mask_case(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorflow", fake_tensorflow())
-    result = compute(Settings(text=TEXT, padding=False))
+    result = compute(Inputs(text=TEXT, padding=False))
     ns = run(codegen.generate(codegen.state_from_result(result), "tensorflow", print_results=False))
     assert ns["mask"] is None
     assert_weights(ns["weights"], result.steps.weights, "float32")
@@ -281,7 +281,7 @@ def test_tensorflow_snippet_keeps_the_tutorial_constant_and_no_mask_case(monkeyp
 @pytest.mark.parametrize("framework", list(codegen.FRAMEWORKS))
 def test_hostile_tokens_stay_string_literals(framework):
     text = "a'); import os; os.system('echo pwned') #\n\"\"\" <script>x</script> \\"
-    result = compute(Settings(text=text, causal=True))
+    result = compute(Inputs(text=text, causal=True))
     source = codegen.generate(codegen.state_from_result(result), framework)
     compile(source, "<snippet>", "exec")
     assert f"tokens = {list(result.tokens)!r}" in source
@@ -294,7 +294,7 @@ def test_errors_name_the_bad_value():
         codegen.generate(state, "keras")
     with pytest.raises(MaskAttnError, match="'float'"):
         codegen.generate(state, "pytorch_sdpa", mask_form="float")
-    big = compute(Settings(text=" ".join(f"w{i}" for i in range(100)), d_model=64))
+    big = compute(Inputs(text=" ".join(f"w{i}" for i in range(100)), d_model=64))
     with pytest.raises(MaskAttnError, match="19,200 numbers"):
         codegen.generate(codegen.state_from_result(big), "numpy")
 

@@ -194,18 +194,20 @@ def _steps(seed: int, t: int):
 #: parameter name -> what a caller might pass there (right kind, hostile value)
 PARAMETER_VALUES = {
     **dict.fromkeys(["q", "k", "v", "mask", "z", "x", "seq", "weights", "logits", "masks", "constants",
-                     "segment_ids"], _numeric),
+                     "segment_ids", "d_output", "amount"], _numeric),
     **dict.fromkeys(["dtype"], _dtype_names),
     "dtypes": st.lists(_dtype_names, max_size=4).map(tuple),
-    **dict.fromkeys(["method", "mode", "align", "pad_token", "padding_side", "rule"], _words),
+    **dict.fromkeys(["method", "mode", "align", "pad_token", "padding_side", "rule", "qk_mode"], _words),
     "text": st.one_of(_words, st.sampled_from(list(CORPUS.values())[:12])),
     **dict.fromkeys(["size", "num_queries", "num_keys", "pad_id", "d_model", "seed", "length", "row",
                      "max_sequences", "max_tokens", "max_chars", "per_decade", "dense_decades",
-                     "dense_per_decade", "max_terms", "max_keys", "window", "prefix_length"], _ints),
+                     "dense_per_decade", "max_terms", "max_keys", "window", "prefix_length", "digits"], _ints),
     **dict.fromkeys(["mask_value", "constant"], st.one_of(_finite_or_not, st.integers(-10**12, 10**12))),
-    **dict.fromkeys(["positional", "scale", "include_inf", "flush_subnormals", "packed"], st.booleans()),
+    **dict.fromkeys(["positional", "scale", "include_inf", "flush_subnormals", "packed", "latex"], st.booleans()),
+    "rng": st.one_of(st.integers(-5, 2**40), st.none(), st.just(np.random.default_rng(0)), _words),
     "tokens": st.lists(st.lists(st.text(max_size=6), max_size=5).map(tuple), max_size=3),
     **dict.fromkeys(["keys", "key_labels"], st.one_of(st.none(), st.lists(st.text(max_size=6), max_size=8))),
+    "positions": st.one_of(st.none(), st.lists(st.integers(-3, 10), max_size=4), _words),
     "decades": st.tuples(st.integers(-400, 400), st.integers(-400, 400)),
     "steps": st.builds(_steps, st.integers(0, 9), st.integers(1, 6)),
 }
@@ -303,8 +305,8 @@ def test_pages_survive_random_controls(page):
         if controls["constant"] == "custom":
             at.text_input(key="custom_constant_text").input(controls["custom"]).run()
             assert not at.exception, (controls, at.exception)
-        options = at.selectbox(key="sequence").options
-        at.selectbox(key="sequence").select_index(controls["sequence_pick"] % max(len(options), 1))
+        (box,) = [w for w in at.sidebar.selectbox if w.label == "Sequence to view"]
+        box.select_index(controls["sequence_pick"] % max(len(box.options), 1))
         at.run()
         assert not at.exception, (controls, at.exception)
 

@@ -9,11 +9,12 @@ from hypothesis import given, settings, strategies as st
 
 from maskattn import MaskAttnError, inspector_latex, inspector_rows, lab
 from maskattn.pipeline import compute
-from maskattn.state import Settings
+from maskattn.state import Inputs
+from maskattn.text import spell
 
 
 def test_step_table_is_the_playground_row_step_by_step():
-    result = compute(Settings())                          # "the cat sat" + 3 pads, padding mask, float32
+    result = compute(Inputs())                          # "the cat sat" + 3 pads, padding mask, float32
     s, row = result.steps, 1
     records = inspector_rows(s, row, result.labels)
     assert [r["key"] for r in records] == result.labels
@@ -32,20 +33,23 @@ def test_step_table_is_the_playground_row_step_by_step():
 
 def test_minus_1e9_plus_3_7_is_minus_1e9_in_float32_but_not_float64():
     """NUMERICS.md: 3.7 + float32(-1e9) = -1e9 (3.7 lost); float64 keeps it (-999999996.3)."""
-    for dtype, expected in (("float32", "-1000000000"), ("float64", "-999999996.3")):
+    for dtype, expected in (("float32", "-1e9"), ("float64", "-999999996.3")):
         s = lab.row_steps([1.0, 3.7], [0, 1], dtype=dtype)
         r = inspector_rows(s, 0, ["a", "b"])[1]
-        assert lab.number_text(r["masked logit"], dtype) == expected
+        assert spell(r["masked logit"], dtype) == expected
 
 
 def test_latex_writes_out_the_masked_exponent():
     s = lab.row_steps([2.3, 1.0], [0, 1], dtype="float32")
     lines = inspector_latex(s, 0)
-    assert len(lines) == 4                                # formula, sum, one open key, one masked key
+    assert len(lines) == 5                                # mask term, softmax, sum, one open key, one masked key
     latex, note = lines[-1]
-    assert "e^{-1000000002.3}" in latex and r"\to e^{-1000000000}" in latex
+    assert r"z_{1} = 1 + 1 \times (-10^{9}) = 1 + (-10^{9}) = -10^{9}" in latex      # starts at the mask term
+    assert "e^{-1000000002.3}" in latex and r"\to e^{-10^{9}}" in latex
     assert note.startswith("exp(-1000000002.3) = 0 in float32") and "-103.97" in note
-    formula, _ = lines[0]
+    mask_line, _ = lines[0]
+    assert r"z_j = x_j + \mathrm{mask}_j \times c" in mask_line and "c = -10^{9}" in mask_line
+    formula, _ = lines[1]
     assert r"m = \max_k z_k = 2.3" in formula and "float32" in formula
 
 
@@ -56,11 +60,20 @@ def test_latex_for_a_leaking_key_says_not_zero():
     assert note.startswith("exp(-4.7) = 0.0091 in float32, not 0")
 
 
-def test_latex_for_a_float16_nan_row():
+def test_latex_for_a_float16_nan_row_shows_where_the_nan_is_born():
     s = lab.row_steps([1.0, 2.0], [0, 1], dtype="float16")   # -1e9 is -inf: 0 * -inf = NaN
-    lines = inspector_latex(s, 0)
-    assert any(r"\mathrm{NaN}" in latex for latex, _ in lines)
+    lines = inspector_latex(s, 0, keys=[0, 1])
+    open_key, note = lines[-2]
+    assert r"z_{0} = 1 + 0 \times (-\infty) = 1 + \mathrm{NaN} = \mathrm{NaN}" in open_key
+    assert note.startswith("The mask term is 0 × -inf = NaN in float16")
     assert "NaN" in lines[-1][1]
+
+
+def test_no_mask_means_no_mask_term_in_the_formula():
+    result = compute(Inputs(padding=False, dtype="float16"))
+    lines = inspector_latex(result.steps, 0)
+    assert "no mask term" in lines[0][0]
+    assert not any(r"\mathrm{NaN}" in latex for latex, _ in lines)
 
 
 def test_latex_for_multiply_weights_shows_the_mask_factor():
@@ -70,15 +83,14 @@ def test_latex_for_multiply_weights_shows_the_mask_factor():
 
 
 def test_latex_never_contains_user_text():
-    result = compute(Settings(text="<b>$x$</b> \\alert{1}"))
+    result = compute(Inputs(text="<b>$x$</b> \\alert{1}"))
     for latex, note in inspector_latex(result.steps, 0):
         assert "alert" not in latex and "<b>" not in latex and "alert" not in note
 
 
 def test_many_keys_abbreviate_the_sum():
     s = lab.row_steps(np.arange(20.0), np.zeros(20))
-    _, _ = inspector_latex(s, 0)[0]
-    total, _ = inspector_latex(s, 0)[1]
+    total, _ = inspector_latex(s, 0)[2]
     assert r"\cdots\ (\text{20 terms})" in total
 
 
@@ -90,29 +102,3 @@ def test_bad_rows_keys_and_labels_are_refused():
         inspector_rows(s, 0, ["a"])
     with pytest.raises(MaskAttnError, match="key 5 does not exist"):
         inspector_latex(s, 0, keys=[5])
-
-
-NP = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16, "float32": np.float32, "float64": np.float64}
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.floats(allow_nan=False, allow_infinity=False, width=32), st.sampled_from(list(NP)))
-def test_number_text_reads_back_to_the_same_value(x, dtype):
-    with np.errstate(over="ignore"):
-        value = NP[dtype](x)
-    if not math.isfinite(float(value)):
-        assert lab.number_text(value, dtype) in ("inf", "-inf")
-        return
-    text = lab.number_text(value, dtype)
-    back = NP[dtype](float(text))
-    if dtype == "float64":
-        # float64 keeps 12 significant digits (7 in e-notation): close, not necessarily the same bits
-        assert float(back) == pytest.approx(float(value), rel=1e-6)
-    else:
-        assert float(back) == float(value), (text, float(value))
-
-
-def test_number_text_special_values():
-    assert [lab.number_text(v) for v in (math.nan, math.inf, -math.inf, 0.0, -0.0)] == \
-        ["NaN", "inf", "-inf", "0", "-0"]
-    assert lab.number_text(np.float32(-998244352), "bfloat16") == "-998244352"

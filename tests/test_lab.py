@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings, strategies as st
 
-from maskattn import DTYPE_NAMES, MaskAttnError, attention_steps, lab, leaked_mass, underflow_threshold
+from maskattn import DTYPE_NAMES, MaskAttnError, attention_steps, inspector, lab, leaked_mass, underflow_threshold
 
 LEAK_LOGITS = [3.2, 1.0, -0.5, 2.0]                   # NUMERICS.md: last two masked, float32
 LEAK_MASK = [0.0, 0.0, 1.0, 1.0]
@@ -292,10 +292,10 @@ def test_underflow_threshold_is_the_exp_zero_point():
     (lambda: lab.parse_logits("1", "0{"), "dtype must be one of"),
     (lambda: lab.constant_grid((5, 2)), r"0 <= lo < hi <= 308"),
     (lambda: lab.constant_grid((0, 3), 0), "per_decade must be a whole number from 1 to 100"),
-    (lambda: lab.inspector_rows("steps", 0, ["a"]), "needs an AttentionSteps"),
-    (lambda: lab.inspector_rows(lab.row_steps([1.0], [0]), True, ["a"]), "query row True does not exist"),
-    (lambda: lab.inspector_rows(lab.row_steps([1.0], [0]), 0, None), "key_labels must be a list"),
-    (lambda: lab.inspector_latex(lab.row_steps([1.0], [0]), 0, keys=["x"]), "key 'x' does not exist"),
+    (lambda: inspector.inspector_rows("steps", 0, ["a"]), "needs an AttentionSteps"),
+    (lambda: inspector.inspector_rows(lab.row_steps([1.0], [0]), True, ["a"]), "query row True does not exist"),
+    (lambda: inspector.inspector_rows(lab.row_steps([1.0], [0]), 0, None), "key_labels must be a list"),
+    (lambda: inspector.inspector_latex(lab.row_steps([1.0], [0]), 0, keys=["x"]), "key 'x' does not exist"),
 ])
 def test_hostile_arguments_raise_maskattn_error(call, message):
     with pytest.raises(MaskAttnError, match=message):

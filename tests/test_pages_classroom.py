@@ -1,6 +1,6 @@
 """The Classroom page and shared links through Streamlit's AppTest.
 
-Presets load and render; every Settings field survives URL → widgets; random, tampered
+Presets load and render; every Inputs field survives URL → widgets; random, tampered
 query strings never raise and each refused parameter is named in a visible notice.
 """
 
@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset
-from maskattn.state import CONSTANT_PRESETS, URL_KEYS, Settings, to_query_params
+from maskattn.state import CONSTANT_PRESETS, URL_KEYS, Inputs, View, to_query_params
 
 from apptest_helpers import APP, TIMEOUT, chart, decode, fresh
 
@@ -46,7 +46,7 @@ def test_classroom_renders_every_preset_the_link_and_the_downloads():
     subheaders = [h.value for h in at.subheader]
     assert all(p.title in subheaders for p in PRESETS)
     downloads = at.get("download_button")
-    assert len(downloads) == 6
+    assert len(downloads) == 7
     links = [c.value for c in at.code if c.value.startswith("http://localhost:8501/")]
     assert links == ["http://localhost:8501/"]                    # defaults: a bare link to the Playground
 
@@ -58,15 +58,15 @@ def test_load_button_applies_the_preset_and_opens_the_playground(preset):
     assert not at.exception, at.exception
     assert at.title[0].value == "Playground"
     # the widgets hold the preset, and the Playground draws its numbers
-    for f in fields(Settings):
+    for f in fields(Inputs):
         if f.name in at.session_state:
-            assert at.session_state[f.name] == getattr(preset.settings, f.name), f.name
+            assert at.session_state[f.name] == getattr(preset.inputs, f.name), f.name
     weights = decode(chart(at, "softmax weights")["data"][0]["z"])
-    expected = compute(preset.settings).steps.weights
+    expected = compute(preset.inputs).steps.weights
     np.testing.assert_array_equal(weights.astype(np.float64), expected.astype(np.float64))
-    assert dict(at.query_params) == {k: [v] for k, v in to_query_params(preset.settings).items()} or \
+    assert dict(at.query_params) == {k: [v] for k, v in to_query_params(preset.inputs).items()} or \
         {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()} == \
-        to_query_params(preset.settings)
+        to_query_params(preset.inputs)
 
 
 def test_loading_a_preset_keeps_presentation_mode_and_the_link_leaves_it_out():
@@ -85,7 +85,7 @@ def test_share_link_and_command_line_follow_the_state():
     assert link == "http://localhost:8501/?tokens=a%20b%20%3Cc%3E%0Ad&causal=1&dtype=bfloat16"
     cli = next(c.value for c in at.code if c.value.startswith("python -m maskattn.export"))
     assert "--url 'tokens=a%20b%20%3Cc%3E%0Ad&causal=1&dtype=bfloat16'" in cli
-    preset = classroom(**to_query_params(get_preset("wrong-polarity").settings))
+    preset = classroom(**to_query_params(get_preset("wrong-polarity").inputs))
     cli = next(c.value for c in preset.code if c.value.startswith("python -m maskattn.export"))
     assert cli == "python -m maskattn.export --preset wrong-polarity --out figures/"
 
@@ -110,7 +110,7 @@ def test_bad_tokens_stop_the_downloads_with_a_message_not_a_traceback():
 
 # --- URL → widgets, every field ----------------------------------------------------------------------
 
-#: a non-default value for every Settings field (what the URL carries, what the widget must show)
+#: a non-default value for every Inputs field (what the URL carries, what the widget must show)
 NON_DEFAULT = {
     "text": ("hello there\nbye", "hello there\nbye"),
     "pad_token": ("[PAD]", "[PAD]"),
@@ -132,15 +132,19 @@ NON_DEFAULT = {
 }
 
 
-def test_every_settings_field_has_a_round_trip_case():
-    assert set(NON_DEFAULT) == {f.name for f in fields(Settings)}
+def test_every_state_field_has_a_round_trip_case():
+    assert set(NON_DEFAULT) == {f.name for f in fields(Inputs)} | {f.name for f in fields(View)}
     for name, (_, value) in NON_DEFAULT.items():
-        assert value != getattr(Settings(), name), name
+        assert value != getattr(Inputs(), name, getattr(View(), name, None)), name
 
 
 def widget_value(at, name):
     if name == "custom_constant":                 # a text box, shown when the constant is "custom"
         return float(at.text_input(key="custom_constant_text").value)
+    if name == "sequence":                        # a selectbox of labels, renewed when the labels change
+        (box,) = [w for w in at.sidebar.selectbox if w.label == "Sequence to view"]
+        assert box.value.startswith(f"{at.session_state['sequence'] + 1}: ")
+        return at.session_state["sequence"]
     for kind in ("text_area", "text_input", "selectbox", "toggle", "select_slider", "number_input", "radio"):
         try:
             return getattr(at, kind)(key=name).value
@@ -164,7 +168,9 @@ def test_url_parameter_sets_its_widget(name):
     # and the URL written back is the same parameter, in its canonical form
     written = {k: v for k, v in at.query_params.items()}
     flat = {k: (v[-1] if isinstance(v, list) else v) for k, v in written.items()}
-    assert flat[URL_KEYS[name]] == to_query_params(replace(Settings(), **{name: value}))[URL_KEYS[name]]
+    state = ((replace(Inputs(), **{name: value}), View()) if hasattr(Inputs(), name)
+             else (Inputs(), replace(View(), **{name: value})))
+    assert flat[URL_KEYS[name]] == to_query_params(*state)[URL_KEYS[name]]
 
 
 def test_all_fields_at_once_survive_a_page_switch():

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from maskattn import codegen
 from maskattn.pipeline import compute
-from maskattn.state import Settings
+from maskattn.state import Inputs
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -91,7 +91,7 @@ def test_each_framework_gets_its_code(framework):
     at = open_page({"conv_framework": framework}, causal="1", qpad="1")
     assert not at.exception
     source = at.code[0].value
-    state = codegen.state_from_result(compute(Settings(causal=True, mask_queries=True)))
+    state = codegen.state_from_result(compute(Inputs(causal=True, mask_queries=True)))
     assert source.rstrip() == codegen.generate(state, framework).rstrip()    # st.code drops the last newline
     # padded query rows are fully masked: PyTorch gives zeros (SDPA) or NaN (MHA) where the app's float32
     # −1e9 and JAX's where(−0.7·finfo.max) both give uniform rows

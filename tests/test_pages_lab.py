@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from maskattn import attention_steps, leaked_mass
 from maskattn.pipeline import compute
-from maskattn.state import Settings
+from maskattn.state import Inputs
 
 TIMEOUT = 60
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -77,21 +77,22 @@ def test_lab_defaults_answer_the_seed_question():
 
 def test_lab_sweep_figure_matches_brute_force():
     at = open_lab()
-    fig = figure(at, "Weight left on masked keys")
-    result = compute(Settings())
+    fig = figure(at, "Leaked mass vs the constant")
+    result = compute(Inputs())
     logits, mask = result.steps.logits[0].astype(float), result.mask[0]
-    traces = {t["name"]: t for t in fig["data"]}
+    traces = {t["name"]: t for t in fig["data"] if "name" in t}
     assert {"float16", "bfloat16", "float32", "float64"} <= set(traces)
     x, y = decode(traces["float32"]["x"]), decode(traces["float32"]["y"])
+    assert traces["float32"]["yaxis"] == "y"                  # the log band; zero and NaN have their own strips
     assert x[0] == 1.0                                   # the constant -1 comes first
     assert y[0] == pytest.approx(brute_force_leak(logits, mask, -1.0, "float32"), rel=1e-12)
-    # exact zeros are drawn on their own lane, NaN on another: nothing is dropped
+    # exact zeros are drawn on their own strip, NaN on another: nothing is dropped
     zeros = decode(traces["float32: exactly 0"]["x"])
     assert 1e9 in zeros and brute_force_leak(logits, mask, -1e9, "float32") == 0.0
     nans16 = decode(traces["float16: NaN"]["x"])
     assert 1e9 in nans16 and math.isnan(brute_force_leak(logits, mask, -1e9, "float16"))
     # the current constant is highlighted: one big marker per dtype and a red line
-    assert any(t["name"] == "float32 at your constant" for t in fig["data"])
+    assert "float32 at your constant" in traces
     assert any("your constant -1e9" in a["text"] for a in fig["layout"]["annotations"])
 
 
@@ -100,7 +101,7 @@ def test_moving_the_lab_constant_moves_the_sidebar_and_the_leak():
     at.select_slider(key="lab_constant").set_value(-1.0).run()
     assert not at.exception
     assert at.session_state["constant"] == "-1"          # the sidebar preset follows
-    result = compute(Settings(constant="-1"))
+    result = compute(Inputs(constant="-1"))
     expected = brute_force_leak(result.steps.logits[0].astype(float), result.mask[0], -1.0, "float32")
     assert expected > 0
     assert metrics(at)["float32"] == f"{expected:.3g}"
@@ -187,14 +188,15 @@ def test_inspector_follows_the_row_selectbox():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     at.selectbox(key="row").select(2).run()
     assert not at.exception
-    result = compute(Settings())
+    result = compute(Inputs())
     table = at.dataframe[0].value                         # the inspector's step table
     assert list(table["key"]) == result.labels
     # every printed weight reads back to exactly the float32 weight of row 2
     shown = [np.float32(float(t)) for t in table["weight"]]
     np.testing.assert_array_equal(shown, result.steps.weights[2])
     assert table["weight"][3:].tolist() == ["0", "0", "0"]
-    assert table["masked logit"][3:].tolist() == ["-1000000000"] * 3
+    assert table["masked logit"][3:].tolist() == ["-1e9"] * 3         # spelled as on the heatmaps and in CSV
+    assert table["mask term"][3:].tolist() == ["-1e9"] * 3
     bars = figure(at, "weights of query 2·sat")
     np.testing.assert_array_equal(decode(bars["data"][1]["y"]), result.steps.weights[2].astype(float))
     np.testing.assert_array_equal(decode(bars["data"][0]["y"]), result.unmasked.weights[2].astype(float))
@@ -212,13 +214,14 @@ def test_inspector_row_from_the_url_and_clamped():
     assert not at2.exception and at2.selectbox(key="row").value == 0
 
 
-def test_heatmaps_are_clickable():
+def test_heatmaps_are_clickable_and_the_click_layer_carries_the_hover():
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    for title in ("softmax weights", "masked logits (add)"):
+    for title in ("softmax weights", "masked logits z = x + mask × c"):
         fig = figure(at, title)
-        assert fig["data"][-1]["name"] == "select a row" and fig["data"][-1]["hoverinfo"] == "none"
+        layer = next(t for t in fig["data"] if t.get("name") == "select a row")
+        assert "%{text}" in layer["hovertemplate"] and "hoverinfo" not in layer
     selectable = [c.proto.id for c in at.get("plotly_chart") if list(c.proto.selection_mode)]
-    assert len(selectable) == 3                            # raw logits, masked logits, weights
+    assert len(selectable) == 4                            # raw logits, mask term, masked logits, weights
 
 
 def test_row_is_shared_between_the_lab_and_the_playground():

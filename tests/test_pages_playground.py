@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from apptest_helpers import chart, decode, fresh
 
 from maskattn.pipeline import compute
-from maskattn.state import Settings
+from maskattn.state import Inputs
 
 # AppTest quirk (Streamlit 1.67 + st.navigation): after the first run the tree no longer holds the
 # frame's sidebar widgets (they still work in a browser: tests/browser checks that). So each test
@@ -36,7 +36,7 @@ def test_defaults_render_without_exception():
     titles = {json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")}
     assert {"mask (1 = blocked)", "softmax weights", "output = weights @ v"} <= titles
     weights = decode(chart(at, "softmax weights")["data"][0]["z"])
-    np.testing.assert_array_equal(weights, compute(Settings()).steps.weights)
+    np.testing.assert_array_equal(weights, compute(Inputs()).steps.weights)
     assert "exactly 0" in said(at)
 
 
@@ -144,8 +144,8 @@ def test_closed_expanders_build_nothing_and_open_ones_build_their_content():
     at.run()
     assert not at.exception
     assert [b.label for b in at.get("download_button")] == [
-        "mask (CSV)", "raw logits (CSV)", "masked logits (CSV)", "weights (CSV)", "output (CSV)",
-        "state + results (JSON)"]
+        "mask (CSV)", "raw logits (CSV)", "mask term (CSV)", "masked logits (CSV)", "weights (CSV)",
+        "output (CSV)", "state + results (JSON)"]
     assert "def attention_steps(" in at.code[0].value
 
 
@@ -158,8 +158,8 @@ def test_every_matrix_as_a_table_on_request():
     at.run()
     assert not at.exception
     tables = at.dataframe[before:]
-    assert len(tables) == 5                               # mask, logits, masked logits, weights, output
-    r = compute(Settings(causal=True))
-    weights = tables[3].value
+    assert len(tables) == 6                               # mask, logits, mask term, masked logits, weights, output
+    r = compute(Inputs(causal=True))
+    weights = tables[4].value
     assert list(weights.columns) == r.labels and list(weights.index) == r.labels
     np.testing.assert_array_equal(weights.to_numpy(), r.steps.weights.astype(float))

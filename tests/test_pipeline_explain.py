@@ -9,11 +9,11 @@ import pytest
 from maskattn import MaskAttnError, scaled_dot_product_attention
 from maskattn.explain import classify_row, fmt, row_table, verdicts
 from maskattn.pipeline import compute
-from maskattn.state import Settings
+from maskattn.state import Inputs
 
 
 def test_default_shows_a_padded_batch():
-    r = compute(Settings())
+    r = compute(Inputs())
     assert len(r.batch.tokens) >= 2 and r.batch.pad_token in r.tokens
     assert r.mask_active and r.steps.weights.shape == (len(r.labels),) * 2
     assert (r.leaked == 0).all()
@@ -22,7 +22,7 @@ def test_default_shows_a_padded_batch():
 
 def test_pipeline_equals_the_public_function_on_its_own_q_k_v():
     """The page's weights are exactly what the tutorial-contract function gives for the same Q, K, V."""
-    for s in (Settings(), Settings(causal=True, dtype="bfloat16"), Settings(method="fill", dtype="float16")):
+    for s in (Inputs(), Inputs(causal=True, dtype="bfloat16"), Inputs(method="fill", dtype="float16")):
         r = compute(s)
         out, w = scaled_dot_product_attention(r.q, r.k, r.v, r.mask, mask_value=s.mask_value,
                                               dtype=s.dtype, method=s.method)
@@ -31,7 +31,7 @@ def test_pipeline_equals_the_public_function_on_its_own_q_k_v():
 
 
 def test_causal_plus_padding_is_the_tutorials_maximum():
-    r = compute(Settings(causal=True))
+    r = compute(Inputs(causal=True))
     T = len(r.labels)
     real = r.batch.lengths[0]
     expected = np.maximum(np.triu(np.ones((T, T)), 1), (np.arange(T) >= real)[None, :])
@@ -39,22 +39,22 @@ def test_causal_plus_padding_is_the_tutorials_maximum():
 
 
 def test_sequence_out_of_range_falls_back_with_notice():
-    r = compute(Settings(sequence=7))
+    r = compute(Inputs(sequence=7))
     assert r.sequence == 0 and "does not exist" in r.notices[-1]
 
 
 def test_bad_text_raises():
     with pytest.raises(MaskAttnError):
-        compute(Settings(text=" "))
+        compute(Inputs(text=" "))
 
 
 def test_verdict_float16_names_the_cause():
-    text = " ".join(verdicts(compute(Settings(dtype="float16"))))
+    text = " ".join(verdicts(compute(Inputs(dtype="float16"))))
     assert "-inf" in text and "0 x -inf = NaN" in text and "65504" in text
 
 
 def test_verdict_exact_zero_uses_real_numbers():
-    r = compute(Settings())
+    r = compute(Inputs())
     line = next(v for v in verdicts(r) if "exactly 0" in v)
     masked_row = int(np.flatnonzero((r.mask == 1).any(-1) & ~(r.mask == 1).all(-1))[0])
     assert r.labels[masked_row] in line
@@ -62,18 +62,18 @@ def test_verdict_exact_zero_uses_real_numbers():
 
 
 def test_verdict_leak_for_small_constant():
-    r = compute(Settings(constant="-1"))
+    r = compute(Inputs(constant="-1"))
     line = next(v for v in verdicts(r) if "leaks" in v)
     worst = int(np.nanargmax(r.leaked))
     assert r.labels[worst] in line and fmt(r.leaked[worst], 3) in line
 
 
 @pytest.mark.parametrize("settings, kind", [
-    (Settings(mask_queries=True), "uniform"),
-    (Settings(mask_queries=True, method="fill"), "uniform"),
-    (Settings(mask_queries=True, method="safe"), "zeros"),
-    (Settings(mask_queries=True, dtype="float64"), "unmasked softmax"),
-    (Settings(mask_queries=True, method="fill", constant="-inf"), "NaN"),
+    (Inputs(mask_queries=True), "uniform"),
+    (Inputs(mask_queries=True, method="fill"), "uniform"),
+    (Inputs(mask_queries=True, method="safe"), "zeros"),
+    (Inputs(mask_queries=True, dtype="float64"), "unmasked softmax"),
+    (Inputs(mask_queries=True, method="fill", constant="-inf"), "NaN"),
 ])
 def test_fully_masked_rows_are_classified(settings, kind):
     r = compute(settings)
@@ -94,14 +94,14 @@ def test_classify_row():
 
 
 def test_positive_constant_is_flagged():
-    r = compute(Settings(constant="custom", custom_constant=3.0))
+    r = compute(Inputs(constant="custom", custom_constant=3.0))
     assert any("positive" in v for v in verdicts(r))
 
 
 def test_no_mask_sentence():
-    assert any("No mask is on" in v for v in verdicts(compute(Settings(padding=False))))
+    assert any("No mask is on" in v for v in verdicts(compute(Inputs(padding=False))))
 
 
 def test_multiply_weights_rows_do_not_sum_to_one():
-    r = compute(Settings(method="multiply_weights"))
+    r = compute(Inputs(method="multiply_weights"))
     assert any(rec["status"] == "does not sum to 1" for rec in row_table(r))

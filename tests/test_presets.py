@@ -13,13 +13,13 @@ from maskattn import MaskAttnError
 from maskattn.explain import classify_row, verdicts
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset, preset_names
-from maskattn.state import Settings, from_query_params, to_query_params
+from maskattn.state import Inputs, from_query_params, to_query_params
 
 SLUGS = preset_names()
 
 
 def run(slug):
-    return compute(get_preset(slug).settings)
+    return compute(get_preset(slug).inputs)
 
 
 def float64_softmax(z):
@@ -32,7 +32,7 @@ def float64_softmax(z):
 def raw_logits(result):
     """q·kᵀ (/√d if scaled) in float64 from the pipeline's unrounded q and k."""
     logits = result.q @ result.k.T                                          # (T, T)
-    return logits / math.sqrt(result.q.shape[-1]) if result.settings.scale else logits
+    return logits / math.sqrt(result.q.shape[-1]) if result.inputs.scale else logits
 
 
 def said(result) -> str:
@@ -51,23 +51,23 @@ def test_every_issue_case_is_covered_and_names_are_unique():
 
 @pytest.mark.parametrize("preset", PRESETS, ids=SLUGS)
 def test_preset_is_complete_data(preset):
-    assert isinstance(preset.settings, Settings)
+    assert isinstance(preset.inputs, Inputs)
     assert preset.title and preset.context.endswith(".") and "?" in preset.question
-    assert preset.settings != Settings(), "a preset must change something"
-    assert not preset.settings.presentation, "presets leave presentation mode to the teacher"
+    assert preset.inputs != Inputs(), "a preset must change something"
+    assert not hasattr(preset.inputs, "presentation"), "presets leave the view (presentation mode) to the teacher"
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=SLUGS)
 def test_preset_survives_a_shared_link(preset):
     # a preset is only shareable if its URL form reads back to exactly the same state
-    settings, notices = from_query_params(to_query_params(preset.settings))
+    inputs, view, notices = from_query_params(to_query_params(preset.inputs))
     assert notices == []
-    assert settings == preset.settings
+    assert inputs == preset.inputs
 
 
 @pytest.mark.parametrize("preset", PRESETS, ids=SLUGS)
 def test_preset_computes_without_error(preset):
-    result = compute(preset.settings)
+    result = compute(preset.inputs)
     assert result.notices == ()
     assert result.steps.weights.shape == (len(result.labels),) * 2
 
@@ -88,7 +88,7 @@ def test_tutorial_batch_masks_the_zero_ids_exactly():
     assert np.all(w[:, 2:4] == 0.0)                     # exactly 0, not tiny
     expected = float64_softmax(raw_logits(r)[:, [0, 1, 4]])
     np.testing.assert_allclose(w[:, [0, 1, 4]], expected, rtol=1e-4)
-    assert r.settings.mask_value == -1e9 and r.steps.method == "add" and r.steps.dtype == "float32"
+    assert r.inputs.mask_value == -1e9 and r.steps.method == "add" and r.steps.dtype == "float32"
     assert "exactly 0" in said(r)
 
 
@@ -119,7 +119,7 @@ def test_decoder_mask_is_the_elementwise_maximum_of_both_masks():
 ])
 def test_a_small_constant_leaks(slug, constant, low, high):
     r = run(slug)
-    assert r.settings.mask_value == constant
+    assert r.inputs.mask_value == constant
     # independent: float64 softmax of logits + mask * constant
     expected = float64_softmax(raw_logits(r) + r.mask * constant)
     expected_leak = (expected * r.mask).sum(axis=-1)
@@ -148,9 +148,9 @@ def test_float16_fixes_give_exact_zeros_and_no_nan(slug):
 
 
 def test_the_two_float16_fixes_are_the_nan_case_with_one_change():
-    nan = get_preset("float16-nan").settings
-    assert get_preset("float16-fill").settings == Settings(**{**nan.__dict__, "method": "fill"})
-    assert get_preset("float16-1e4").settings == Settings(**{**nan.__dict__, "constant": "-1e4"})
+    nan = get_preset("float16-nan").inputs
+    assert get_preset("float16-fill").inputs == Inputs(**{**nan.__dict__, "method": "fill"})
+    assert get_preset("float16-1e4").inputs == Inputs(**{**nan.__dict__, "constant": "-1e4"})
 
 
 @pytest.mark.parametrize("slug, kind", [
@@ -190,8 +190,8 @@ def test_wrong_polarity_attends_only_to_the_padding():
 def test_negative_real_logits_lose_to_the_constant():
     r = run("negative-logits")
     logits = raw_logits(r)                                # float64, no √d scaling
-    constant = r.settings.mask_value
-    assert constant == -30.0 and r.steps.method == "fill" and not r.settings.scale
+    constant = r.inputs.mask_value
+    assert constant == -30.0 and r.steps.method == "fill" and not r.inputs.scale
     # the first query's only visible key scores below the constant (the context says −43.7)
     assert logits[0, 0] < constant - 10
     assert round(logits[0, 0], 1) == -43.7

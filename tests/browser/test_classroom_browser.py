@@ -15,7 +15,7 @@ from maskattn.export import read_matrix_csv
 from maskattn.numerics import cast
 from maskattn.pipeline import compute
 from maskattn.presets import get_preset
-from maskattn.state import Settings, to_query_params
+from maskattn.state import Inputs, to_query_params
 
 SHARED = {"causal": "1", "dtype": "float16", "row": "2"}
 TIMEOUT = 60_000
@@ -132,7 +132,7 @@ def test_csv_downloads_hold_the_numbers_on_screen(fresh_url, page, artifacts):
     page.wait_for_selector('h1:has-text("Classroom")', timeout=TIMEOUT)
     wait_idle(page, TIMEOUT)
     assert_shared_state(page)                       # the frame ran: sidebar and URL state are there
-    expected = compute(Settings(causal=True, dtype="float16", row=2))
+    expected = compute(Inputs(causal=True, dtype="float16"))
 
     name, text = download(page, "mask (CSV)")
     assert name == "mask-seq1-float16-add.csv"
@@ -163,7 +163,7 @@ def test_load_a_preset_from_a_fresh_classroom_link(fresh_url, page, artifacts):
     page.locator(f".st-key-load-{preset.slug} button").first.click()   # keyed elements carry st-key-<key>
     page.wait_for_selector('h1:has-text("Playground")', timeout=TIMEOUT)
     wait_idle(page, TIMEOUT)
-    assert params(page) == to_query_params(preset.settings)
+    assert params(page) == to_query_params(preset.inputs)
     assert sidebar_toggle(page, "also mask padded queries") is True
     assert "safe" in sidebar_select(page, "Method")
     page.screenshot(path=str(artifacts / "classroom-preset-loaded.png"))

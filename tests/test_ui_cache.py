@@ -1,0 +1,107 @@
+"""The UI caches (maskattn.ui.cache) and speed fixes: they change how often work is done, never the result."""
+
+import socket
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from maskattn import figures, ui
+from maskattn.pipeline import compute
+from maskattn.inspector import STEP_COLUMNS
+from maskattn.state import Inputs
+
+
+def test_a_frozen_figure_hands_out_the_same_spec_as_the_figure_it_froze():
+    original = figures.playground_figures(compute(Inputs(causal=True)))["weights"]
+    frozen = figures.FrozenFigure(original)
+    assert isinstance(frozen, go.Figure)                      # st.plotly_chart takes it without re-validating
+    assert pio.to_json(frozen.to_dict()) == pio.to_json(original.to_dict())
+    first, second = frozen.to_dict(), frozen.to_dict()
+    assert first == second and first is not second           # a new top level each time, shared contents
+    assert frozen.layout.title.text == original.layout.title.text
+    # its traces hold the JSON form: arrays as base64 typed arrays, as the browser receives them
+    assert frozen.data[0].z["dtype"] == "f4"
+
+
+def test_cached_playground_figures_match_the_figure_builders():
+    inputs = Inputs(causal=True, dtype="float16")
+    fresh = figures.playground_figures(compute(inputs))
+    cached = ui.cache.playground_figures(inputs, ui.SCREEN)
+    assert cached.keys() == fresh.keys()
+    for name in fresh:
+        assert pio.to_json(cached[name].to_dict()) == pio.to_json(fresh[name].to_dict()), name
+
+
+def test_a_row_click_reuses_the_result_and_the_figures(monkeypatch):
+    """The view (row, presentation) is never part of a compute or figure cache key."""
+    inputs = Inputs(text="a row click costs no recompute", causal=True)
+    calls = {"compute": 0, "figures": 0}
+    real_compute, real_figures = ui.cache.compute, figures.playground_figures
+
+    def counting_compute(*args, **kwargs):
+        calls["compute"] += 1
+        return real_compute(*args, **kwargs)
+
+    def counting_figures(*args, **kwargs):
+        calls["figures"] += 1
+        return real_figures(*args, **kwargs)
+
+    monkeypatch.setattr(ui.cache, "compute", counting_compute)
+    monkeypatch.setattr(figures, "playground_figures", counting_figures)
+    T = len(ui.cache.result(inputs).labels)
+    outlined = [ui.cache.stage_figure(inputs, ui.SCREEN, "weights", row) for row in range(T)]
+    for row in range(T):
+        ui.cache.inspector_table(inputs, row, False)
+        ui.cache.inspector_formula(inputs, row)
+    assert calls == {"compute": 1, "figures": 1}
+    base = ui.cache.playground_figures(inputs, ui.SCREEN)["weights"].to_dict()
+    for row, fig in enumerate(outlined):
+        spec = fig.to_dict()
+        assert spec["data"] is base["data"]                         # the traces are shared, not rebuilt
+        extra = spec["layout"]["shapes"][len(base["layout"].get("shapes", [])):]
+        assert [s["y0"] for s in extra] == [row - 0.5] * 2          # only the row's outline is new
+
+
+def test_the_row_weights_figure_is_the_builders_figure_for_that_row():
+    inputs = Inputs(causal=True)
+    result = compute(inputs)
+    built = figures.weights_bar_figure(result.labels, result.unmasked.weights[1], result.steps.weights[1],
+                                       blocked=result.mask[1], title="weights of query 1·cat: without and with the mask")
+    assert pio.to_json(ui.cache.row_weights_figure(inputs, 1, figures.BASE_FONT).to_dict()) == pio.to_json(built.to_dict())
+
+
+def test_the_inspector_table_spells_each_step_exactly_and_marks_masked_keys():
+    inputs = Inputs(dtype="float16")
+    table = ui.cache.inspector_table(inputs, 0, True).to_pandas()
+    assert list(table.columns) == ["key", "masked", *STEP_COLUMNS, ui.cache.SPACING_COLUMN]
+    assert list(table["masked"]) == ["", "", "", "yes", "yes", "yes"]     # "the cat sat" + three pads
+    assert set(table["weight"]) == {"NaN"}                                # float16: -1e9 is -inf, 0 x -inf
+    assert list(table["mask term"]) == ["NaN"] * 3 + ["-inf"] * 3        # where the NaN comes from
+    without_spacing = ui.cache.inspector_table(inputs, 0, False).to_pandas()
+    assert ui.cache.SPACING_COLUMN not in without_spacing.columns
+
+
+def test_the_row_check_table_has_one_row_per_query():
+    inputs = Inputs(causal=True)
+    table = ui.cache.row_check_table(inputs).to_pandas()
+    assert len(table) == len(compute(inputs).labels)
+    np.testing.assert_allclose(table["row sum"], 1.0, rtol=1e-6)
+
+
+def test_disable_nagle_sets_tcp_nodelay_on_open_sockets_and_on_later_accepted_ones():
+    with socket.socket() as listener:                          # proto 0, like Streamlit's own listener
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as client:
+            server_side, _ = listener.accept()
+            with server_side:
+                assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
+                assert ui.disable_nagle.__wrapped__() >= 3     # the sweep itself, not its once-per-process cache
+                assert server_side.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+                assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+            with socket.create_connection(listener.getsockname()):
+                later, _ = listener.accept()
+                with later:                                    # Linux: inherited from the listener
+                    assert later.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+            assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
