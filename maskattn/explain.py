@@ -10,10 +10,13 @@ The constant -1e9 does not fit in float16 (its largest magnitude is 65504), so i
 
 from __future__ import annotations
 
+from dataclasses import replace
 import math
 
 import numpy as np
 
+from .attention import attention_steps
+from .masks import WINDOW_RULES, left_padding_verdict, packing_leak_verdict, window_rule_verdict
 from .numerics import finfo, spacing, to_float, underflow_threshold
 from .text import difference, spell
 
@@ -148,6 +151,7 @@ def verdicts(result) -> list[str]:
                        + (f" The constant {fmt(raw_constant)} is not negative enough." if s.method in ("add", "fill")
                           and raw_constant <= 0 else ""))
 
+    out += mask_verdicts(result)
     full = result.fully_masked & result.mask_active
     for r in np.flatnonzero(full)[:2]:
         kind = classify_row(w[r], result.unmasked.weights[r])
@@ -162,6 +166,73 @@ def verdicts(result) -> list[str]:
         out.append(f"Padded query rows such as {labels[pad_rows[0]]} still attend to the real tokens: the tutorial's "
                    "padding mask blocks keys only, and the loss mask drops these rows later.")
     return out
+
+
+def mask_verdicts(result) -> list[str]:
+    """The failure modes of the newer masks, from the result's own numbers.
+
+    Left padding with a causal mask (the first queries see no key, and what every method and
+    dtype then gives), packed documents (the weight that crosses documents, with or without a
+    document mask) and a sliding window (what the other way of counting it would change).
+
+    >>> from maskattn.state import Inputs
+    >>> from maskattn.pipeline import compute
+    >>> print(mask_verdicts(compute(Inputs(padding_side="left", causal=True)))[0][:70])
+    Queries 0 (<pad>)–2 (<pad>) are left padding and see no key at all
+    """
+    out = []
+    batch, spec, labels = result.batch, result.spec, list(result.tokens)
+    if result.has_mask:
+        stuck = left_padding_verdict(batch.ids[result.sequence], result.mask, labels=labels)
+        if stuck:
+            out.append(f"{stuck} {fully_masked_summary(result, int(np.argmax(result.fully_masked)))}")
+    if batch.packed:
+        crossing = packing_leak_verdict(result.steps.weights, batch.segment_ids[result.sequence], labels)
+        if crossing:
+            out.append(crossing if spec.segments or crossing.startswith("The weights are NaN") else
+                       f"{crossing} Switch on the document mask to block them.")
+    if spec.window is not None:
+        out.append(window_rule_verdict(len(labels), spec.window, labels) + _other_count(result))
+    return out
+
+
+def fully_masked_summary(result, row: int) -> str:
+    """What every method and dtype gives for fully masked query ``row`` of ``result``, in one sentence."""
+    from .lab import fully_masked_table     # lab builds on this module: a top-level import would be circular
+
+    inputs = result.inputs
+    logits = attention_steps(result.q[row:row + 1], result.k, result.v, dtype="float64",
+                             scale=inputs.scale).logits[0]                           # (Tk,) float64
+    by_method: dict[str, dict[str, list[str]]] = {}
+    for record in fully_masked_table(logits, mask_value=inputs.mask_value):
+        if record["method"] in ("add", "fill", "fill −inf", "safe"):
+            by_method.setdefault(record["method"], {}).setdefault(record["result"], []).append(record["dtype"])
+    parts = []
+    for method, kinds in by_method.items():
+        if len(kinds) == 1:
+            parts.append(f"{method} gives {next(iter(kinds))} in every dtype")
+        else:
+            parts.append(f"{method} gives " + ", ".join(f"{kind} ({', '.join(dtypes)})"
+                                                        for kind, dtypes in kinds.items()))
+    return (f"With the constant {spell(inputs.mask_value, digits=4)}, row {result.labels[row]} comes out: "
+            + "; ".join(parts) + ".")
+
+
+def _other_count(result) -> str:
+    """What the other window count would change, with its weights: '' when both masks agree here."""
+    spec, batch, s = result.spec, result.batch, result.steps
+    rule = next(r for r in WINDOW_RULES if r != spec.window_rule)
+    other = replace(spec, window_rule=rule).build(batch.ids, segment_ids=batch.segment_ids)[result.sequence, 0]
+    differ = np.argwhere(other != result.mask)                                       # (n, 2)
+    if not differ.size:
+        return ""
+    w = attention_steps(result.q, result.k, result.v, other, mask_value=result.inputs.mask_value, dtype=s.dtype,
+                        method=s.method, scale=result.inputs.scale).weights.astype(np.float64)   # (T, T)
+    here = s.weights.astype(np.float64)
+    i, j = max(differ.tolist(), key=lambda cell: np.nan_to_num(abs(w[cell[0], cell[1]] - here[cell[0], cell[1]])))
+    sign = "≤" if rule == "distance" else "<"
+    return (f" Here, counted the other way (q − kv {sign} {spec.window}), query {result.labels[i]} would give key "
+            f"{result.labels[j]} a weight of {spell(w[i, j], digits=3)} instead of {spell(here[i, j], digits=3)}.")
 
 
 def row_table(result) -> list[dict]:

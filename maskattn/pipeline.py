@@ -1,9 +1,10 @@
 """Inputs in, every number the Playground shows out.
 
-``compute(inputs)`` tokenizes the text, builds the masks the inputs ask for,
-makes Q, K, V and runs ``attention_steps`` for the sequence on view. Pages call
-this (through a cache keyed on the frozen ``Inputs``) and hand the arrays to the
-figure builders. View state (the inspector's row, presentation mode) never reaches it.
+``compute(inputs)`` tokenizes the text (padded on the chosen side, or packed into one
+row), builds the masks the inputs ask for with one ``MaskSpec``, makes Q, K, V and runs
+``attention_steps`` for the sequence on view. Pages call this (through a cache keyed on
+the frozen ``Inputs``) and hand the arrays to the figure builders. View state (the
+inspector's row, presentation mode) never reaches it.
 
 >>> from maskattn.state import Inputs
 >>> result = compute(Inputs())
@@ -17,13 +18,12 @@ figure builders. View state (the inspector's row, presentation mode) never reach
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from .attention import AttentionSteps, attention_steps, leaked_mass
-from .masks import (combine_masks, create_look_ahead_mask, create_padding_mask,
-                    create_query_padding_mask, fully_masked_rows)
+from .masks import MaskSpec, fully_masked_rows
 from .state import Inputs
 from .tokens import TokenBatch, embed, position_labels, project_qkv, tokenize
 
@@ -43,6 +43,7 @@ class PlaygroundResult:
     steps: AttentionSteps          # every intermediate, (T, T) / (T, d), in dtype
     unmasked: AttentionSteps       # the same with no mask, for comparison
     notices: tuple[str, ...]       # input that was cut or replaced, in plain words
+    spec: MaskSpec = MaskSpec()    # the masks applied, fitted to the tokens (fitted_spec)
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -79,25 +80,39 @@ class PlaygroundResult:
         return fully_masked_rows(self.mask)
 
 
-def build_mask(batch: TokenBatch, inputs: Inputs):
-    """The combined tutorial-convention mask for the batch, or None.
+def tokenize_inputs(inputs: Inputs) -> TokenBatch:
+    """The batch the inputs describe: padded on ``padding_side``, or packed into one row."""
+    return tokenize(inputs.text, inputs.pad_token, padding_side=inputs.padding_side, packed=inputs.packed)
 
-    Shape ``(B, 1, T, T)`` (or a broadcastable part of it) with 1 = blocked.
+
+def fitted_spec(inputs: Inputs, size: int) -> tuple[MaskSpec, tuple[str, ...]]:
+    """``inputs.mask_spec`` fitted to sequences of ``size`` tokens, and a notice for each change.
+
+    A prefix longer than the sequences is cut to their length; a drawn mask of another
+    size is left out (it cannot be laid on these tokens). A shared link never fails on either.
+
+    >>> spec, notices = fitted_spec(Inputs(prefix_length=9, drawn="01-00"), 6)
+    >>> spec.prefix_length, spec.drawn
+    (6, None)
+    >>> print(notices[1])
+    The drawn mask is 2×2 but the sequences have 6 tokens, so it is not applied: draw a 6×6 mask on the Masks page, or type 2 tokens.
     """
-    T = batch.ids.shape[1]
-    parts = []
-    if inputs.padding:
-        parts.append(create_padding_mask(batch.ids))         # (B, 1, 1, T) keys
-    if inputs.mask_queries:
-        parts.append(create_query_padding_mask(batch.ids))   # (B, 1, T, 1) queries
-    if inputs.causal:
-        parts.append(create_look_ahead_mask(T))              # (T, T)
-    return combine_masks(*parts)
+    spec, notices = inputs.mask_spec, []
+    if spec.prefix_length is not None and spec.prefix_length > size:
+        notices.append(f"The prefix of {spec.prefix_length} is longer than the {size} tokens; it is cut to {size} "
+                       "(every query then sees every key).")
+        spec = replace(spec, prefix_length=size)
+    if spec.drawn is not None and len(spec.drawn) != size:
+        n = len(spec.drawn)
+        notices.append(f"The drawn mask is {n}×{n} but the sequences have {size} tokens, so it is not applied: "
+                       f"draw a {size}×{size} mask on the Masks page, or type {n} tokens.")
+        spec = replace(spec, drawn=None)
+    return spec, tuple(notices)
 
 
 def compute(inputs: Inputs) -> PlaygroundResult:
     """Run the whole pipeline for ``inputs`` (raises ``MaskAttnError`` on bad input)."""
-    batch = tokenize(inputs.text, inputs.pad_token)
+    batch = tokenize_inputs(inputs)
     B, T = batch.ids.shape
     notices = list(batch.notices)
     sequence = inputs.sequence
@@ -105,9 +120,10 @@ def compute(inputs: Inputs) -> PlaygroundResult:
         notices.append(f"Sequence {sequence + 1} does not exist (there are {B}); showing sequence 1.")
         sequence = 0
 
-    mask = build_mask(batch, inputs)
-    view_mask = (np.zeros((T, T), np.float32) if mask is None
-                 else np.broadcast_to(mask, (B, 1, T, T))[sequence, 0].copy())    # (T, T)
+    spec, fitted = fitted_spec(inputs, T)
+    notices += fitted
+    mask = spec.build(batch.ids, segment_ids=batch.segment_ids)                # (B, 1, T, T) or None
+    view_mask = np.zeros((T, T), np.float32) if mask is None else mask[sequence, 0]   # (T, T)
 
     x = embed(batch.tokens[sequence:sequence + 1], inputs.d_model, inputs.seed,
               inputs.positional)[0]                                            # (T, d)
@@ -117,4 +133,4 @@ def compute(inputs: Inputs) -> PlaygroundResult:
     steps = attention_steps(q, k, v, view_mask if mask is not None else None, **options)
     unmasked = attention_steps(q, k, v, None, **options) if mask is not None else steps
     return PlaygroundResult(inputs, batch, sequence, position_labels(batch.tokens[sequence]),
-                            view_mask, q, k, v, steps, unmasked, tuple(notices))
+                            view_mask, q, k, v, steps, unmasked, tuple(notices), spec)

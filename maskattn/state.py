@@ -23,8 +23,10 @@ import math
 
 from .attention import METHODS
 from .errors import MaskAttnError
+from .masks import WINDOW_RULES, MaskSpec, compact_mask, parse_compact_mask
 from .numerics import DTYPE_NAMES, finfo
-from .tokens import D_MODEL_CHOICES, PAD_TOKEN, QK_MODES, MAX_TEXT_CHARS, validate_pad_token
+from .tokens import (D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PAD_TOKEN, PADDING_SIDES, QK_MODES, MAX_TEXT_CHARS,
+                     validate_pad_token)
 
 DEFAULT_TEXT = "the cat sat\nthe dog chased the cat home\nbirds sing"
 
@@ -64,6 +66,13 @@ class Inputs:
     padding: bool = True              # block padded keys (the tutorial's create_padding_mask)
     mask_queries: bool = False        # also block padded query rows (Keras / Flax)
     causal: bool = False              # block future keys (create_look_ahead_mask)
+    padding_side: str = "right"       # where pads go: "right" (the tutorial, training) or "left" (generation)
+    window: int = 0                   # sliding window: the keys each query sees (0 = off); causal by itself
+    window_rule: str = "keys"         # how a window is counted: a key of masks.WINDOW_RULES
+    prefix_length: int = 0            # prefix LM: keys every query sees (0 = off); causal after them
+    packed: bool = False              # the lines packed into one row as documents (segment ids)
+    document_mask: bool = True        # when packed: block the keys of other documents
+    drawn: str = ""                   # a mask drawn by hand, masks.compact_mask text ("001-100-010"; "" = none)
     constant: str = "-1e9"            # a key of CONSTANT_PRESETS
     custom_constant: float = -1e9     # used when constant == "custom"
     method: str = "add"               # a key of attention.METHODS
@@ -78,6 +87,41 @@ class Inputs:
     def mask_value(self) -> float:
         """The constant as a float64 number (before rounding to ``dtype``)."""
         return resolve_constant(self.constant, self.custom_constant, self.dtype)
+
+    @property
+    def mask_spec(self) -> MaskSpec:
+        """The masks switched on, as one ``MaskSpec`` (``pipeline.fitted_spec`` fits it to the tokens).
+
+        >>> Inputs(causal=True, window=3).mask_spec.describe()
+        'padding + look-ahead + sliding window 3 (q − kv < 3: 3 keys)'
+        """
+        return MaskSpec(padding=self.padding, query_padding=self.mask_queries, causal=self.causal,
+                        window=self.window or None, window_rule=self.window_rule,
+                        prefix_length=self.prefix_length or None, segments=self.packed and self.document_mask,
+                        drawn=parse_compact_mask(self.drawn) if self.drawn else None)
+
+    def mask_names(self) -> list[str]:
+        """The masks and batch layout in short words, for subtitles, descriptions and file names.
+
+        >>> Inputs(padding_side="left", causal=True, window=3, window_rule="distance").mask_names()
+        ['padding (left)', 'causal', 'window 3 (q − kv ≤ 3)']
+        >>> Inputs(padding=False, packed=True, document_mask=False).mask_names()
+        ['packed, no document mask']
+        """
+        left = self.padding_side == "left"
+        names = ["padding (left)" if left else "padding"] if self.padding else ["left pads"] if left else []
+        names += ["padded queries"] * self.mask_queries + ["causal"] * self.causal
+        if self.window:
+            names.append(f"window {self.window}" + (f" (q − kv ≤ {self.window})" if self.window_rule == "distance"
+                                                    else ""))
+        if self.prefix_length:
+            names.append(f"prefix {self.prefix_length}")
+        if self.packed:
+            names.append("packed + documents" if self.document_mask else "packed, no document mask")
+        if self.drawn:
+            size = self.drawn.count("-") + 1
+            names.append(f"drawn {size}×{size}")
+        return names
 
 
 @dataclass(frozen=True)
@@ -129,14 +173,16 @@ INPUT_URL_KEYS: dict[str, str] = {
     "text": "tokens", "pad_token": "pad", "sequence": "seq", "padding": "padding",
     "mask_queries": "qpad", "causal": "causal", "constant": "const", "custom_constant": "value",
     "method": "method", "dtype": "dtype", "scale": "scale", "d_model": "d", "seed": "seed",
-    "positional": "pe", "qk_mode": "qk",
+    "positional": "pe", "qk_mode": "qk", "padding_side": "padside", "window": "window", "window_rule": "wrule",
+    "prefix_length": "prefix", "packed": "packed", "document_mask": "docmask", "drawn": "drawn",
 }
 VIEW_URL_KEYS: dict[str, str] = {"row": "row", "presentation": "present"}
 URL_KEYS: dict[str, str] = INPUT_URL_KEYS | VIEW_URL_KEYS
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _CHOICES = {"constant": tuple(CONSTANT_PRESETS), "method": tuple(METHODS), "dtype": DTYPE_NAMES,
-            "qk_mode": tuple(QK_MODES)}
-_INT_RANGES = {"sequence": (0, 10_000), "row": (0, 100_000), "seed": (0, MAX_SEED)}
+            "qk_mode": tuple(QK_MODES), "padding_side": PADDING_SIDES, "window_rule": tuple(WINDOW_RULES)}
+_INT_RANGES = {"sequence": (0, 10_000), "row": (0, 100_000), "seed": (0, MAX_SEED),
+               "window": (0, MAX_TOKENS_PER_SEQUENCE), "prefix_length": (0, MAX_TOKENS_PER_SEQUENCE)}
 
 
 def _parse_field(cls, name: str, raw: str):
@@ -174,6 +220,12 @@ def _parse_field(cls, name: str, raw: str):
         if not raw.strip():
             raise ValueError("expected some tokens")
         return raw[:MAX_TEXT_CHARS]
+    if name == "drawn":
+        try:
+            return compact_mask(parse_compact_mask(raw))
+        except MaskAttnError:
+            raise ValueError("expected rows of 0 and 1 joined by '-', as many rows as digits in each "
+                             "(such as 001-100-010)") from None
     raise AssertionError(name)  # every field is handled above
 
 

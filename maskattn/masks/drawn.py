@@ -24,6 +24,8 @@ from .patterns import create_prefix_lm_mask, create_sliding_window_mask
 MAX_DRAWN_SIZE = MAX_TOKENS_PER_SEQUENCE
 MAX_MASK_TEXT_CHARS = 200_000
 EXAMPLE_MASK_TEXT = "[0 0 1; 1 0 0; 0 1 0]"
+#: the largest mask a link carries: its compact text is T·(T + 1) - 1 characters (4,159 at 64)
+MAX_COMPACT_SIZE = 64
 
 #: what ``classify_mask`` can answer, with what each kind means
 MASK_KINDS: dict[str, str] = {
@@ -108,6 +110,46 @@ def parse_mask(text: str) -> tuple[tuple[int, ...], ...]:
                 raise MaskAttnError(f"a mask cell must be 0 or 1 (1 = blocked), got {cell[:20]!r} "
                                     f"at row {i}, column {j}")
     return validate_drawn([[float(c) for c in row] for row in rows])
+
+
+def compact_mask(mask) -> str:
+    """A 0/1 mask as short URL-safe text: each row's digits, rows joined by ``-``.
+
+    >>> compact_mask([[0, 0, 1], [1, 0, 0], [0, 1, 0]])
+    '001-100-010'
+    """
+    return "-".join("".join(str(cell) for cell in row) for row in validate_drawn(mask))
+
+
+def parse_compact_mask(text: str) -> tuple[tuple[int, ...], ...]:
+    """Read ``compact_mask``'s text back (what a shared link carries), up to ``MAX_COMPACT_SIZE`` rows.
+
+    >>> parse_compact_mask("001-100-010")
+    ((0, 0, 1), (1, 0, 0), (0, 1, 0))
+    >>> parse_compact_mask("01-1")
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: a compact mask is rows of 0 and 1 joined by '-', one digit per key and as many rows as keys (such as 001-100-010), got '01-1'
+    """
+    if not isinstance(text, str):
+        raise MaskAttnError(f"a compact mask must be text, got {type(text).__name__}")
+    rows = text.strip().split("-")
+    if len(rows) > MAX_COMPACT_SIZE:
+        raise MaskAttnError(f"a compact mask has at most {MAX_COMPACT_SIZE} rows, got {len(rows)}")
+    if not all(re.fullmatch("[01]+", row) and len(row) == len(rows) for row in rows):
+        raise MaskAttnError("a compact mask is rows of 0 and 1 joined by '-', one digit per key and as many "
+                            f"rows as keys (such as 001-100-010), got {text[:40]!r}")
+    return tuple(tuple(int(c) for c in row) for row in rows)
+
+
+def format_mask(mask) -> str:
+    """A 0/1 mask as text ``parse_mask`` reads back: one line per query, cells split by spaces.
+
+    >>> print(format_mask([[0, 1], [0, 0]]))
+    0 1
+    0 0
+    """
+    return "\n".join(" ".join(str(cell) for cell in row) for row in validate_drawn(mask))
 
 
 def _count(n: int, noun: str) -> str:
