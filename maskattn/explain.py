@@ -177,7 +177,7 @@ def mask_verdicts(result) -> list[str]:
 
     >>> from maskattn.state import Inputs
     >>> from maskattn.pipeline import compute
-    >>> print(mask_verdicts(compute(Inputs(padding_side="left", causal=True)))[0][:70])
+    >>> print(mask_verdicts(compute(Inputs(padding_side="left", causal=True)))[0].split(":")[0])
     Queries 0 (<pad>)–2 (<pad>) are left padding and see no key at all
     """
     out = []
