@@ -24,6 +24,7 @@ combine with an element-wise maximum.
 
 from .attention import (DEFAULT_MASK_VALUE, METHODS, AttentionSteps, attention_steps,
                         leaked_mass, scaled_dot_product_attention)
+from .broadcast import MaskBroadcast, broadcast_masks, shape_table
 from .errors import MaskAttnError
 from .inspector import inspector_latex, inspector_rows
 from .lab import (ConstantSweep, compare_methods, constant_facts, constant_grid, fully_masked_table,
@@ -47,6 +48,7 @@ __all__ = [
     "underflow_threshold",
     # every mask a practitioner meets (maskattn.masks)
     "MaskSpec", "create_document_mask", "create_prefix_lm_mask", "create_sliding_window_mask",
+    "MaskBroadcast", "broadcast_masks", "shape_table",
     # the mask-constant lab (maskattn.lab) and the row inspector (maskattn.inspector)
     "ConstantSweep", "compare_methods", "constant_facts", "constant_grid", "fully_masked_table",
     "inspector_latex", "inspector_rows", "naive_vs_stable", "parse_logits", "row_steps", "sweep_constants",

@@ -40,6 +40,7 @@ import json
 import math
 import os
 from pathlib import Path
+import re
 import sys
 from urllib.parse import parse_qs, urlsplit
 
@@ -153,8 +154,9 @@ def file_tag(result: PlaygroundResult) -> str:
     """The whole state in a file name: tokens, sequence, masks, constant, method, dtype, model, and a
     short hash of every input (the text beyond the first tokens included), so two cases never share one."""
     inputs = result.inputs
-    masks = [name for name, on in (("padding", inputs.padding), ("qpad", inputs.mask_queries),
-                                   ("causal", inputs.causal)) if on] or ["nomask"]
+    masks = [_slug(re.sub(r"\(q − kv ≤ \d+\)", "le", name).replace("padded queries", "qpad")
+                   .replace("×", "x").replace("+ documents", "docs").replace("no document mask", "nodocs"), 24)
+             for name in inputs.mask_names()] or ["nomask"]
     digest = hashlib.sha256(repr(sorted(to_query_params(inputs).items())).encode()).hexdigest()[:6]
     model = f"d{inputs.d_model}-seed{inputs.seed}" + ("" if inputs.scale else "-unscaled") + (
         "" if inputs.positional else "-nope") + ("" if inputs.qk_mode == "projected" else "-shared")
@@ -314,11 +316,17 @@ _VALUE_OPTIONS = {
     "d_model": ("--d-model", "width of the token vectors: 4, 8, 16, 32, 64 or 128"),
     "seed": ("--seed", "seed of the token vectors and projections"),
     "qk_mode": ("--qk", "projected or shared"),
+    "padding_side": ("--padding-side", "right (the tutorial) or left (generation)"),
+    "window": ("--window", "sliding window: the keys each query sees (0 = off)"),
+    "window_rule": ("--window-rule", "keys (q - kv < w, Hugging Face) or distance (q - kv <= w, FlashAttention, JAX)"),
+    "prefix_length": ("--prefix", "prefix LM: the keys every query sees (0 = off)"),
+    "drawn": ("--drawn", "a mask drawn by hand, rows of 0/1 joined by '-', e.g. 001-100-010"),
 }
 _SWITCHES = {
     "padding": "the padding mask (block pad keys)", "mask_queries": "also mask padded queries",
     "causal": "the causal (look-ahead) mask", "scale": "divide logits by √d",
-    "positional": "add the positional encoding",
+    "positional": "add the positional encoding", "packed": "pack the lines into one row (segment ids)",
+    "document_mask": "when packed, block the keys of other documents",
 }
 
 

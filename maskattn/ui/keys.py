@@ -27,6 +27,13 @@ class Key:
     PADDING: Final = "padding"
     MASK_QUERIES: Final = "mask_queries"
     CAUSAL: Final = "causal"
+    PADDING_SIDE: Final = "padding_side"
+    WINDOW: Final = "window"
+    WINDOW_RULE: Final = "window_rule"
+    PREFIX_LENGTH: Final = "prefix_length"
+    PACKED: Final = "packed"
+    DOCUMENT_MASK: Final = "document_mask"
+    DRAWN: Final = "drawn"                                  # not a widget: the Masks page sets it
     CONSTANT: Final = "constant"
     CUSTOM_CONSTANT: Final = "custom_constant"
     METHOD: Final = "method"
@@ -62,6 +69,14 @@ class Key:
     LAB_MASKED: Final = "lab_masked"                        # + the number of keys: one list per row length
     LAB_ZOOM: Final = "lab_zoom"
     LAB_NAIVE: Final = "lab_naive"
+
+    # Masks
+    DRAWN_TEXT: Final = "drawn_text"                        # the typed 0/1 matrix
+    DRAWN_ERROR: Final = "_drawn_error"                     # why the last typed matrix was refused
+    DRAWN_CHART: Final = "drawn_chart"                      # + a hash of the mask: a fresh chart per mask
+    DRAWN_ROW: Final = "drawn_row"                          # + the mask's hash and the row: per-row editors
+    OPEN_DRAWN_ROWS: Final = "open_drawn_rows"
+    HEADS: Final = "masks_heads"                            # heads in the broadcasting view
 
     # Classroom
     OPEN_PLAYGROUND: Final = "_classroom_open_playground"   # a preset was just loaded: go to the Playground

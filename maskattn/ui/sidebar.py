@@ -11,9 +11,10 @@ import streamlit as st
 
 from ..attention import METHODS
 from ..errors import MaskAttnError
+from ..masks import WINDOW_RULES
 from ..numerics import DTYPE_NAMES
 from ..state import CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View, parse_constant
-from ..tokens import D_MODEL_CHOICES, QK_MODES, tokenize
+from ..tokens import D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PADDING_SIDES, QK_MODES, tokenize
 from .keys import Key
 from .session import current_inputs, current_view, keep_index_in_range, load_url_state, sync_url
 
@@ -31,6 +32,11 @@ METHOD_HELP = ("**add**: `logits + mask * constant`, the TF tutorial, Keras 2, G
                "then rows with every key masked get weight 0 (PyTorch SDPA, Keras 3 `Softmax(mask=)`). The last two "
                "are classic mistakes, kept to show why they fail.")
 QK_LABELS = {"projected": "Q, K, V = seeded projections", "shared": "Q = K = token vectors"}
+WINDOW_RULE_LABELS = {"keys": "q − kv < w", "distance": "q − kv ≤ w"}
+assert set(WINDOW_RULE_LABELS) == set(WINDOW_RULES)
+WINDOW_RULE_HELP = ("**q − kv < w**: a query sees w keys, itself included (Hugging Face, Mistral's xformers "
+                    "path). **q − kv ≤ w**: it sees w keys back, w + 1 in all (FlashAttention `window_size=(w, 0)`, "
+                    "JAX `local_window_size`). The same number, one key apart.")
 
 
 def _restore_example() -> None:
@@ -39,14 +45,18 @@ def _restore_example() -> None:
     st.session_state[Key.ROW] = 0
 
 
+def _remove_drawn() -> None:
+    st.session_state[Key.DRAWN] = ""
+
+
 def restore_example_button() -> None:
     st.button("Restore the example sentences", on_click=_restore_example, type="primary")
 
 
-def sequence_choices(text: str, pad_token: str) -> list[str]:
-    """The "Sequence to view" options: the number and the first tokens of each typed line."""
+def sequence_choices(text: str, pad_token: str, padding_side: str = "right", packed: bool = False) -> list[str]:
+    """The "Sequence to view" options: the number and the first tokens of each row of the batch."""
     try:
-        batch = tokenize(text, pad_token)
+        batch = tokenize(text, pad_token, padding_side=padding_side, packed=packed)
     except MaskAttnError:
         return ["1"]
     return [f"{i + 1}: {' '.join(seq[:6])}{' …' if len(seq) > 6 else ''}" for i, seq in enumerate(batch.tokens)]
@@ -69,7 +79,8 @@ def sidebar() -> tuple[Inputs, View]:
     sb.text_area("Token sequences — one per line, tokens split on spaces", key=Key.TEXT, height=130,
                  help="Shorter lines are right-padded with the pad token to the longest line.")
     sb.text_input("Pad token (gets id 0)", key=Key.PAD_TOKEN, max_chars=32)
-    choices = sequence_choices(st.session_state[Key.TEXT], st.session_state[Key.PAD_TOKEN])
+    choices = sequence_choices(st.session_state[Key.TEXT], st.session_state[Key.PAD_TOKEN],
+                               st.session_state[Key.PADDING_SIDE], st.session_state[Key.PACKED])
     keep_index_in_range(Key.SEQUENCE, len(choices))
     # the options are the labels themselves, and new labels make a new widget: the box never shows
     # the labels of the text before the last edit
@@ -81,7 +92,28 @@ def sidebar() -> tuple[Inputs, View]:
     sb.toggle("Padding mask — block `<pad>` keys", key=Key.PADDING)
     sb.toggle("…also mask padded queries (Keras / Flax)", key=Key.MASK_QUERIES,
               help="Blocks whole rows of padded queries: this is how fully masked rows arise.")
+    sb.segmented_control("Pad on the", options=PADDING_SIDES, key=Key.PADDING_SIDE, required=True,
+                         help="**right**: after the tokens (the tutorial, training). **left**: before them, as "
+                              "tokenizers do for generation; with a causal mask the first rows then see no key.")
     sb.toggle("Causal (look-ahead) mask", key=Key.CAUSAL)
+    sb.number_input("Sliding window: keys seen (0 = off)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE,
+                    step=1, key=Key.WINDOW, help="Each query sees itself and the keys just before it (Mistral, "
+                                                 "Gemma); causal by itself.")
+    if st.session_state[Key.WINDOW]:
+        sb.segmented_control("Window counted as", options=list(WINDOW_RULES), key=Key.WINDOW_RULE, required=True,
+                             format_func=WINDOW_RULE_LABELS.__getitem__, help=WINDOW_RULE_HELP)
+    sb.number_input("Prefix LM: prefix length (0 = off)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE, step=1,
+                    key=Key.PREFIX_LENGTH, help="Every query sees the first keys (T5's inputs, PaliGemma's image "
+                                                "and prompt); causal after them.")
+    sb.toggle("Pack the lines into one row", key=Key.PACKED,
+              help="One row of documents told apart by segment ids, instead of a padded batch.")
+    if st.session_state[Key.PACKED]:
+        sb.toggle("…with a document mask", key=Key.DOCUMENT_MASK,
+                  help="Block the keys of other documents. Off: the documents see each other.")
+    if st.session_state.get(Key.DRAWN):
+        size = st.session_state[Key.DRAWN].count("-") + 1
+        sb.caption(f"A {size}×{size} mask drawn on the Masks page is on.")
+        sb.button("Remove the drawn mask", on_click=_remove_drawn)
 
     sb.markdown("**How the mask is applied**")
     sb.selectbox("Mask constant", options=list(CONSTANT_PRESETS), key=Key.CONSTANT,
