@@ -180,20 +180,34 @@ def mask_verdicts(result) -> list[str]:
     >>> print(mask_verdicts(compute(Inputs(padding_side="left", causal=True)))[0].split(":")[0])
     Queries 0 (<pad>)–2 (<pad>) are left padding and see no key at all
     """
-    out = []
-    batch, spec, labels = result.batch, result.spec, list(result.tokens)
-    if result.has_mask:
-        stuck = left_padding_verdict(batch.ids[result.sequence], result.mask, labels=labels)
-        if stuck:
-            out.append(f"{stuck} {fully_masked_summary(result, int(np.argmax(result.fully_masked)))}")
-    if batch.packed:
-        crossing = packing_leak_verdict(result.steps.weights, batch.segment_ids[result.sequence], labels)
-        if crossing:
-            out.append(crossing if spec.segments or crossing.startswith("The weights are NaN") else
-                       f"{crossing} Switch on the document mask to block them.")
-    if spec.window is not None:
-        out.append(window_rule_verdict(len(labels), spec.window, labels) + _other_count(result))
-    return out
+    lines = (left_padding_line(result), packing_line(result), window_line(result))
+    return [line for line in lines if line]
+
+
+def left_padding_line(result) -> str | None:
+    """Which leading pad queries see no key (left padding + a causal mask), and what each method and dtype gives."""
+    if not result.has_mask:
+        return None
+    stuck = left_padding_verdict(result.batch.ids[result.sequence], result.mask, labels=list(result.tokens))
+    return stuck and f"{stuck} {fully_masked_summary(result, int(np.argmax(result.fully_masked)))}"
+
+
+def packing_line(result) -> str | None:
+    """How much weight crosses documents in a packed row (None when the row is not packed)."""
+    if not result.batch.packed:
+        return None
+    crossing = packing_leak_verdict(result.steps.weights, result.batch.segment_ids[result.sequence],
+                                    list(result.tokens))
+    if crossing and not result.spec.segments and not crossing.startswith("The weights are NaN"):
+        crossing += " Switch on the document mask to block them."
+    return crossing
+
+
+def window_line(result) -> str | None:
+    """Which key the two ways of counting the window disagree on, and the weight it would get here."""
+    if result.spec.window is None:
+        return None
+    return window_rule_verdict(len(result.labels), result.spec.window, list(result.tokens)) + _other_count(result)
 
 
 def fully_masked_summary(result, row: int) -> str:

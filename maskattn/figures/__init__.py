@@ -4,6 +4,7 @@
 - ``playground``: the Playground's stage panels and the inspector's bar chart.
 - ``lab``: the constant lab's leaked-mass chart.
 - ``conventions``: a mask as one framework sees it.
+- ``masks``: a mask to draw on, a mask part in its own shape, the batch × heads broadcasting grid.
 - ``base``: template, fonts, colour scales, safe labels, frozen figures, the camera's export config.
 
 Figure builders never call Streamlit and never read app settings: sizes and fonts are arguments.
@@ -15,13 +16,15 @@ from .conventions import convention_mask_figure
 from .heatmap import (MAX_CLICKABLE, PANEL_WIDTH, SPECIAL, Geometry, colour_range, geometry, heatmap,
                       outline_path, row_outline, special_codes)
 from .lab import leaked_mass_figure
+from .masks import MAX_GRID_SEQUENCES, SMALL_PANEL, broadcast_figures, drawn_mask_figure, part_figure
 from .playground import (FIGURE_NAMES, PUBLICATION_CELL, PUBLICATION_FONT, STAGES, playground_figures,
                          stage_titles, state_subtitle, weights_bar_figure)
 
 __all__ = [
-    "BASE_FONT", "DTYPE_STYLE", "FIGURE_NAMES", "LOGIT_SCALE", "MAX_CLICKABLE", "PANEL_WIDTH", "PRESENTATION_FONT",
-    "PUBLICATION_CELL", "PUBLICATION_FONT", "SPECIAL", "STAGES", "TEMPLATE", "WEIGHT_SCALE", "FrozenFigure",
-    "Geometry", "colour_range", "convention_mask_figure", "export_config", "geometry", "heatmap",
-    "leaked_mass_figure", "outline_path", "playground_figures", "row_outline", "safe_label", "special_codes",
-    "stage_titles", "state_subtitle", "weights_bar_figure",
+    "BASE_FONT", "DTYPE_STYLE", "FIGURE_NAMES", "LOGIT_SCALE", "MAX_CLICKABLE", "MAX_GRID_SEQUENCES", "PANEL_WIDTH",
+    "PRESENTATION_FONT", "PUBLICATION_CELL", "PUBLICATION_FONT", "SMALL_PANEL", "SPECIAL", "STAGES", "TEMPLATE",
+    "WEIGHT_SCALE", "FrozenFigure", "Geometry", "broadcast_figures", "colour_range", "convention_mask_figure",
+    "drawn_mask_figure", "export_config", "geometry", "heatmap", "leaked_mass_figure", "outline_path", "part_figure",
+    "playground_figures", "row_outline", "safe_label", "special_codes", "stage_titles", "state_subtitle",
+    "weights_bar_figure",
 ]

@@ -16,8 +16,10 @@ import pyarrow as pa
 import streamlit as st
 
 from .. import figures
+from ..broadcast import MaskBroadcast, broadcast_masks
 from ..explain import row_table, verdicts
 from ..inspector import STEP_COLUMNS, inspector_latex, inspector_rows
+from ..masks import parse_compact_mask
 from ..pipeline import PlaygroundResult, compute
 from ..state import Inputs
 from ..text import spell
@@ -115,6 +117,51 @@ def inspector_formula(inputs: Inputs, row: int) -> str:
 def verdict_lines(inputs: Inputs) -> tuple[str, ...]:
     """The verdict sentences for ``inputs``, user text escaped for markdown."""
     return tuple(md_escape(line) for line in verdicts(result(inputs)))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def mask_broadcast(inputs: Inputs, heads: int) -> MaskBroadcast:
+    """``broadcast.broadcast_masks(inputs, heads)``: every part of the mask, their maximum, every head."""
+    return broadcast_masks(inputs, heads)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def broadcast_panels(inputs: Inputs, heads: int, look: Look) -> tuple[tuple[figures.FrozenFigure, ...],
+                                                                      tuple[tuple[figures.FrozenFigure, ...], ...]]:
+    """The parts of the mask in their own shapes, and the sequences × (mask + heads) grid."""
+    view = mask_broadcast(inputs, heads)
+    width = int(figures.SMALL_PANEL * look.panel_width / SCREEN.panel_width)
+    size = dict(font_size=look.font_size, width=width)
+    parts = tuple(figures.FrozenFigure(figures.part_figure(name, part, **size)) for name, part in view.parts.items())
+    if view.steps is None:
+        return parts, ()
+    labels_of = functools.partial(_sequence_labels, view)
+    grid = figures.broadcast_figures(view, labels_of, **size)
+    return parts, tuple(tuple(figures.FrozenFigure(fig) for fig in row) for row in grid)
+
+
+def _sequence_labels(view: MaskBroadcast, b: int) -> list[str]:
+    return [f"{i}·{token}" for i, token in enumerate(view.batch.tokens[b])]
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def drawn_figure(inputs: Inputs, look: Look, title: str, subtitle: str) -> figures.FrozenFigure:
+    """The drawn mask (or an empty one the size of the sequences) to click on."""
+    mask, labels = drawn_matrix(inputs)
+    return figures.FrozenFigure(figures.drawn_mask_figure(mask, labels, title=title, subtitle=subtitle,
+                                                          font_size=look.font_size, width=look.panel_width))
+
+
+def drawn_matrix(inputs: Inputs) -> tuple[tuple[tuple[int, ...], ...], list[str]]:
+    """The drawn mask and its axis labels: the tokens when it fits the sequence on view, else positions.
+
+    With nothing drawn, an open mask (all 0) the size of the sequence on view.
+    """
+    labels = result(inputs).labels
+    if not inputs.drawn:
+        return tuple((0,) * len(labels) for _ in labels), labels
+    mask = parse_compact_mask(inputs.drawn)
+    return mask, labels if len(mask) == len(labels) else [str(i) for i in range(len(mask))]
 
 
 @functools.cache

@@ -77,6 +77,7 @@ class Key:
     DRAWN_ROW: Final = "drawn_row"                          # + the mask's hash and the row: per-row editors
     OPEN_DRAWN_ROWS: Final = "open_drawn_rows"
     HEADS: Final = "masks_heads"                            # heads in the broadcasting view
+    MASKS_OPEN_PLAYGROUND: Final = "_masks_open_playground"  # "Open in the Playground" was clicked
 
     # Classroom
     OPEN_PLAYGROUND: Final = "_classroom_open_playground"   # a preset was just loaded: go to the Playground

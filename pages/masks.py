@@ -1,0 +1,109 @@
+"""Masks: draw your own, see how masks broadcast over a batch and heads, and where the newer masks go wrong."""
+
+from dataclasses import replace
+
+import streamlit as st
+
+from maskattn import MaskAttnError, explain, shape_table, ui
+from maskattn.broadcast import HEAD_CHOICES
+from maskattn.masks import cross_document_weight
+from maskattn.state import to_query_params
+from maskattn.text import spell
+from maskattn.ui import Key, cache
+
+ui.ensure_frame()
+inputs, view = ui.current_inputs(), ui.current_view()
+if st.session_state.pop(Key.MASKS_OPEN_PLAYGROUND, False):      # "Open in the Playground" was clicked
+    st.switch_page("pages/playground.py", query_params=to_query_params(inputs, view))
+look = ui.look(view.presentation)
+
+st.title("Masks")
+st.markdown("A mask is a 0/1 matrix (1 = blocked) that must broadcast to the logits' shape (B, H, Tq, Tk). Draw "
+            "your own — the Playground applies it too —, see how the padding mask (B, 1, 1, Tk) and the look-ahead "
+            "mask (Tq, Tk) reach every head, and where left padding, packing and sliding windows go wrong.")
+ui.url_notices()
+result = ui.compute_or_stop(inputs)
+
+st.header("Draw your own mask")
+ui.drawn_mask_editor(inputs, result, look)
+
+st.header("How masks broadcast")
+st.markdown("The padding mask is not a square with ones scattered in it: it is one row (1, 1, Tk) per sequence, "
+            "shape (B, 1, 1, Tk). NumPy and TensorFlow line shapes up from the right and copy every axis of length "
+            "1, so that row is copied down every query and across every head; its maximum with the look-ahead mask "
+            "(Tq, Tk) is (B, 1, Tq, Tk), and adding it to the logits (B, H, Tq, Tk) copies it across the heads: the "
+            "same outline on every head, each head with its own logits.")
+heads = st.segmented_control("Heads: the Playground's Q and K split as the tutorial's split_heads does",
+                             options=HEAD_CHOICES, default=HEAD_CHOICES[0], required=True, key=Key.HEADS,
+                             persist_state="session")
+spread = cache.mask_broadcast(inputs, heads)
+st.code(shape_table(spread), language=None)
+parts, grid = cache.broadcast_panels(inputs, heads, look)
+if parts:
+    st.markdown("**The parts**, each in the shape it is built in:")
+    with st.container(horizontal=True, gap="small"):
+        for name, fig in zip(spread.parts, parts):
+            ui.chart(fig, key=f"part-{name}", filename=f"mask-part-{name}")
+for notice in spread.notices:
+    st.info(notice, icon="📐")
+if grid:
+    B = spread.batch.ids.shape[0]
+    st.markdown(f"**Each sequence, each head**: the sequence's mask, then the masked logits of its {heads} heads"
+                + (f" (the first {len(grid)} of {B} sequences; the others broadcast the same way)." if B > len(grid)
+                   else "."))
+    for b, row in enumerate(grid):
+        with st.container(horizontal=True, gap="small"):
+            for h, fig in enumerate(row):
+                ui.chart(fig, key=f"grid-{b}-{h}", filename=f"broadcast-seq{b + 1}-panel{h}")
+
+
+def open_in_playground(changed) -> None:
+    """Button callback: load ``changed`` into the sidebar and go to the Playground on the next run."""
+    ui.apply_inputs(changed)
+    ui.apply_view(replace(ui.current_view(), row=0))
+    st.session_state[Key.MASKS_OPEN_PLAYGROUND] = True
+
+
+def case(slug: str, title: str, states, sentence, otherwise: str) -> None:
+    """One way a mask goes wrong: the weights of ``states``, the verdict for the first, a way to the Playground."""
+    st.subheader(title, anchor=False)
+    try:
+        first = cache.result(states[0])
+    except MaskAttnError as err:
+        st.info(f"{err}")
+        return
+    said = sentence(first)
+    with st.container(horizontal=True, gap="small", vertical_alignment="top"):
+        for i, state in enumerate(states):
+            ui.chart(cache.playground_figures(state, look)["weights"], key=f"{slug}-{i}", filename=f"{slug}-{i}")
+    st.markdown(ui.md_escape(said) if said else otherwise)
+    st.button("Open this in the Playground", key=f"open-{slug}", on_click=open_in_playground, args=(states[0],))
+
+
+st.header("Where these masks go wrong")
+st.markdown("The sentences and settings of the sidebar with one thing changed; every number below is computed.")
+lines = [tokens for tokens in (line.split() for line in inputs.text.splitlines()) if tokens]
+plain = replace(inputs, packed=False, drawn="", window=0, prefix_length=0)
+shortest = min(range(len(lines)), key=lambda i: len(lines[i])) if lines else 0
+longest = max(range(len(lines)), key=lambda i: len(lines[i])) if lines else 0
+
+case("left-padding", "Left padding + causal: the first queries see no key",
+     [replace(plain, padding=True, padding_side="left", causal=True, sequence=shortest)], explain.left_padding_line,
+     "Every line has the same length, so nothing is padded: type a shorter line to see it.")
+
+leaky = replace(plain, packed=True, document_mask=False, sequence=0)
+case("packed-leak", "Packed without a document mask: weight crosses documents",
+     [leaky, replace(leaky, document_mask=True)], explain.packing_line,
+     "Packing needs two lines or more: type another line.")
+if len(lines) > 1:
+    packed = cache.result(leaky)
+    crossing = cross_document_weight(packed.steps.weights, packed.batch.segment_ids[0])      # (T,)
+    st.caption("Left: without the document mask; right: with it. Weight each query puts on other documents' keys "
+               "without it: " + ", ".join(f"{ui.md_escape(label)} {spell(w, digits=3)}"
+                                         for label, w in zip(packed.labels, crossing) if w > 0)
+               + ". With the document mask every one of them is exactly 0.")
+
+window = replace(plain, window=inputs.window or 3, sequence=longest)
+case("window", f"A sliding window of {window.window}: the off-by-one between libraries",
+     [replace(window, window_rule="keys"), replace(window, window_rule="distance")], explain.window_line, "")
+st.caption(f"Left: q − kv < {window.window} (Hugging Face); right: q − kv ≤ {window.window} (FlashAttention, JAX).")
