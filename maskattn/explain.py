@@ -180,7 +180,7 @@ def mask_verdicts(result) -> list[str]:
     >>> print(mask_verdicts(compute(Inputs(padding_side="left", causal=True)))[0].split(":")[0])
     Queries 0 (<pad>)–2 (<pad>) are left padding and see no key at all
     """
-    lines = (left_padding_line(result), packing_line(result), window_line(result))
+    lines = (left_padding_line(result), packing_line(result), window_line(result), prefix_line(result))
     return [line for line in lines if line]
 
 
@@ -230,6 +230,18 @@ def fully_masked_summary(result, row: int) -> str:
                                                         for kind, dtypes in kinds.items()))
     return (f"With the constant {spell(inputs.mask_value, digits=4)}, row {result.labels[row]} comes out: "
             + "; ".join(parts) + ".")
+
+
+def prefix_line(result) -> str | None:
+    """What a prefix LM opens: the future keys the first query sees, and where causal attention starts."""
+    prefix = result.spec.prefix_length
+    if not prefix or prefix >= len(result.labels):
+        return None
+    ahead = int((result.mask[0, 1:] == 0).sum())                      # future keys query 0 may see
+    labels = result.labels
+    return (f"The prefix {labels[0]}–{labels[prefix - 1]} is bidirectional: query {labels[0]} sees {ahead} "
+            f"key{'s' * (ahead != 1)} after it. From query {labels[prefix]} on it is causal: no query sees a key "
+            "after itself (T5's inputs and targets, PaliGemma's prompt and answer).")
 
 
 def _other_count(result) -> str:

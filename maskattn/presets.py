@@ -13,7 +13,7 @@ its text claims.
 >>> get_preset("nope")
 Traceback (most recent call last):
 ...
-maskattn.errors.MaskAttnError: unknown preset 'nope'; choose one of tutorial, padding-batch, decoder-mask, constant-minus-1, constant-minus-10, float16-nan, float16-fill, float16-1e4, fully-masked-nan, fully-masked-uniform, fully-masked-zeros, wrong-polarity, negative-logits
+maskattn.errors.MaskAttnError: unknown preset 'nope'; choose one of tutorial, padding-batch, decoder-mask, constant-minus-1, constant-minus-10, float16-nan, float16-fill, float16-1e4, fully-masked-nan, fully-masked-uniform, fully-masked-zeros, wrong-polarity, negative-logits, left-padding, packed-documents, packed-leak, sliding-window, prefix-lm, drawn-seed
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ BATCH = "the cat sat on the mat\nhello world\nbirds sing at dawn"
 HF_ATTENTION_MASK = "1 1 1 0 0"
 #: seed whose first query, with no √d scaling and d_model 128, scores its only visible key at about -44
 NEGATIVE_LOGITS_SEED = 158
+#: twelve tokens for the sliding window; a prompt and an answer for the prefix LM (its first 5 tokens)
+TWELVE_TOKENS = "one two three four five six seven eight nine ten eleven twelve"
+PREFIX_TEXT, PREFIX_LENGTH = "translate English to French : le chat dort", 5
+#: the seed question's own mask, [0 0 1; 1 0 0; 0 1 0], in the compact form a link carries
+SEED_MASK = "001-100-010"
 
 _SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
@@ -162,6 +167,59 @@ PRESETS: tuple[Preset, ...] = (
         "Which constant would be safe here, and is any fixed constant safe for every input?",
         _inputs(text="the cat sat on the mat", padding=False, causal=True, scale=False, d_model=128,
                   seed=NEGATIVE_LOGITS_SEED, method="fill", constant="custom", custom_constant=-30.0),
+    ),
+    Preset(
+        "left-padding", "Left padding + causal: NaN in the first rows",
+        "For generation a tokenizer pads on the left, so the four <pad> of \"hello world\" come first. The causal "
+        "mask lets each of them see only itself and the pads before it, all blocked by the padding mask: rows 0–3 "
+        "have no key at all. In float16 −1e9 is −inf, and filled with −inf those rows are NaN; the rows of the "
+        "real words are fine.",
+        "The real rows are fine in this layer. What happens in the next one, where the pads' NaN outputs are "
+        "values that the real words multiply by a weight of 0?",
+        _inputs(text=BATCH, sequence=1, padding_side="left", causal=True, dtype="float16", method="fill"),
+    ),
+    Preset(
+        "packed-documents", "Packed documents with a document mask",
+        "The three sentences are packed into one row of 12 tokens, told apart by segment ids 1, 2, 3. The document "
+        "mask blocks every key of another document, the causal mask every later key: each token sees only the "
+        "earlier tokens of its own sentence, as if each sentence had its own row.",
+        "Why does \"hello\", the first token of the second document, put all its weight on itself, just like "
+        "\"the\" at the start of the row?",
+        _inputs(text=BATCH, packed=True, causal=True),
+    ),
+    Preset(
+        "packed-leak", "Packed without a document mask",
+        "The same packed row with the document mask off: the causal mask alone lets \"hello world\" and \"birds "
+        "sing at dawn\" attend to the sentences packed before them. The first sentence is unchanged; every later "
+        "token puts weight on text it should never see.",
+        "A model trained this way learns from its neighbours in the row. Which tokens are not affected, and why?",
+        _inputs(text=BATCH, packed=True, causal=True, document_mask=False),
+    ),
+    Preset(
+        "sliding-window", "A sliding window of 3 over 12 tokens",
+        "Mistral and Gemma let each query see only the last few keys. With a window of 3, counted as Hugging Face "
+        "counts it (q − kv < 3), each query sees itself and the 2 keys before it; the rest of the past is blocked "
+        "like the future.",
+        "FlashAttention's window_size=(3, 0) counts q − kv ≤ 3. Does it see the same keys? Flip \"Window counted "
+        "as\" in the sidebar and look at query twelve.",
+        _inputs(text=TWELVE_TOKENS, window=3),
+    ),
+    Preset(
+        "prefix-lm", "A prefix LM: the prompt looks both ways",
+        "T5-style prefix LMs and PaliGemma let the prompt attend in both directions and keep the answer causal. "
+        "Here the prefix is the first 5 tokens, \"translate English to French :\": they see each other, and the "
+        "answer tokens see the whole prefix and the answer so far.",
+        "Why may \"translate\" look at tokens after it, but \"chat\" may not look at \"dort\"?",
+        _inputs(text=PREFIX_TEXT, prefix_length=PREFIX_LENGTH),
+    ),
+    Preset(
+        "drawn-seed", "The seed's own mask: [0 0 1; 1 0 0; 0 1 0]",
+        "The question that started this app pictured a padding mask as a square with ones scattered in it. Here "
+        "is that matrix as a mask (1 = blocked) on \"the cat sat\": each query loses one key, a different one "
+        "per row. It is not a padding mask, which blocks whole key columns: one row (1, 1, Tk) copied down every "
+        "query.",
+        "What would a real padding mask look like if \"sat\" were a pad? Draw it on the Masks page.",
+        _inputs(text="the cat sat", padding=False, drawn=SEED_MASK),
     ),
 )
 

@@ -4,6 +4,7 @@ Expectations come from NUMERICS.md or from an independent float64 computation on
 pipeline's own q and k, never from the weights the code under test returns.
 """
 
+from dataclasses import replace
 import math
 
 import numpy as np
@@ -11,9 +12,11 @@ import pytest
 
 from maskattn import MaskAttnError
 from maskattn.explain import classify_row, verdicts
+from maskattn.masks import classify_mask, describe_mask
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset, preset_names
 from maskattn.state import Inputs, from_query_params, to_query_params
+from maskattn.text import spell
 
 SLUGS = preset_names()
 
@@ -45,7 +48,9 @@ def test_every_issue_case_is_covered_and_names_are_unique():
     assert len(SLUGS) == len(set(SLUGS)) >= 8
     for needed in ("tutorial", "padding-batch", "decoder-mask", "constant-minus-1", "constant-minus-10",
                    "float16-nan", "float16-fill", "float16-1e4", "fully-masked-nan", "fully-masked-uniform",
-                   "fully-masked-zeros", "wrong-polarity", "negative-logits"):
+                   "fully-masked-zeros", "wrong-polarity", "negative-logits",
+                   # issue 13: every mask a practitioner meets
+                   "left-padding", "packed-documents", "packed-leak", "sliding-window", "prefix-lm", "drawn-seed"):
         assert needed in SLUGS
 
 
@@ -203,3 +208,88 @@ def test_negative_real_logits_lose_to_the_constant():
     safe = float64_softmax(np.where(r.mask == 1, -1e4, logits))
     assert safe[0, 0] == 1.0
     assert "Row 0·the leaks 1" in said(r)
+
+
+# --- issue 13: the newer masks, each against a mask built cell by cell from its rule -------------
+
+def rule_mask(T, blocked):
+    """A (T, T) mask from a per-cell rule: a direct loop, independent of maskattn.masks."""
+    return np.array([[1.0 if blocked(i, j) else 0.0 for j in range(T)] for i in range(T)])
+
+
+def test_left_padding_leaves_the_first_rows_nothing_and_they_are_nan_in_float16():
+    r = run("left-padding")
+    assert r.tokens == ("<pad>",) * 4 + ("hello", "world")
+    pad = [t == "<pad>" for t in r.tokens]
+    np.testing.assert_array_equal(r.mask, rule_mask(6, lambda i, j: j > i or pad[j]))
+    w = r.steps.weights.astype(np.float64)
+    assert np.isnan(w[:4]).all() and not np.isnan(w[4:]).any()             # rows 0-3 NaN, the words fine
+    expected = float64_softmax(np.where(r.mask[4:] == 1, -np.inf, raw_logits(r)[4:]))
+    np.testing.assert_allclose(w[4:], expected, atol=2e-3)
+    # the question's premise: in the next layer the words weigh the pads' NaN outputs by 0, and 0 × NaN = NaN
+    assert np.isnan(w[4:] @ r.steps.output.astype(np.float64)).all()
+    assert "are left padding and see no key at all" in said(r)
+
+
+def segments(result):
+    return [d for d, line in enumerate(result.inputs.text.splitlines(), start=1) for _ in line.split()]
+
+
+def test_packed_documents_see_only_their_own_earlier_tokens():
+    r = run("packed-documents")
+    seg = segments(r)
+    assert len(r.tokens) == len(seg) == 12 and r.batch.shape == (1, 12)
+    np.testing.assert_array_equal(r.mask, rule_mask(12, lambda i, j: j > i or seg[i] != seg[j]))
+    w = r.steps.weights.astype(np.float64)
+    crossing = [sum(w[i, j] for j in range(12) if seg[j] != seg[i]) for i in range(12)]
+    assert crossing == [0.0] * 12
+    hello = r.tokens.index("hello")
+    assert w[hello, hello] == 1.0 and w[0, 0] == 1.0                        # each document starts afresh
+    assert "No weight crosses documents" in said(r)
+
+
+def test_packing_without_a_document_mask_leaks_into_every_later_document():
+    leak, clean = run("packed-leak"), run("packed-documents")
+    seg = segments(leak)
+    np.testing.assert_array_equal(leak.mask, rule_mask(12, lambda i, j: j > i))
+    w = leak.steps.weights.astype(np.float64)
+    crossing = np.array([sum(w[i, j] for j in range(12) if seg[j] != seg[i]) for i in range(12)])
+    first = np.array(seg) == 1
+    assert np.all(crossing[~first] > 0) and np.all(crossing[first] == 0)
+    # the first sentence is unchanged, bit for bit
+    np.testing.assert_array_equal(w[first], clean.steps.weights.astype(np.float64)[first])
+    worst = int(np.argmax(crossing))
+    assert spell(crossing[worst], digits=3) in said(leak)
+
+
+def test_sliding_window_of_3_over_12_tokens_and_its_off_by_one():
+    r = run("sliding-window")
+    assert len(r.tokens) == 12 and r.inputs.window == 3 and r.inputs.window_rule == "keys"
+    np.testing.assert_array_equal(r.mask, rule_mask(12, lambda i, j: not i - 3 < j <= i))
+    assert ((r.mask == 0).sum(axis=-1) == [1, 2] + [3] * 10).all()
+    other = compute(replace(r.inputs, window_rule="distance"))           # FlashAttention / JAX count
+    np.testing.assert_array_equal(other.mask, rule_mask(12, lambda i, j: not i - 3 <= j <= i))
+    assert r.mask[11, 8] == 1 and other.mask[11, 8] == 0                 # query twelve, key nine
+    assert "it also sees key 8 (nine)" in said(r)
+
+
+def test_prefix_lm_looks_both_ways_in_the_prefix_only():
+    r = run("prefix-lm")
+    P = r.inputs.prefix_length
+    assert " ".join(r.tokens[:P]) == "translate English to French :"
+    np.testing.assert_array_equal(r.mask, rule_mask(len(r.tokens), lambda i, j: not (j < P or j <= i)))
+    chat, dort = r.tokens.index("chat"), r.tokens.index("dort")
+    assert r.mask[0, 1:P].sum() == 0 and r.mask[chat, dort] == 1
+    w = r.steps.weights.astype(np.float64)
+    assert w[0, 1:P].sum() > 0 and w[chat, dort] == 0.0
+    assert "is bidirectional" in said(r)
+
+
+def test_the_seeds_drawn_mask_is_no_padding_mask():
+    r = run("drawn-seed")
+    seed = [[0, 0, 1], [1, 0, 0], [0, 1, 0]]                              # the seed question's matrix
+    np.testing.assert_array_equal(r.mask, seed)
+    assert classify_mask(seed) == "arbitrary" and "never scatters ones" in describe_mask(seed)
+    w = r.steps.weights.astype(np.float64)
+    assert np.all(w[r.mask == 1] == 0.0)
+    np.testing.assert_allclose(w, float64_softmax(np.where(r.mask == 1, -np.inf, raw_logits(r))), rtol=1e-5)

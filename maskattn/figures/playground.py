@@ -50,6 +50,15 @@ def state_subtitle(result, limit: int = 20, width: int = 72) -> str:
     return f"{safe_label(' '.join(result.tokens), room)} · {masks}{tail}"
 
 
+def subtitle_chars(width: int | None, font_size: int) -> int:
+    """How many characters of subtitle (``font_size - 2``, about half an em each) fit in a panel ``width`` wide.
+
+    >>> subtitle_chars(392, 13), subtitle_chars(None, 13)
+    (69, 72)
+    """
+    return 72 if width is None else int((width - 12) / (0.5 * (font_size - 2)))
+
+
 def stage_titles(result) -> dict[str, str]:
     """Each panel's title: what it is, written as the tutorial's line writes it."""
     steps, inputs = result.steps, result.inputs
@@ -79,13 +88,17 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
     """
     steps, labels = result.steps, result.labels
     titles = stage_titles(result)
-    sub = state_subtitle(result) if subtitle else ""
+    sub = state_subtitle(result, width=subtitle_chars(width, font_size)) if subtitle else ""
     size = dict(font_size=font_size, width=width, cell=cell, subtitle=sub, dtype=steps.dtype)
     mask = result.mask if result.has_mask else None
     output_labels = [f"v{i}" for i in range(steps.output.shape[-1])]
+    mask_size = dict(size)                                  # the mask panel is narrower on screen
+    if width:
+        mask_width = int(width * MASK_SHARE)
+        mask_size["width"] = mask_width
+        mask_size["subtitle"] = state_subtitle(result, width=subtitle_chars(mask_width, font_size)) if subtitle else ""
     return {
-        "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask,
-                        **(size | ({"width": int(width * MASK_SHARE)} if width else {}))),
+        "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask, **mask_size),
         "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", mask=mask,
                           clickable=True, **size),
         "mask-term": heatmap(steps.mask_term, labels, labels, title=titles["mask-term"], kind="term", mask=mask,
