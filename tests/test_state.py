@@ -6,14 +6,16 @@ from dataclasses import fields, replace
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from maskattn import MaskAttnError
+from maskattn import MaskAttnError, MaskSpec
+from maskattn.masks import compact_mask, parse_compact_mask
 from maskattn.state import (CONSTANT_PRESETS, INPUT_URL_KEYS, URL_KEYS, VIEW_URL_KEYS, Inputs, View,
                             from_query_params, parse_constant, resolve_constant, to_query_params)
 
 NON_DEFAULT = Inputs(text="a b\nc", pad_token="[PAD]", sequence=1, padding=False, mask_queries=True,
                      causal=True, constant="custom", custom_constant=-3.5e38, method="fill",
                      dtype="bfloat16", scale=False, d_model=64, seed=123, positional=False,
-                     qk_mode="shared")
+                     qk_mode="shared", padding_side="left", window=3, window_rule="distance", prefix_length=2,
+                     packed=True, document_mask=False, drawn="01-00")
 NON_DEFAULT_VIEW = View(row=3, presentation=True)
 
 
@@ -60,6 +62,11 @@ def test_defaults_leave_the_url_empty():
     ("dtype", "float8"), ("causal", "maybe"), ("d", "17"), ("seed", "-1"), ("seed", "1e3"),
     ("value", "nan"), ("value", "abc"), ("const", "-1e12"), ("method", "<script>"), ("pad", "a b"),
     ("tokens", "   "), ("row", "x"), ("seq", "99999999"), ("qk", ""),
+    # the masks of issue 13
+    ("padside", "middle"), ("padside", "LEFT"), ("window", "-1"), ("window", "257"), ("window", "2.5"),
+    ("wrule", "both"), ("prefix", "x"), ("prefix", "1e3"), ("packed", "maybe"), ("docmask", "2"),
+    ("drawn", "012-100-010"), ("drawn", "01-10-1"), ("drawn", "0 1; 1 0"), ("drawn", "-".join(["0" * 65] * 65)),
+    ("drawn", "<script>"),
 ])
 def test_bad_values_fall_back_with_a_notice_naming_the_parameter(key, raw):
     s, view, notices = from_query_params({key: raw})
@@ -98,3 +105,59 @@ def test_any_query_string_gives_valid_state(params):
     # whatever came in, the result round-trips and every refusal is explained
     assert from_query_params(to_query_params(s, view))[:2] == (s, view)
     assert all(n.startswith("Ignored URL parameter") for n in notices)
+
+
+# --- issue 13: the new mask fields ------------------------------------------------------------------
+
+_MASK_FIELDS = st.fixed_dictionaries({
+    "padding": st.booleans(), "mask_queries": st.booleans(), "causal": st.booleans(),
+    "padding_side": st.sampled_from(["right", "left"]), "window": st.integers(0, 256),
+    "window_rule": st.sampled_from(["keys", "distance"]), "prefix_length": st.integers(0, 256),
+    "packed": st.booleans(), "document_mask": st.booleans(),
+    "drawn": st.one_of(st.just(""), st.integers(1, 6).flatmap(
+        lambda n: st.lists(st.lists(st.integers(0, 1), min_size=n, max_size=n), min_size=n, max_size=n)
+        .map(compact_mask))),
+})
+
+
+@settings(max_examples=200, deadline=None)
+@given(_MASK_FIELDS)
+def test_every_mask_combination_is_a_state_in_the_url(fields_):
+    inputs = Inputs(**fields_)
+    params = to_query_params(inputs)
+    assert from_query_params(params) == (inputs, View(), [])
+    assert all(isinstance(v, str) for v in params.values())
+    # defaults are left out: a parameter appears exactly when its field differs from the default
+    assert {key for name, key in INPUT_URL_KEYS.items() if getattr(inputs, name) != getattr(Inputs(), name)} \
+        == set(params)
+
+
+def test_new_mask_parameters_have_short_readable_names():
+    params = to_query_params(Inputs(padding_side="left", window=3, window_rule="distance", prefix_length=2,
+                                    packed=True, document_mask=False, drawn="001-100-010"))
+    assert params == {"padside": "left", "window": "3", "wrule": "distance", "prefix": "2", "packed": "1",
+                      "docmask": "0", "drawn": "001-100-010"}
+
+
+def test_mask_spec_follows_the_fields():
+    assert Inputs().mask_spec == MaskSpec(padding=True)
+    spec = NON_DEFAULT.mask_spec
+    assert (spec.padding, spec.query_padding, spec.causal, spec.window, spec.window_rule, spec.prefix_length,
+            spec.segments, spec.drawn) == (False, True, True, 3, "distance", 2, False, ((0, 1), (0, 0)))
+    assert Inputs(packed=True).mask_spec.segments and not Inputs(packed=False).mask_spec.segments
+    assert Inputs(window=0, prefix_length=0).mask_spec.window is None
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda n: st.lists(st.lists(st.integers(0, 1), min_size=n, max_size=n),
+                                                      min_size=n, max_size=n)))
+def test_compact_mask_text_round_trips(rows):
+    text = compact_mask(rows)
+    assert parse_compact_mask(text) == tuple(map(tuple, rows))
+    assert set(text) <= {"0", "1", "-"}                                    # URL-safe as it is
+
+
+def test_mask_names_name_every_new_mask():
+    assert Inputs().mask_names() == ["padding"]
+    assert NON_DEFAULT.mask_names() == ["left pads", "padded queries", "causal", "window 3 (q − kv ≤ 3)",
+                                        "prefix 2", "packed, no document mask", "drawn 2×2"]
