@@ -110,6 +110,8 @@ def split_heads(x, heads: int) -> np.ndarray:
 
 def shape_table(view: MaskBroadcast) -> str:
     """Each array of the view with its shape in letters and in numbers, right-aligned as NumPy aligns them."""
+    if not isinstance(view, MaskBroadcast):
+        raise MaskAttnError(f"view must be what broadcast_masks returns, got {type(view).__name__}")
     B, H, T, _ = view.shape
     numbers = {"B": B, "H": H, "Tq": T, "Tk": T, "1": 1}
     rows = [(f"{MASK_PARTS[name][0]} mask", MASK_PARTS[name][1]) for name in view.parts]

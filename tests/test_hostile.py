@@ -27,6 +27,7 @@ from streamlit.testing.v1 import AppTest
 
 import maskattn
 from maskattn.errors import MaskAttnError
+from maskattn.state import CONSTANT_PRESETS, Inputs
 from maskattn.tokens import MAX_TEXT_CHARS, MAX_TOKENS_PER_SEQUENCE
 from app_pages import ROOT, app_pages
 
@@ -191,6 +192,18 @@ def _steps(seed: int, t: int):
     return maskattn.attention_steps(q, q, q, maskattn.create_look_ahead_mask(t))
 
 
+#: a whole state with every field of the right type and a hostile value (as a hand-edited link could not
+#: make, but a notebook could)
+_inputs = st.builds(
+    Inputs, text=st.one_of(_words, st.sampled_from(list(CORPUS.values())[:12])), pad_token=_words,
+    sequence=_ints, padding=st.booleans(), mask_queries=st.booleans(), causal=st.booleans(),
+    padding_side=_words, window=_ints, window_rule=_words, prefix_length=_ints, packed=st.booleans(),
+    document_mask=st.booleans(), drawn=st.one_of(_words, st.sampled_from(["001-100-010", "01-10", "1", "0-"])),
+    constant=st.one_of(st.sampled_from(list(CONSTANT_PRESETS)), _words), custom_constant=_finite_or_not,
+    method=_words, dtype=_dtype_names, scale=st.booleans(), d_model=_ints, seed=_ints, positional=st.booleans(),
+    qk_mode=_words)
+
+
 #: parameter name -> what a caller might pass there (right kind, hostile value)
 PARAMETER_VALUES = {
     **dict.fromkeys(["q", "k", "v", "mask", "z", "x", "seq", "weights", "logits", "masks", "constants",
@@ -210,6 +223,11 @@ PARAMETER_VALUES = {
     "positions": st.one_of(st.none(), st.lists(st.integers(-3, 10), max_size=4), _words),
     "decades": st.tuples(st.integers(-400, 400), st.integers(-400, 400)),
     "steps": st.builds(_steps, st.integers(0, 9), st.integers(1, 6)),
+    "inputs": _inputs,
+    "heads": st.one_of(_ints, st.booleans(), _words),
+    "view": st.one_of(st.builds(maskattn.broadcast_masks, st.builds(Inputs, causal=st.booleans(),
+                                                                    window=st.integers(0, 4)), st.just(2)),
+                      _words, _numeric),
 }
 
 
@@ -272,6 +290,9 @@ def _controls():
                           st.just("<pad> <pad>\nthe cat\n<pad>")),
         "pad": st.sampled_from(["<pad>", "the", "[PAD]", "cat"]),
         "sequence_pick": st.integers(0, 8),
+        # issue 13: the newer masks
+        "padding_side": st.sampled_from(["right", "left"]), "window": st.integers(0, 256),
+        "prefix_length": st.integers(0, 256), "packed": st.booleans(),
     })
 
 
@@ -286,6 +307,10 @@ def _apply(at: AppTest, c: dict) -> None:
     at.radio(key="qk_mode").set_value(c["qk_mode"])
     at.text_area(key="text").input(c["text"])
     at.text_input(key="pad_token").input(c["pad"])
+    at.segmented_control(key="padding_side").set_value(c["padding_side"])
+    at.number_input(key="window").set_value(c["window"])
+    at.number_input(key="prefix_length").set_value(c["prefix_length"])
+    at.toggle(key="packed").set_value(c["packed"])
 
 
 FUZZ_EXAMPLES = 6
@@ -317,3 +342,40 @@ def test_fuzz_covers_every_public_function():
     names = {n for n, _ in _public_functions()}
     assert {"scaled_dot_product_attention", "attention_steps", "create_padding_mask",
             "create_look_ahead_mask", "tokenize", "softmax"} <= names
+
+
+# --------------------------------------------------------------------------- hostile links for the new masks
+
+#: hand-edited or broken values of the issue-13 URL parameters, each refused with a notice naming it
+HOSTILE_MASK_PARAMS = {"padside": "<script>alert(1)</script>", "window": "-3", "wrule": "<img src=x onerror=1>",
+                       "prefix": "1e99", "packed": "maybe", "docmask": "2", "drawn": "[0 0 1; 1 0 0]<b>x</b>"}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.url_path for p in PAGES])
+def test_hostile_mask_parameters_are_refused_by_name_on_every_page(page):
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in HOSTILE_MASK_PARAMS.items():
+        at.query_params[key] = value
+    at.run()
+    if not page.default:
+        at.switch_page(page.path).run()
+    check_safe(at, "hostile mask parameters", " ".join(HOSTILE_MASK_PARAMS.values()))
+    if page.default:                                     # the notices are shown once, on the page the link opens
+        said = "\n".join(w.value for w in at.warning)
+        for key in HOSTILE_MASK_PARAMS:
+            assert f"Ignored URL parameter {key}=" in said, (key, said)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.url_path for p in PAGES])
+def test_valid_links_with_every_new_mask_on_render_every_page(page):
+    """Each combination is a state in the URL: the extreme ones open on every page without a traceback."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in {"padside": "left", "causal": "1", "window": "256", "wrule": "distance", "prefix": "256",
+                       "packed": "1", "docmask": "0", "qpad": "1", "drawn": "01-10", "dtype": "float16"}.items():
+        at.query_params[key] = value
+    at.run()
+    if not page.default:
+        at.switch_page(page.path).run()
+    check_safe(at, "every new mask", "")
+    refused = [e.value for e in at.error if e.icon == "✋"]         # compute_or_stop's "bad input" message
+    assert not refused, refused
