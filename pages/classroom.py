@@ -41,8 +41,7 @@ def share_link(params: dict) -> str:
 
 
 def describe(s, view) -> str:
-    masks = [name for name, on in (("padding", s.padding), ("padded queries", s.mask_queries),
-                                   ("causal", s.causal)) if on] or ["none"]
+    masks = s.mask_names() or ["none"]
     constant = fmt(s.custom_constant) if s.constant == "custom" else CONSTANT_LABELS[s.constant]
     return (f"sequence {s.sequence + 1} · masks: {', '.join(masks)} · constant {constant} · "
             f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed} · query row {view.row}")

@@ -127,6 +127,13 @@ NON_DEFAULT = {
     "seed": ("42", 42),
     "positional": ("off", False),
     "qk_mode": ("shared", "shared"),
+    "padding_side": ("left", "left"),
+    "window": ("3", 3),
+    "window_rule": ("distance", "distance"),
+    "prefix_length": ("2", 2),
+    "packed": ("1", True),
+    "document_mask": ("0", False),
+    "drawn": ("01-00", "01-00"),
     "row": ("2", 2),
     "presentation": ("1", True),
 }
@@ -145,7 +152,10 @@ def widget_value(at, name):
         (box,) = [w for w in at.sidebar.selectbox if w.label == "Sequence to view"]
         assert box.value.startswith(f"{at.session_state['sequence'] + 1}: ")
         return at.session_state["sequence"]
-    for kind in ("text_area", "text_input", "selectbox", "toggle", "select_slider", "number_input", "radio"):
+    if name == "drawn":                           # set on the Masks page, not a sidebar widget
+        return at.session_state["drawn"]
+    for kind in ("text_area", "text_input", "selectbox", "toggle", "select_slider", "number_input", "radio",
+                 "segmented_control"):
         try:
             return getattr(at, kind)(key=name).value
         except KeyError:
@@ -161,6 +171,10 @@ def test_url_parameter_sets_its_widget(name):
         query[URL_KEYS["constant"]] = "custom"
     if name in ("sequence",):
         query[URL_KEYS["text"]] = "a b c\nd e"   # a second sequence to select
+    if name == "window_rule":                     # shown only with a window
+        query[URL_KEYS["window"]] = "3"
+    if name == "document_mask":                   # shown only when packed
+        query[URL_KEYS["packed"]] = "1"
     at = fresh(**query).run()
     assert not at.exception, at.exception
     assert not at.warning, [w.value for w in at.warning]
@@ -173,21 +187,25 @@ def test_url_parameter_sets_its_widget(name):
     assert flat[URL_KEYS[name]] == to_query_params(*state)[URL_KEYS[name]]
 
 
+#: packing makes one row, so "sequence 2" cannot be kept alongside it (each is checked alone above)
+TOGETHER = {name: value for name, value in NON_DEFAULT.items() if name not in ("packed", "document_mask")}
+
+
 def test_all_fields_at_once_survive_a_page_switch():
-    query = {URL_KEYS[name]: raw for name, (raw, _) in NON_DEFAULT.items() if name != "constant"}
+    query = {URL_KEYS[name]: raw for name, (raw, _) in TOGETHER.items() if name != "constant"}
     query[URL_KEYS["constant"]] = "custom"
     query[URL_KEYS["text"]] = "a b c\nd e"
     at = fresh(**query).run()
     assert not at.exception and not at.warning
     at.switch_page(CLASSROOM).run()
     assert not at.exception
-    for name, (_, value) in NON_DEFAULT.items():
+    for name, (_, value) in TOGETHER.items():
         if name in ("constant", "text", "row"):
             continue
         assert widget_value(at, name) == value, name
     assert at.session_state["row"] == 2
     link = next(c.value for c in at.code if c.value.startswith("http://localhost:8501/"))
-    for name, (raw, value) in NON_DEFAULT.items():
+    for name, (raw, value) in TOGETHER.items():
         if name not in ("constant", "text", "presentation"):   # the share link leaves presentation out
             assert f"{URL_KEYS[name]}=" in link, name
 
