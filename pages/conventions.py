@@ -199,6 +199,12 @@ if framework == "pytorch_sdpa":
                     format_func={"bool": "bool (True = attend)",
                                  "additive": "additive float (the tutorial's mask × constant)"}.__getitem__)
 state = codegen.state_from_result(result)
+spec = result.spec
+not_in_code = [name for name, on in (("the sliding window", spec.window), ("the prefix LM", spec.prefix_length),
+                                     ("the document mask", spec.segments), ("the drawn mask", spec.drawn)) if on]
+if not_in_code:     # the code generator builds the tutorial's masks; the newer ones come with the framework registry
+    st.info(f"This code builds the padding, query padding and causal masks only: {', '.join(not_in_code)} "
+            "is not in it yet, so its weights differ from the Playground's.", icon="🚧")
 try:
     source = codegen.generate(state, framework, mask_form=form)
 except MaskAttnError as err:
