@@ -29,25 +29,29 @@ PUBLICATION_CELL, PUBLICATION_FONT = 64, 16
 def state_subtitle(result, limit: int = 20, width: int = 72) -> str:
     """One line naming the case: tokens, masks, constant, method and dtype (user text escaped).
 
-    The tokens get up to ``limit`` characters and the line about ``width``: with many masks on,
-    the tokens give way first, then the first masks named (the tutorial's) are counted instead.
+    The tokens get up to ``limit`` characters and the line about ``width``. When the masks need
+    the room, the tokens give way first (the axis labels name them too), then the masks named
+    first (the tutorial's) are counted instead of named.
 
     >>> from maskattn.pipeline import compute
     >>> from maskattn.state import Inputs
     >>> state_subtitle(compute(Inputs(text="a <b>", padding=False, causal=True)))
     'a &lt;b&gt; · causal · c = -1e9 · add · float32'
+    >>> state_subtitle(compute(Inputs(padding_side="left", causal=True, window=3)), width=61)
+    'padding (left) + causal + window 3 · c = -1e9 · add · float32'
     >>> state_subtitle(compute(Inputs(padding_side="left", causal=True, window=3, prefix_length=2, packed=True)))
-    'the cat sat t… · packed + documents (+4 more) · c = -1e9 · add · float32'
+    'prefix 2 + packed + documents (+3 more) · c = -1e9 · add · float32'
     """
     inputs, steps = result.inputs, result.steps
     names = inputs.mask_names() or ["no mask"]
     tail = f" · c = {spell(inputs.mask_value, digits=4)} · {steps.method} · {steps.dtype}"
     masks, dropped = " + ".join(names), 0
-    while len(masks) + len(tail) + 3 + min(limit, 8) > width and dropped < len(names) - 1:
+    while len(masks) + len(tail) > width and dropped < len(names) - 1:
         dropped += 1
         masks = " + ".join(names[dropped:]) + f" (+{dropped} more)"
-    room = max(8, min(limit, width - len(masks) - len(tail) - 3))
-    return f"{safe_label(' '.join(result.tokens), room)} · {masks}{tail}"
+    room = min(limit, width - len(masks) - len(tail) - 3)
+    tokens = f"{safe_label(' '.join(result.tokens), room)} · " if room >= 8 else ""
+    return f"{tokens}{masks}{tail}"
 
 
 def subtitle_chars(width: int | None, font_size: int) -> int:
