@@ -1,4 +1,4 @@
-"""Server-side rerun time of the Playground at the default input, T = 64 and T = 256 tokens.
+"""Server-side rerun time of the Playground at the default input, with every new mask on, T = 64 and T = 256.
 
 Two views of the same thing:
 
@@ -13,7 +13,9 @@ Two views of the same thing:
    ``st.plotly_chart`` calls) and the row-check table — to show where the time goes.
 
 Run:  python benchmarks/bench_rerun.py [--reruns 20] [--port N]
-Target (issue 2): under 50 ms at the default input.
+Target (issue 2): under 50 ms at the default input. Issue 13: with every new mask on (left padding,
+a sliding window, a prefix LM, query padding, a drawn mask; packed with a document mask, or not
+packed) the rerun stays close to the default input's.
 """
 
 from __future__ import annotations
@@ -30,12 +32,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import machine, start_server, stop_server, summary, tokens_text  # noqa: E402
 from stclient import StreamlitSession  # noqa: E402
 
-SIZES = {"default": None, "T=64": 64, "T=256": 256}
+#: every new mask at once (issue 13); the drawn mask must have the row's length: 11 packed, 6 padded tokens
+EVERY_MASK = {"padside": "left", "window": "3", "wrule": "distance", "prefix": "2", "qpad": "1"}
+CASES = {
+    "default": {},
+    "every new mask, packed": EVERY_MASK | {"packed": "1", "drawn": "-".join(["0" * 10 + "1"] * 11)},
+    "every new mask, left-padded": EVERY_MASK | {"drawn": "-".join(["000001"] * 6)},
+    "T=64": {"tokens": tokens_text(64)},
+    "T=256": {"tokens": tokens_text(256)},
+}
 TARGET_DEFAULT_MS = 50.0
 
 
-async def over_the_wire(port: int, T: int | None, reruns: int) -> dict[str, dict]:
-    query = {} if T is None else {"tokens": tokens_text(T)}
+async def over_the_wire(port: int, query: dict, reruns: int) -> dict[str, dict]:
     session = StreamlitSession(port, query)
     first = await session.connect()
     if first.exceptions:
@@ -61,7 +70,7 @@ def _timed(fn, repeat: int) -> tuple[object, float]:
     return result, summary(times)["p50"]
 
 
-def by_stage(T: int | None, repeat: int = 7) -> dict[str, float]:
+def by_stage(query: dict, repeat: int = 7) -> dict[str, float]:
     """Median ms per stage, in this process (no Streamlit)."""
     import pandas as pd
     import plotly.io as pio
@@ -69,22 +78,11 @@ def by_stage(T: int | None, repeat: int = 7) -> dict[str, float]:
     from maskattn import figures
     from maskattn.explain import row_table, verdicts
     from maskattn.pipeline import compute
-    from maskattn.state import Inputs
+    from maskattn.state import from_query_params
 
-    settings = Inputs() if T is None else Inputs(text=tokens_text(T))
+    settings = from_query_params(query)[0]
     result, t_compute = _timed(lambda: compute(settings), repeat)
-    steps, labels = result.steps, result.labels
-
-    def build():
-        return [figures.mask_figure(result.mask, labels, labels),
-                figures.heatmap(steps.logits, labels, labels, title="raw", symmetric=True),
-                figures.heatmap(steps.masked_logits, labels, labels, title="masked", mask=result.mask,
-                                symmetric=True),
-                figures.heatmap(steps.weights, labels, labels, title="weights", mask=result.mask,
-                                zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE),
-                figures.output_figure(steps.output, labels)]
-
-    figs, t_figures = _timed(build, repeat)
+    figs, t_figures = _timed(lambda: list(figures.playground_figures(result).values()), repeat)
     _, t_json = _timed(lambda: [pio.to_json(f, validate=False) for f in figs], repeat)
     _, t_table = _timed(lambda: (pd.DataFrame(row_table(result)), verdicts(result)), repeat)
     return {"compute": t_compute, "figures": t_figures, "to_json": t_json, "row table + verdicts": t_table}
@@ -106,19 +104,23 @@ def main(argv=None) -> int:
         print("| input | action | p50 ms | p95 ms | max ms |")
         print("|---|---|---:|---:|---:|")
         wire = {}
-        for name, T in SIZES.items():
-            wire[name] = asyncio.run(over_the_wire(port, T, args.reruns))
+        for name, query in CASES.items():
+            wire[name] = asyncio.run(over_the_wire(port, query, args.reruns))
             for action, s in wire[name].items():
                 print(f"| {name} | {action} | {s['p50']:.1f} | {s['p95']:.1f} | {s['max']:.1f} |")
         print("\nIn process, median ms per stage:\n")
         print("| input | compute | figures | to_json | row table + verdicts |")
         print("|---|---:|---:|---:|---:|")
-        for name, T in SIZES.items():
-            st = by_stage(T)
+        for name, query in CASES.items():
+            st = by_stage(query)
             print(f"| {name} | " + " | ".join(f"{v:.1f}" for v in st.values()) + " |")
         p50 = wire["default"]["toggle causal"]["p50"]
         verdict = "meets" if p50 < TARGET_DEFAULT_MS else "MISSES"
         print(f"\ndefault input, toggle: p50 {p50:.1f} ms — {verdict} the < {TARGET_DEFAULT_MS:.0f} ms target")
+        for name in CASES:
+            if name.startswith("every new mask"):
+                ratios = [wire[name][a]["p50"] / wire["default"][a]["p50"] for a in wire[name]]
+                print(f"{name}: " + ", ".join(f"{a} {r:.2f}× the default's p50" for a, r in zip(wire[name], ratios)))
     finally:
         if proc is not None:
             stop_server(proc)

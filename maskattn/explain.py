@@ -218,9 +218,9 @@ def fully_masked_summary(result, row: int) -> str:
     logits = attention_steps(result.q[row:row + 1], result.k, result.v, dtype="float64",
                              scale=inputs.scale).logits[0]                           # (Tk,) float64
     by_method: dict[str, dict[str, list[str]]] = {}
-    for record in fully_masked_table(logits, mask_value=inputs.mask_value):
-        if record["method"] in ("add", "fill", "fill −inf", "safe"):
-            by_method.setdefault(record["method"], {}).setdefault(record["result"], []).append(record["dtype"])
+    methods = ("add", "fill", "fill −inf", "safe")
+    for record in fully_masked_table(logits, mask_value=inputs.mask_value, methods=methods):
+        by_method.setdefault(record["method"], {}).setdefault(record["result"], []).append(record["dtype"])
     parts = []
     for method, kinds in by_method.items():
         if len(kinds) == 1:

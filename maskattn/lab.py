@@ -516,8 +516,9 @@ def _fully_masked_reason(kind: str, method: str, dtype: str, constant: float, x:
             "so the weights are neither even nor the unmasked ones.")
 
 
-def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE_NAMES) -> list[dict]:
-    """The row with **every** key masked, for each method of ``LAB_METHODS`` and each dtype.
+def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE_NAMES,
+                       methods=tuple(LAB_METHODS)) -> list[dict]:
+    """The row with **every** key masked, for each of ``methods`` (labels of ``LAB_METHODS``) and each dtype.
 
     Records: ``method``, ``dtype``, ``result`` (one of ``explain.ROW_KINDS``),
     ``weights`` (float64 array), ``reason`` (one sentence).
@@ -525,20 +526,26 @@ def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE
     >>> t = fully_masked_table([0.0, 57.735, 0.0, 0.0])     # the tutorial's q=[0,10,0]
     >>> {(r["method"], r["dtype"]): r["result"] for r in t if r["method"] == "add"}
     {('add', 'float16'): 'NaN', ('add', 'bfloat16'): 'uniform', ('add', 'float32'): 'near one-hot', ('add', 'float64'): 'unmasked softmax'}
+    >>> fully_masked_table([1.0, 2.0], methods=("fill",), dtypes=("float32",))[0]["result"]
+    'uniform'
     """
     x = _row(logits)
+    if isinstance(methods, str) or not all(isinstance(m, str) and m in LAB_METHODS for m in methods):
+        raise MaskAttnError(f"methods must be labels of {', '.join(LAB_METHODS)}, got {methods!r:.80}")
     everything = np.ones(x.shape, dtype=np.float32)                 # (Tk,)
+    dtypes = _dtypes(dtypes)
+    plain = {dtype: row_steps(x, np.zeros(x.shape), dtype=dtype).weights[0] for dtype in dtypes}
     records = []
-    for label, (method, fixed) in LAB_METHODS.items():
+    for label in methods:
+        method, fixed = LAB_METHODS[label]
         constant = mask_value if fixed is None else fixed
-        for dtype in _dtypes(dtypes):
+        for dtype in dtypes:
             steps = row_steps(x, everything, mask_value=constant, dtype=dtype, method=method)
-            plain = row_steps(x, np.zeros(x.shape), dtype=dtype).weights[0]
             w = steps.weights[0].astype(np.float64)
             # "the unmasked softmax" only when the logits really survived the constant;
             # otherwise a near one-hot row that merely looks like it is named for what it is
             kept = method in ("add",) and logits_survive(x, steps.mask_value, dtype)
-            kind = classify_row(w, plain if kept or method != "add" else None)
+            kind = classify_row(w, plain[dtype] if kept or method != "add" else None)
             records.append({"method": label, "dtype": dtype, "result": kind, "weights": w,
                             "reason": _fully_masked_reason(kind, method, dtype, steps.mask_value, x)})
     return records

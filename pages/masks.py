@@ -106,4 +106,5 @@ if len(lines) > 1:
 window = replace(plain, window=inputs.window or 3, sequence=longest)
 case("window", f"A sliding window of {window.window}: the off-by-one between libraries",
      [replace(window, window_rule="keys"), replace(window, window_rule="distance")], explain.window_line, "")
-st.caption(f"Left: q − kv < {window.window} (Hugging Face); right: q − kv ≤ {window.window} (FlashAttention, JAX).")
+st.caption(f"Left: q − kv < {window.window} (Hugging Face); right: q − kv ≤ {window.window} "
+           "(FlashAttention, JAX).")

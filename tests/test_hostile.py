@@ -210,6 +210,7 @@ PARAMETER_VALUES = {
                      "segment_ids", "d_output", "amount"], _numeric),
     **dict.fromkeys(["dtype"], _dtype_names),
     "dtypes": st.lists(_dtype_names, max_size=4).map(tuple),
+    "methods": st.one_of(st.lists(_words, max_size=3).map(tuple), _words),
     **dict.fromkeys(["method", "mode", "align", "pad_token", "padding_side", "rule", "qk_mode"], _words),
     "text": st.one_of(_words, st.sampled_from(list(CORPUS.values())[:12])),
     **dict.fromkeys(["size", "num_queries", "num_keys", "pad_id", "d_model", "seed", "length", "row",

@@ -23,6 +23,7 @@ from . import cache
 __all__ = [
     "Key", "Look", "PRESENTATION", "SCREEN", "METHOD_LABELS", "apply_inputs", "apply_view", "cache", "chart",
     "chart_key", "compute_or_stop", "current_inputs", "current_view", "disable_nagle", "drawn_mask_editor",
-    "ensure_frame", "formula_markdown", "keep_index_in_range", "load_url_state", "look", "matrix_downloads", "matrix_tables",
-    "md_escape", "presentation_style", "restore_example_button", "sidebar", "sync_url", "url_notices",
+    "ensure_frame", "formula_markdown", "keep_index_in_range", "load_url_state", "look", "matrix_downloads",
+    "matrix_tables", "md_escape", "presentation_style", "restore_example_button", "sidebar", "sync_url",
+    "url_notices",
 ]

@@ -35,8 +35,8 @@ QK_LABELS = {"projected": "Q, K, V = seeded projections", "shared": "Q = K = tok
 WINDOW_RULE_LABELS = {"keys": "q − kv < w", "distance": "q − kv ≤ w"}
 assert set(WINDOW_RULE_LABELS) == set(WINDOW_RULES)
 WINDOW_RULE_HELP = ("**q − kv < w**: a query sees w keys, itself included (Hugging Face, Mistral's xformers "
-                    "path). **q − kv ≤ w**: it sees w keys back, w + 1 in all (FlashAttention `window_size=(w, 0)`, "
-                    "JAX `local_window_size`). The same number, one key apart.")
+                    "path). **q − kv ≤ w**: it sees w keys back, w + 1 in all (FlashAttention "
+                    "`window_size=(w, 0)`, JAX `local_window_size`). The same number, one key apart.")
 
 
 def _restore_example() -> None:
