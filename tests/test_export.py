@@ -264,3 +264,21 @@ def test_cli_writes_png_and_svg_figures(tmp_path):
         assert (int(float(root.get("width"))), int(float(root.get("height")))) == (width, height)
         texts = " ".join(t.text or "" for t in root.iter() if t.tag.endswith("text"))
         assert fig.layout.title.text in texts and "0·7" in texts
+
+
+def test_the_new_masks_are_named_in_file_names_and_set_by_cli_options(tmp_path, capsys):
+    cases = [Inputs(padding_side="left"), Inputs(window=3), Inputs(window=3, window_rule="distance"),
+             Inputs(prefix_length=2), Inputs(packed=True), Inputs(packed=True, document_mask=False),
+             Inputs(text="a b c", drawn="001-100-010")]
+    tags = [file_tag(compute(c)) for c in cases]
+    assert len(set(tags)) == len(cases)
+    for tag, word in zip(tags, ["padding-left", "window-3", "window-3-le", "prefix-2", "packed-docs",
+                                "packed-nodocs", "drawn-3x3"]):
+        assert f"--{word}--" in tag or f"+{word}--" in tag, (word, tag)
+    assert main(["--padding-side", "left", "--causal", "--window", "2", "--window-rule", "distance", "--prefix", "1",
+                 "--packed", "--no-document-mask", "--out", str(tmp_path), "--formats", "json"]) == 0
+    inputs = read_state(tmp_path)["inputs"]
+    assert (inputs["padding_side"], inputs["window"], inputs["window_rule"], inputs["prefix_length"],
+            inputs["packed"], inputs["document_mask"]) == ("left", 2, "distance", 1, True, False)
+    assert main(["--drawn", "0-1", "--out", str(tmp_path), "--formats", "csv"]) == 2     # refused, named
+    assert "drawn='0-1'" in capsys.readouterr().err
