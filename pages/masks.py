@@ -64,20 +64,22 @@ def open_in_playground(changed) -> None:
     st.session_state[Key.MASKS_OPEN_PLAYGROUND] = True
 
 
-def case(slug: str, title: str, states, sentence, otherwise: str) -> None:
-    """One way a mask goes wrong: the weights of ``states``, the verdict for the first, a way to the Playground."""
+def case(slug: str, title: str, states: dict, sentence, otherwise: str) -> None:
+    """One way a mask goes wrong: the weights of each state (by panel title), the verdict for the first, and a
+    way to the Playground."""
     st.subheader(title, anchor=False)
+    first_state = next(iter(states.values()))
     try:
-        first = cache.result(states[0])
+        first = cache.result(first_state)
     except MaskAttnError as err:
         st.info(f"{err}")
         return
     said = sentence(first)
     with st.container(horizontal=True, gap="small", vertical_alignment="top"):
-        for i, state in enumerate(states):
-            ui.chart(cache.playground_figures(state, look)["weights"], key=f"{slug}-{i}", filename=f"{slug}-{i}")
+        for i, (panel, state) in enumerate(states.items()):
+            ui.chart(cache.weights_figure(state, look, panel), key=f"{slug}-{i}", filename=f"{slug}-{i}")
     st.markdown(ui.md_escape(said) if said else otherwise)
-    st.button("Open this in the Playground", key=f"open-{slug}", on_click=open_in_playground, args=(states[0],))
+    st.button("Open this in the Playground", key=f"open-{slug}", on_click=open_in_playground, args=(first_state,))
 
 
 st.header("Where these masks go wrong")
@@ -88,23 +90,26 @@ shortest = min(range(len(lines)), key=lambda i: len(lines[i])) if lines else 0
 longest = max(range(len(lines)), key=lambda i: len(lines[i])) if lines else 0
 
 case("left-padding", "Left padding + causal: the first queries see no key",
-     [replace(plain, padding=True, padding_side="left", causal=True, sequence=shortest)], explain.left_padding_line,
-     "Every line has the same length, so nothing is padded: type a shorter line to see it.")
+     {"weights, left padding + causal": replace(plain, padding=True, padding_side="left", causal=True,
+                                                sequence=shortest)},
+     explain.left_padding_line, "Every line has the same length, so nothing is padded: type a shorter line to see it.")
 
 leaky = replace(plain, packed=True, document_mask=False, sequence=0)
 case("packed-leak", "Packed without a document mask: weight crosses documents",
-     [leaky, replace(leaky, document_mask=True)], explain.packing_line,
-     "Packing needs two lines or more: type another line.")
+     {"weights, packed, no document mask": leaky,
+      "weights, packed + document mask": replace(leaky, document_mask=True)},
+     explain.packing_line, "Packing needs two lines or more: type another line.")
 if len(lines) > 1:
     packed = cache.result(leaky)
     crossing = cross_document_weight(packed.steps.weights, packed.batch.segment_ids[0])      # (T,)
-    st.caption("Left: without the document mask; right: with it. Weight each query puts on other documents' keys "
-               "without it: " + ", ".join(f"{ui.md_escape(label)} {spell(w, digits=3)}"
-                                         for label, w in zip(packed.labels, crossing) if w > 0)
+    st.caption("Weight each query puts on other documents' keys without the document mask: "
+               + ", ".join(f"{ui.md_escape(label)} {spell(weight, digits=3)}"
+                           for label, weight in zip(packed.labels, crossing) if weight > 0)
                + ". With the document mask every one of them is exactly 0.")
 
-window = replace(plain, window=inputs.window or 3, sequence=longest)
-case("window", f"A sliding window of {window.window}: the off-by-one between libraries",
-     [replace(window, window_rule="keys"), replace(window, window_rule="distance")], explain.window_line, "")
-st.caption(f"Left: q − kv < {window.window} (Hugging Face); right: q − kv ≤ {window.window} "
-           "(FlashAttention, JAX).")
+size = inputs.window or 3
+window = replace(plain, window=size, sequence=longest)
+case("window", f"A sliding window of {size}: the off-by-one between libraries",
+     {f"weights, q − kv < {size} (Hugging Face)": replace(window, window_rule="keys"),
+      f"weights, q − kv ≤ {size} (FlashAttention, JAX)": replace(window, window_rule="distance")},
+     explain.window_line, "")

@@ -120,6 +120,14 @@ def verdict_lines(inputs: Inputs) -> tuple[str, ...]:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
+def weights_figure(inputs: Inputs, look: Look, title: str) -> figures.FrozenFigure:
+    """The Playground's softmax weights for ``inputs`` under its own title (a case shown beside others)."""
+    spec = playground_figures(inputs, look)["weights"].to_dict()
+    layout = dict(spec["layout"], title=dict(spec["layout"]["title"], text=title))
+    return figures.FrozenFigure(dict(spec, layout=layout))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
 def mask_broadcast(inputs: Inputs, heads: int) -> MaskBroadcast:
     """``broadcast.broadcast_masks(inputs, heads)``: every part of the mask, their maximum, every head."""
     return broadcast_masks(inputs, heads)

@@ -72,6 +72,8 @@ def click_toggle(page, label: str) -> None:
 
 def choose(page, label: str, option: str) -> None:
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label).first
+    # scrolled first: when the click itself scrolls the sidebar, the dropdown closes again at once
+    box.scroll_into_view_if_needed()
     box.locator('input[role="combobox"]').click()
     page.locator('[role="option"]').filter(has_text=option).first.click()
     page.wait_for_timeout(200)
