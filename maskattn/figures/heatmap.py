@@ -310,6 +310,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
                  colorbar=True, legend=legend, subtitle=bool(subtitle))
     gap = 1 if max(rows, cols) <= MAX_CELLS_WITH_GAPS else 0
     texts = _cell_texts(wide, codes, g.text_chars, dtype) if g.text_chars else None
+    special_cells = codes >= (3 if categorical else 1)
     hover = _hover_texts(wide, mask, dtype) if max(rows, cols) <= MAX_HOVER_TEXT else None
     traces = []
 
@@ -324,7 +325,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         z = np.where(codes == 0, wide, np.nan).astype(np.float64 if dtype == "float64" else np.float32)
         main = dict(type="heatmap", z=z, x=x, y=y, coloraxis="coloraxis", xgap=gap, ygap=gap, name=title)
     if texts is not None:
-        main.update(text=texts, texttemplate="%{text}", textfont={"size": g.text_size})
+        # special cells print their value on their own layer (drawn once: never two numbers in one cell)
+        main.update(text=[[("" if special_cells[r, c] else t) for c, t in enumerate(line)]
+                          for r, line in enumerate(texts)], texttemplate="%{text}", textfont={"size": g.text_size})
     if clickable and max(rows, cols) <= MAX_CLICKABLE:
         main["hoverinfo"] = "skip"
     elif hover is not None:
@@ -333,7 +336,6 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         main["hovertemplate"] = "query %{y}<br>key %{x}<br>%{z}<extra></extra>"
     traces.append(main)
 
-    special_cells = codes >= (3 if categorical else 1)
     if special_cells.any():
         # NaN / ±inf / off-scale cells: their own colours, their value as text; hover passes through
         n = len(SPECIAL)
