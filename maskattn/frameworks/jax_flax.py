@@ -2,7 +2,7 @@
 
 ``jax.nn.dot_product_attention`` computes the logits in float32 (float64 stays float64),
 fills blocked ones with ``-0.7 * finfo(float32).max`` (capped at the float32 range even
-for float64) and always runs the softmax in float32. Flax's
+for float64) and always runs the softmax in float32. XLA on CPU flushes subnormals to 0. Flax's
 ``dot_product_attention_weights`` fills with ``finfo(dtype).min`` and runs
 ``jax.nn.softmax`` in the dtype. A fully masked row is uniform in both.
 
@@ -13,7 +13,7 @@ for float64) and always runs the softmax in float32. Flax's
 from __future__ import annotations
 
 from .. import numerics as nx
-from ._framework import ATTEND_BOOL, Framework, fill, softmax_steps, softmax_wide, wide
+from ._framework import ATTEND_BOOL, Framework, fill, flush_subnormals, softmax_steps, softmax_wide, wide
 
 
 def _jax_negative(dtype):
@@ -23,13 +23,16 @@ def _jax_negative(dtype):
 
 def _jax(x, blocked, dtype, fw):
     # logits in promote(dtype, float32); where(mask, logits, large_negative); softmax in float32; cast back
+    # XLA on CPU flushes subnormal results to zero
     scores = fill(blocked, x, fw.constant(dtype)[0], wide(dtype))
-    return softmax_wide(nx.cast(scores, "float32"), "float32").astype(nx.resolve_dtype(dtype))
+    weights = flush_subnormals(softmax_wide(nx.cast(scores, "float32"), "float32"), "float32")
+    return weights.astype(nx.resolve_dtype(dtype))
 
 
 def _flax(x, blocked, dtype, fw):
     # attn_weights = jnp.where(mask, attn_weights, jnp.finfo(dtype).min); jax.nn.softmax(...).astype(dtype)
-    return softmax_steps(fill(blocked, x, fw.constant(dtype)[0], dtype), dtype)
+    # XLA computes 16-bit elementwise ops in float32 and flushes float32 subnormals
+    return flush_subnormals(softmax_steps(fill(blocked, x, fw.constant(dtype)[0], dtype), dtype), wide(dtype))
 
 
 JAX = Framework(
