@@ -221,13 +221,18 @@ class Framework:
         """The attention weights this library returns for ``logits`` and tutorial ``mask`` (1 = blocked).
 
         ``logits (..., Tq, Tk)`` are first rounded to ``dtype`` as the layer's inputs
-        would be; ``mask`` broadcasts to them. Returns ``(..., Tq, Tk)`` in ``dtype``.
+        would be; ``mask`` broadcasts to them (``None``: no mask is passed at all, the
+        tutorial's ``if mask is not None``). Returns ``(..., Tq, Tk)`` in ``dtype``.
         Where the real library raises, this raises ``MaskAttnError`` with its reason.
         """
         dtype = self.check_dtype(dtype)
         x = nx.cast(nx.as_array(logits, "logits"), dtype)
         if x.ndim < 1 or x.shape[-1] == 0:
             raise MaskAttnError(f"logits must have shape (..., Tq, Tk) with Tk >= 1, got shape {x.shape}")
+        if mask is None:                   # no mask term at all; for every other path the same as all zeros
+            if self.mask_value is not None:
+                return self.model(x.copy(), None, dtype, self)
+            mask = np.zeros(x.shape, np.float32)
         blocked = tutorial_mask(mask) == 1
         try:
             x, blocked = np.broadcast_arrays(x, blocked)

@@ -42,7 +42,13 @@ def _sdpa_added(x, bias, dtype):
 
 
 def _sdpa_float(x, blocked, dtype, fw):
-    return _sdpa_added(x, scalar_times_mask(blocked, TUTORIAL_CONSTANT, dtype), dtype)
+    if blocked is None:                     # attn_mask=None
+        return _sdpa_from_scores(nx.cast(x, wide(dtype)), dtype)
+    if math.isinf(fw.mask_value):           # mask * -inf would be 0 * -inf = NaN: the snippet uses masked_fill
+        bias = fill(blocked, np.zeros(x.shape), fw.mask_value, dtype)
+    else:                                   # attn_mask = mask.to(dtype) * -1e9
+        bias = scalar_times_mask(blocked, fw.mask_value, dtype)
+    return _sdpa_added(x, bias, dtype)
 
 
 def _mha(x, blocked, dtype, fw):
@@ -68,10 +74,10 @@ TORCH_SDPA_FLOAT = Framework(
     api="torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask * -1e9)",
     path="SDPA with the tutorial's float mask", default=False,
     how_to_get="attn_mask=the tutorial's mask * -1e9 (a float tensor is added)",
-    convention=TUTORIAL_TIMES_CONSTANT, applies="add", constant=lambda dtype: (TUTORIAL_CONSTANT, dtype),
+    convention=TUTORIAL_TIMES_CONSTANT, applies="add", constant=lambda dtype: (TUTORIAL_CONSTANT, dtype),  # (the snippet uses the app's constant)
     softmax="float32 (float64 for float64); a row of only -inf gets 0; output rounded once",
     source="torch/nn/functional.py (SDPA docstring: a float mask is added)", model=_sdpa_float,
-    added=_sdpa_added,
+    added=_sdpa_added, mask_value=TUTORIAL_CONSTANT, method="add",
 )
 TORCH_MHA = Framework(
     key="torch_mha", library="PyTorch 2.13",

@@ -19,6 +19,8 @@ from ._framework import TUTORIAL_FLOAT, Framework, constant, fill, tf_softmax
 
 
 def _tutorial(x, blocked, dtype, fw):
+    if blocked is None:                     # `if mask is not None:` — no mask, no mask term
+        return tf_softmax(x, dtype)
     # scaled_attention_logits += (mask * -1e9); the constant is converted to dtype first
     mask = blocked.astype(nx.resolve_dtype(dtype))
     c = constant(fw.mask_value, dtype)
