@@ -152,8 +152,9 @@ def test_hugging_face_defaults_to_sdpa_with_a_bool_mask_and_eager_adds_finfo_min
     transformers = pytest.importorskip("transformers", reason="transformers is not installed")
     torch = pytest.importorskip("torch", reason="torch is not installed")
     from transformers import masking_utils
-    config = transformers.BertConfig(vocab_size=20, hidden_size=16, num_hidden_layers=1, num_attention_heads=1,
-                                     intermediate_size=16, max_position_embeddings=8)
+    tiny = dict(vocab_size=20, hidden_size=16, num_hidden_layers=1, num_attention_heads=1, intermediate_size=16,
+                max_position_embeddings=8)
+    config = transformers.BertConfig(**tiny)
     model = transformers.BertModel(config)                              # random weights, nothing downloaded
     assert model.config._attn_implementation == "sdpa"                  # the default path
     ids = torch.tensor([[3, 4, 5, 0]])
@@ -162,7 +163,7 @@ def test_hugging_face_defaults_to_sdpa_with_a_bool_mask_and_eager_adds_finfo_min
     sdpa = masking_utils.create_bidirectional_mask(config=model.config, inputs_embeds=embeds,
                                                    attention_mask=attention_mask)
     assert sdpa.dtype == torch.bool and sdpa[0, 0, :, 3].tolist() == [False] * 4      # True = attend
-    eager_model = transformers.BertModel(config, attn_implementation="eager")
+    eager_model = transformers.BertModel(transformers.BertConfig(**tiny, attn_implementation="eager"))
     eager = masking_utils.create_bidirectional_mask(config=eager_model.config, inputs_embeds=embeds,
                                                     attention_mask=attention_mask)
     assert eager.dtype == torch.float32
