@@ -53,7 +53,7 @@ for start in range(0, len(fws), per_row):
     columns += st.columns(per_row)                      # one row of panels at a time keeps them aligned
 for fw, column in zip(fws, columns):
     with column:
-        title = two_lines(fw.title) + (" · default" if fw.default else "")
+        title = f"{fw.name}{' · default' if fw.default else ''}<br>{fw.path}"
         try:
             w = fw.weights(logits, given, dtype)                                   # (T, T)
         except MaskAttnError as err:
@@ -63,9 +63,8 @@ for fw, column in zip(fws, columns):
         fig = figures.heatmap(w, labels, labels, title=title, mask=mask if result.mask_active else None,
                               zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE, font_size=fs, colorbar=False)
         ui.chart(fig, key=f"fw-{fw.key}", filename=f"weights-{fw.key}-{tag}")
-        how = "the default path" if fw.default else fw.how_to_get
-        st.caption(f"`{fw.api}`  \n{fw.mask_text()}; blocked scores: {fw.applies} "
-                   f"{fw.constant_text(dtype)}; {fw.softmax}.  \n{how}.")
+        st.caption(f"`{fw.api}`  \n{fw.mask_text()}; blocked scores: {fw.applies} {fw.constant_text(dtype)}."
+                   + ("" if fw.default else f"  \nNot the default: {fw.how_to_get}."))
 st.caption("Grey cells are blocked keys. A panel that differs from its neighbours differs in the real library too: "
            "compare the fully masked rows and the NaN cells.")
 with st.expander("Every framework in one table, with sources"):

@@ -48,7 +48,7 @@ def test_default_page_draws_every_framework_and_convention_without_errors():
     assert not at.exception
     figs = figures(at)
     for fw in frameworks.all_frameworks():                      # one weights panel per registry entry
-        title = fw.title.replace(" · ", "<br>", 1) + (" · default" if fw.default else "")
+        title = f"{fw.name}{' · default' if fw.default else ''}<br>{fw.path}"
         assert title in figs, title
     masks = {k: v for k, v in figs.items() if "1 = " in k}
     attend = next(v for k, v in masks.items() if k.startswith("bool<br>1 = attend"))["data"][0]
@@ -64,7 +64,7 @@ def test_float16_panels_show_what_each_real_layer_returns():
     at = open_page(dtype="float16", qpad="1")
     assert not at.exception
     figs = figures(at)
-    tf = decode(figs["TensorFlow<br>the tutorial's function · default"]["data"][0]["z"])
+    tf = decode(figs["TensorFlow · default<br>the tutorial's function"]["data"][0]["z"])
     keras3 = decode(figs["Keras<br>Softmax(mask=) scores path"]["data"][0]["z"])
     assert np.isnan(tf).any() and not np.isnan(keras3).any()            # TF: 0 × -inf = NaN; Keras 3: no NaN
     assert any("c10::Half" in e.value for e in at.error)                 # the Annotated Transformer raises

@@ -260,9 +260,19 @@ class Framework:
     # --- text, generated from the fields ---------------------------------------------------------
 
     @property
+    def name(self) -> str:
+        """The library without its version: ``"Keras 3.15"`` -> ``"Keras"``."""
+        return " ".join(w for w in self.library.split(" (")[0].split(" ") if not w[0].isdigit())
+
+    @property
     def title(self) -> str:
-        """``Library · path``, for headings."""
-        return f"{self.library.split(' ')[0]} · {self.path}"
+        """``Library · path``, for headings.
+
+        >>> from maskattn.frameworks import get
+        >>> get("annotated_transformer").title, get("keras2").title
+        ('Annotated Transformer · masked_fill(mask == 0, -1e9)', 'tf_keras · Softmax(mask=), adds')
+        """
+        return f"{self.name} · {self.path}"
 
     def constant_text(self, dtype) -> str:
         """The constant a blocked score gets in ``dtype``, as the library computes it.

@@ -42,7 +42,7 @@ HF_EAGER = Framework(
 )
 HF_SDPA = Framework(
     key="hf_sdpa", library="transformers 5.24", api="BertModel(config)(ids, attention_mask=...)",
-    path="SDPA attention (bool 4-D mask)", default=True,
+    path="SDPA attention", default=True,
     how_to_get="the default attn_implementation ('sdpa') with PyTorch >= 2.5",
     convention=HF_ATTENTION_MASK, applies="bool", constant=lambda dtype: (-np.inf, "float32" if dtype != "float64" else dtype),
     softmax="torch SDPA: float32 (float64 for float64); a row of only -inf gets 0",

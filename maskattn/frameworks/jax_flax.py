@@ -37,7 +37,7 @@ def _flax(x, blocked, dtype, fw):
 
 JAX = Framework(
     key="jax", library="JAX 0.10.2", api="jax.nn.dot_product_attention(q, k, v, mask=attend)",
-    path="jax.nn.dot_product_attention (XLA)", default=True,
+    path="nn.dot_product_attention", default=True,
     how_to_get="implementation=None (the XLA path on CPU)",
     convention=ATTEND_BOOL, applies="fill", constant=_jax_negative,
     softmax="always float32, cast back to the dtype (float64 too)",
@@ -45,7 +45,7 @@ JAX = Framework(
 )
 FLAX = Framework(
     key="flax", library="Flax 0.12.8", api="flax.linen.dot_product_attention(q, k, v, mask=attend)",
-    path="flax.linen attention", default=True,
+    path="linen attention", default=True,
     how_to_get="nn.MultiHeadDotProductAttention / nn.dot_product_attention (force_fp32_for_softmax=False)",
     convention=ATTEND_BOOL, applies="fill", constant=lambda dtype: (float(nx.finfo(dtype).min), dtype),
     softmax="jax.nn.softmax in the dtype, step by step",

@@ -53,7 +53,7 @@ def _keras3_fused(x, blocked, dtype, fw):
 
 KERAS2 = Framework(
     key="keras2", library="tf_keras 2.21", api="tf_keras.layers.MultiHeadAttention(..., attention_mask=mask)",
-    path="Keras 2 MultiHeadAttention / Softmax(mask=)", default=True,
+    path="Softmax(mask=), adds", default=True,
     how_to_get="tf_keras (Keras 2), which adds (1 - mask) * large_negative",
     convention=ATTEND_BOOL, applies="add", constant=_keras2_negative,
     softmax="tf.nn.softmax in the layer's dtype: float32 arithmetic, rounded once",

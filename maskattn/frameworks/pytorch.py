@@ -63,7 +63,7 @@ TUTORIAL_TIMES_CONSTANT = Convention(
 
 TORCH_SDPA = Framework(
     key="torch_sdpa", library="PyTorch 2.13", api="torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=attend)",
-    path="SDPA with a bool mask", default=True,
+    path="SDPA, bool mask", default=True,
     how_to_get="attn_mask=a bool tensor, True = attend",
     convention=ATTEND_BOOL, applies="bool", constant=lambda dtype: (-math.inf, wide(dtype)),
     softmax="float32 (float64 for float64); a row of only -inf gets 0; output rounded once",
@@ -72,7 +72,7 @@ TORCH_SDPA = Framework(
 TORCH_SDPA_FLOAT = Framework(
     key="torch_sdpa_float", library="PyTorch 2.13",
     api="torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask * -1e9)",
-    path="SDPA with the tutorial's float mask", default=False,
+    path="SDPA, mask * -1e9 added", default=False,
     how_to_get="attn_mask=the tutorial's mask * -1e9 (a float tensor is added)",
     convention=TUTORIAL_TIMES_CONSTANT, applies="add", constant=lambda dtype: (TUTORIAL_CONSTANT, dtype),  # (the snippet uses the app's constant)
     softmax="float32 (float64 for float64); a row of only -inf gets 0; output rounded once",
@@ -82,7 +82,7 @@ TORCH_SDPA_FLOAT = Framework(
 TORCH_MHA = Framework(
     key="torch_mha", library="PyTorch 2.13",
     api="torch.nn.MultiheadAttention(...)(q, k, v, attn_mask=blocked, need_weights=True)",
-    path="nn.MultiheadAttention, need_weights=True", default=True,
+    path="nn.MultiheadAttention", default=True,
     how_to_get="the module's default need_weights=True (it returns the weights)",
     convention=BLOCKED_BOOL, applies="add", constant=lambda dtype: (-math.inf, dtype),
     softmax="torch softmax: float32 arithmetic, rounded once; plain (a row of only -inf is NaN)",
