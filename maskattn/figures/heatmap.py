@@ -273,7 +273,7 @@ def _outline_entry() -> dict:
 def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=None, kind: str = "scores",
             dtype: str | None = None, zrange: tuple[float, float] | None = None, font_size: int = BASE_FONT,
             width: int | None = None, cell: float | None = None, clickable: bool = False, x_title: str = "key",
-            y_title: str = "query", scale=None) -> go.Figure:
+            y_title: str = "query", scale=None, colorbar: bool = True, cell_text=None) -> go.Figure:
     """A labelled, honest heatmap of a ``(rows, cols)`` matrix.
 
     values: ``(Tq, Tk)`` array in the compute dtype; x_labels: Tk names; y_labels: Tq names.
@@ -285,6 +285,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
     width / cell: the figure's width, or the size of a cell (publication); font_size: all text.
     clickable: one invisible marker per cell (up to ``MAX_CLICKABLE``), so a click selects its row;
     it also carries the hover, so hover and click work together.
+    colorbar: False for small multiples that share one scale (explained once, beside them).
+    cell_text: optional ``(rows, cols)`` strings printed (and hovered) instead of the values, e.g. a
+    framework's literal ``True`` / ``-inf``; printed only when every one of them fits its cell.
     """
     values = np.asarray(values)
     if values.ndim != 2:
@@ -307,11 +310,19 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         SPECIAL[code][0] for code in present if not categorical or code >= 3)
     # categorical panels keep the colour bar's room: every stage panel then has the same grid of cells
     g = geometry(rows, cols, x_labels=x, y_labels=y, font_size=font_size, width=width, cell=cell,
-                 colorbar=True, legend=legend, subtitle=bool(subtitle))
+                 colorbar=colorbar, legend=legend, subtitle=bool(subtitle))
     gap = 1 if max(rows, cols) <= MAX_CELLS_WITH_GAPS else 0
     texts = _cell_texts(wide, codes, g.text_chars, dtype) if g.text_chars else None
+    if cell_text is not None:
+        if len(cell_text) != rows or any(len(line) != cols for line in cell_text):
+            raise ValueError(f"cell_text must be {rows} rows of {cols} strings")
+        cell_text = [[str(t) for t in line] for line in cell_text]
+        fits = max(len(t) for line in cell_text for t in line) <= g.text_chars
+        texts = cell_text if fits else None
     special_cells = codes >= (3 if categorical else 1)
     hover = _hover_texts(wide, mask, dtype) if max(rows, cols) <= MAX_HOVER_TEXT else None
+    if cell_text is not None and hover is not None:
+        hover = [[cell_text[r][c] for c in range(cols)] for r in range(rows)]
     traces = []
 
     if categorical:
@@ -416,4 +427,6 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
                          "tickfont": {"size": g.tick_size - 1}, "nticks": 5, "outlinewidth": 0}}
         if kind != "weights":
             layout["coloraxis"]["cmid"] = 0.0
+        if not colorbar:
+            layout["coloraxis"]["showscale"] = False
     return go.Figure({"data": traces, "layout": layout})
