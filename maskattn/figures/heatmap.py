@@ -108,8 +108,9 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
         cell = max((width - left - right) / cols, 0.5)
     else:
         width = int(round(left + right + cell * cols))
-    legend_rows = _legend_rows(legend, width - 12, font_size) if legend else 0
-    top = int(title_h + 8 + legend_rows * (font_size + 9))
+    # the legend starts at the figure's left edge and may run to the colour bar
+    legend_rows = _legend_rows(legend, width - right - 6, font_size) if legend else 0
+    top = int(title_h + 8 + legend_rows * (font_size + 9) + (6 if legend_rows else 0))
     plot_h = min(cell * rows, max_height - top - bottom)
     cell_h = plot_h / rows
     # numbers: every cell gets the same budget; none below 3 characters (a lone digit misleads)
@@ -127,14 +128,10 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
 
 
 def _legend_rows(names, width: float, font_size: int) -> int:
-    """How many rows a horizontal legend of ``names`` takes in ``width`` pixels."""
-    rows, used = 1, 0.0
-    for name in names:
-        entry = 72 + CHAR_EM * (font_size - 2) * len(name)
-        if used and used + entry > width:
-            rows, used = rows + 1, 0.0
-        used += entry
-    return rows
+    """How many rows a horizontal legend of ``names`` takes in ``width`` pixels: one, or (once it must
+    wrap) one per entry, which is what Plotly does with a legend wider than its plot."""
+    total = sum(40 + 0.5 * (font_size - 2) * len(name) for name in names)     # measured in Chromium
+    return 1 if total <= width else len(names)
 
 
 def special_codes(values: np.ndarray, mask=None, *, off_scale: bool = True) -> np.ndarray:
@@ -416,7 +413,10 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         xaxis=xaxis, yaxis=yaxis, margin=g.margin, width=g.width, height=g.height, font={"size": font_size},
         plot_bgcolor="#f2f2f2", dragmode=False, template=_TEMPLATE, shapes=shapes, annotations=annotations,
         hovermode="closest", hoverdistance=-1 if clickable else 20, showlegend=bool(legend),
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "xref": "container",
+        # a paper-anchored legend moved to the figure's left edge (a container-anchored horizontal legend
+        # stacks its entries vertically in Plotly 7)
+        legend={"orientation": "h", "x": -(g.margin["l"] - 6) / max(g.width - g.margin["l"] - g.margin["r"], 1),
+                "xanchor": "left", "y": 1.0, "yanchor": "bottom",
                 "font": {"size": max(9, font_size - 2)}, "itemclick": False, "itemdoubleclick": False,
                 "bgcolor": "rgba(255,255,255,0)", "tracegroupgap": 0, "itemwidth": 30},
     )
