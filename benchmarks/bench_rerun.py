@@ -73,18 +73,8 @@ def by_stage(T: int | None, repeat: int = 7) -> dict[str, float]:
 
     settings = Inputs() if T is None else Inputs(text=tokens_text(T))
     result, t_compute = _timed(lambda: compute(settings), repeat)
-    steps, labels = result.steps, result.labels
 
-    def build():
-        return [figures.mask_figure(result.mask, labels, labels),
-                figures.heatmap(steps.logits, labels, labels, title="raw", symmetric=True),
-                figures.heatmap(steps.masked_logits, labels, labels, title="masked", mask=result.mask,
-                                symmetric=True),
-                figures.heatmap(steps.weights, labels, labels, title="weights", mask=result.mask,
-                                zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE),
-                figures.output_figure(steps.output, labels)]
-
-    figs, t_figures = _timed(build, repeat)
+    figs, t_figures = _timed(lambda: list(figures.playground_figures(result).values()), repeat)
     _, t_json = _timed(lambda: [pio.to_json(f, validate=False) for f in figs], repeat)
     _, t_table = _timed(lambda: (pd.DataFrame(row_table(result)), verdicts(result)), repeat)
     return {"compute": t_compute, "figures": t_figures, "to_json": t_json, "row table + verdicts": t_table}
