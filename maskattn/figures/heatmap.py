@@ -59,8 +59,10 @@ LEAK_COLOUR, LEAK_NAME = "#e41a1c", "masked, weight > 0 (leak)"
 MAX_CLICKABLE = 32
 #: up to this size the hover carries the exact value as text (beyond it: the float32 value)
 MAX_HOVER_TEXT = 64
-#: up to this size cells are drawn with a 1-px gap (beyond it a gap would hide the cell)
-MAX_CELLS_WITH_GAPS = 64
+#: up to this size a leaking masked cell gets its own flag (beyond it a flag is smaller than a pixel)
+MAX_LEAK_FLAGS = 64
+#: up to this size cells are drawn with a 1-px gap (beyond it the gaps would read as a texture)
+MAX_CELLS_WITH_GAPS = 32
 #: the width of a digit, a minus or a point, in ems of the figure font (conservative)
 CHAR_EM = 0.62
 #: a figure may be drawn narrower than designed (a phone): numbers must still fit at this share
@@ -317,7 +319,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
     codes = special_codes(wide, mask, off_scale=kind in ("scores", "values"))
     present = sorted(int(c) for c in np.unique(codes) if c)
     leaks = (mask & (np.nan_to_num(wide, nan=0.0) != 0)) if has_masked and kind == "weights" else None
-    has_leaks = leaks is not None and bool(leaks.any()) and max(rows, cols) <= MAX_CELLS_WITH_GAPS
+    has_leaks = leaks is not None and bool(leaks.any()) and max(rows, cols) <= MAX_LEAK_FLAGS
     legend = (("masked (outlined)",) if has_masked else ()) + ((LEAK_NAME,) if has_leaks else ()) + tuple(
         SPECIAL[code][0] for code in present if not categorical or code >= 3)
     # categorical panels keep the colour bar's room: every stage panel then has the same grid of cells
