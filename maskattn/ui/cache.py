@@ -23,7 +23,7 @@ from ..masks import parse_compact_mask
 from ..pipeline import PlaygroundResult, compute
 from ..state import Inputs
 from ..text import spell
-from .render import formula_markdown, md_escape
+from .render import formula_html, md_escape
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Look:
 #: on screen: two panels side by side at 1280×720 with the sidebar open
 SCREEN = Look(font_size=figures.BASE_FONT, panel_width=figures.PANEL_WIDTH, subtitle=True)
 #: presentation mode: projector type, two panels side by side at 1280×720 with the sidebar closed
-PRESENTATION = Look(font_size=18, panel_width=540, subtitle=False)
+PRESENTATION = Look(font_size=18, panel_width=500, subtitle=False)
 
 
 def look(presentation: bool) -> Look:
@@ -109,8 +109,8 @@ def row_check_table(inputs: Inputs) -> pa.Table:
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def inspector_formula(inputs: Inputs, row: int) -> str:
-    """The formula for one query row with its real numbers, from the mask term on, as one markdown element."""
-    return formula_markdown(inspector_latex(result(inputs).steps, row))
+    """The formula for one query row with its real numbers, from the mask term on, as MathML (one element)."""
+    return formula_html(inspector_latex(result(inputs).steps, row))
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
