@@ -44,6 +44,7 @@ def stage(name: str) -> None:
 
 def verdict() -> None:
     st.markdown("### What happened\n" + "\n".join(f"- {line}" for line in cache.verdict_lines(inputs)))
+    st.page_link("pages/proof.py", label="Prove it: delete the masked columns, shake the padding", icon="🔬")
 
 
 if big:

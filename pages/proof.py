@@ -1,0 +1,174 @@
+"""Proof that masked keys are ignored: delete the columns, exact vs float, the leak test, the backward pass."""
+
+import numpy as np
+import streamlit as st
+
+from maskattn import MaskAttnError, export, proof, ui
+from maskattn.text import spell
+from maskattn.ui import Key, cache
+
+#: the noise sizes on the slider; the box next to it takes any size up to proof.MAX_PERTURBATION
+AMOUNTS = tuple(10.0 ** d for d in range(0, 7))
+DEFAULT_AMOUNT = 1e6
+TARGETS = {"padding": "the padding", "future": "a future token (causal)"}
+VERDICT_BOX = {"identical": (st.success, "✅"), "moved": (st.error, "❌"), "unprotected": (st.warning, "⚠️")}
+
+ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
+inputs, view = ui.current_inputs(), ui.current_view()
+big = view.presentation
+look = ui.look(big)
+
+st.title("Proof: masked keys are ignored")
+if not big:
+    st.markdown(
+        "The Playground shows masked keys getting weight 0. Four stronger tests, computed now for the sidebar's "
+        "tokens, masks, constant, method and number type: are the weights **exactly** those of the unmasked keys "
+        "alone? Is a masked key's e^(z − m) exactly 0? Can anything written in a masked position move the output? "
+        "Does training see it? Switch the constant to −10 or the number type to float16 and watch the answers change.")
+ui.url_notices()
+result = ui.compute_or_stop(inputs)
+labels, T = result.labels, len(result.labels)
+tag = export.file_tag(result)
+
+
+def chart(panel: cache.ProofPanel, name: str) -> None:
+    ui.chart(panel.figures[name], key=f"proof-{name}", filename=f"{name}--{tag}")
+
+
+# the leak test's controls: a slider and a box for the noise size, a button for a new seed ----------
+st.session_state.setdefault(Key.PROOF_AMOUNT, DEFAULT_AMOUNT)
+st.session_state.setdefault(Key.PROOF_AMOUNT_TEXT, spell(DEFAULT_AMOUNT))
+st.session_state.setdefault(Key.PROOF_SEED, 0)
+
+
+def amount_slid() -> None:
+    st.session_state[Key.PROOF_AMOUNT_TEXT] = spell(st.session_state[Key.PROOF_AMOUNT])
+    st.session_state.pop(Key.PROOF_AMOUNT_ERROR, None)
+
+
+def amount_typed() -> None:
+    """A typed size replaces the slider's, unless it is NaN, ±inf or beyond 1e30: then the previous one stays."""
+    raw = st.session_state[Key.PROOF_AMOUNT_TEXT]
+    try:
+        st.session_state[Key.PROOF_AMOUNT] = proof.check_perturbation(raw.strip().replace("−", "-"))
+        st.session_state.pop(Key.PROOF_AMOUNT_ERROR, None)
+    except MaskAttnError as err:
+        st.session_state[Key.PROOF_AMOUNT_ERROR] = (
+            f"{err}. Kept the previous size {spell(st.session_state[Key.PROOF_AMOUNT])}.")
+
+
+def shake() -> None:
+    """A new seed: new noise of the same size."""
+    st.session_state[Key.PROOF_SEED] = int(np.random.default_rng().integers(1, 2**31))
+
+
+def future_token_default() -> int:
+    """The last real token: every query before it must come out unchanged under a causal mask."""
+    real = [i for i, token in enumerate(result.tokens) if token != inputs.pad_token]
+    return real[-1] if real else T - 1
+
+
+# the four proofs -------------------------------------------------------------------------------------
+def delete_the_columns() -> None:
+    st.subheader("1 · Delete the columns")
+    if not big:
+        st.markdown("If masking ignores a key, the masked softmax must be the softmax of the unmasked keys alone, "
+                    "as if the masked columns were deleted from the matrix. Both, and their difference in float64:")
+    panel = cache.deleted_panel(inputs, look)
+    with st.container(horizontal=True, gap="small"):
+        chart(panel, "masked-softmax")
+        chart(panel, "deleted-softmax")
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        chart(panel, "difference")
+        with st.container(width="stretch"):
+            st.markdown(f"**{panel.takeaway}**")
+
+
+def exact_vs_float() -> None:
+    st.subheader("2 · Exact vs float: e^(z − m) of a masked key")
+    if not big:
+        st.markdown("Softmax subtracts the row max m, so a masked key enters the sum as e^(z − m) with z − m about "
+                    "the constant. In exact arithmetic that is tiny but not 0; in the number type it is exactly "
+                    "0, so the masked keys add nothing to the sum at all.")
+    ui.keep_index_in_range(Key.ROW, T)
+    row = st.selectbox("Query row", options=range(T), key=Key.ROW, format_func=lambda i: labels[i], width=320,
+                       persist_state="session")
+    panel = cache.exact_panel(inputs, row)
+    st.markdown(f"**{panel.takeaway}**")
+    if panel.table is not None:
+        st.dataframe(panel.table, hide_index=True, width="stretch")
+    st.caption(panel.note)
+
+
+def leak_test() -> None:
+    st.subheader("3 · The leak test: shake the padding")
+    if not big:
+        st.markdown("Write anything into the masked positions — here noise of any size added to the pad tokens' "
+                    "embeddings, so their keys, values and queries all change — and compare the outputs of the "
+                    "real tokens before and after, bit for bit. With a causal mask, change a future token instead.")
+    target = st.session_state.get(Key.PROOF_TARGET, "padding")
+    if not big:
+        target = st.radio("What to change", options=list(TARGETS), key=Key.PROOF_TARGET, horizontal=True,
+                          format_func=TARGETS.__getitem__, persist_state="session")
+    token = None
+    if target == "future":
+        if not 0 <= st.session_state.get(Key.PROOF_TOKEN, -1) < T:
+            st.session_state[Key.PROOF_TOKEN] = future_token_default()
+        token = st.selectbox("Future token to change", options=range(T), key=Key.PROOF_TOKEN,
+                             format_func=lambda i: labels[i], width=320, persist_state="session")
+        if not inputs.causal:
+            st.info("The causal mask is off (sidebar), so every query may see this token: nothing protects them.",
+                    icon="ℹ️")
+    amount = st.session_state[Key.PROOF_AMOUNT]
+    with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
+        st.select_slider("Noise size", options=sorted(set(AMOUNTS) | {amount}), key=Key.PROOF_AMOUNT,
+                         format_func=lambda x: spell(x, digits=3), on_change=amount_slid, width=300,
+                         persist_state="session")
+        st.text_input(f"…or type one (up to {spell(proof.MAX_PERTURBATION)})", key=Key.PROOF_AMOUNT_TEXT,
+                      on_change=amount_typed, width=170, persist_state="session")
+        st.button("🎲 Shake the padding" if target == "padding" else "🎲 Change it again", on_click=shake,
+                  type="primary")
+    if st.session_state.get(Key.PROOF_AMOUNT_ERROR):
+        st.error(ui.md_escape(st.session_state[Key.PROOF_AMOUNT_ERROR]), icon="✋")
+    seed = st.session_state[Key.PROOF_SEED]
+    panel = cache.leak_panel(inputs, look, token, amount, seed)
+    box, icon = VERDICT_BOX[panel.verdict]
+    box(f"**{panel.headline}.**" + ("" if big else f" {panel.takeaway}"), icon=icon)
+    if panel.figures:
+        with st.container(horizontal=True, gap="small"):
+            chart(panel, "output-before")
+            chart(panel, "output-after")
+    if big:
+        st.markdown(panel.takeaway)
+    st.dataframe(panel.table, hide_index=True, width="stretch")
+    st.caption(f"Noise: {spell(amount, digits=3)} × a standard normal draw (seed {seed}) added to the embedding of "
+               f"{panel.shaken}, then the whole forward pass again (embedding → Q, K, V → attention) in "
+               f"{result.steps.dtype}. Bit-for-bit: every bit of the output, not a tolerance.")
+
+
+def backward_pass() -> None:
+    st.subheader("4 · The backward pass: what training sees")
+    if not big:
+        st.markdown("Take L = the sum of every output (d_output = ones) and differentiate through the same forward "
+                    "pass, in the same number type: softmax's gradient is w ⊙ (g − Σ w g), so a weight of exactly "
+                    "0 passes back exactly 0.")
+    panel = cache.gradient_panel(inputs, look)
+    with st.container(horizontal=True, gap="small"):
+        chart(panel, "dlogits")
+        chart(panel, "dv")
+    st.markdown(f"**{panel.takeaway}**")
+    st.caption("Outlined: the masked cells of ∂L/∂logits (the gradient with respect to the scaled logits q·kᵀ/√d, "
+               "before the mask) and the rows of ∂L/∂V of keys that no query may see. −0 is a negative zero: "
+               "exactly 0 (0 times a negative number). Black cells are NaN.")
+
+
+if big:
+    # a slide: the leak test's verdict and its before/after first; the other proofs one scroll away
+    leak_test()
+    delete_the_columns()
+    exact_vs_float()
+else:
+    delete_the_columns()
+    exact_vs_float()
+    leak_test()
+backward_pass()
