@@ -12,6 +12,9 @@ AMOUNTS = tuple(10.0 ** d for d in range(0, 7))
 DEFAULT_AMOUNT = 1e6
 TARGETS = {"padding": "the padding", "future": "a future token (causal)"}
 VERDICT_BOX = {"identical": (st.success, "✅"), "moved": (st.error, "❌"), "unprotected": (st.warning, "⚠️")}
+#: presentation mode: the leak test's controls and verdict in a column beside two narrower panels
+SLIDE_COLUMN = 360
+SLIDE_LEAK_LOOK = ui.Look(font_size=ui.PRESENTATION.font_size, panel_width=360, subtitle=False)
 
 ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
 inputs, view = ui.current_inputs(), ui.current_view()
@@ -87,10 +90,11 @@ def delete_the_columns() -> None:
 def exact_vs_float() -> None:
     st.subheader("2 · Exact vs float: e^(z − m) of a masked key")
     if not big:
-        st.markdown("Softmax subtracts the row max m, so a masked key enters the sum as e^(z − m) with z − m about "
-                    "the constant. In exact arithmetic that is tiny but not 0; in the number type it is exactly "
-                    "0, so the masked keys add nothing to the sum at all.")
-    ui.keep_index_in_range(Key.ROW, T)
+        st.markdown("Softmax subtracts the row max m, so a masked key enters the sum as e^(z − m), with z − m about "
+                    "the constant. In exact arithmetic that is never 0; the number type rounds it to exactly 0 once "
+                    "z − m is below its underflow point, and only then do the masked keys add nothing at all.")
+    # set it again: after a page switch the new selectbox would otherwise start at 0, not at the shared row
+    st.session_state[Key.ROW] = ui.keep_index_in_range(Key.ROW, T)
     row = st.selectbox("Query row", options=range(T), key=Key.ROW, format_func=lambda i: labels[i], width=320,
                        persist_state="session")
     panel = cache.exact_panel(inputs, row)
@@ -98,6 +102,22 @@ def exact_vs_float() -> None:
     if panel.table is not None:
         st.dataframe(panel.table, hide_index=True, width="stretch")
     st.caption(panel.note)
+
+
+def leak_controls(target: str) -> tuple[float, int]:
+    """The noise size (slider, or typed) and the button that draws a new seed; returns (size, seed)."""
+    amount = st.session_state[Key.PROOF_AMOUNT]
+    st.select_slider("Noise size", options=sorted(set(AMOUNTS) | {amount}), key=Key.PROOF_AMOUNT,
+                     format_func=lambda x: spell(x, digits=3), on_change=amount_slid, width=300,
+                     persist_state="session")
+    with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
+        st.text_input(f"…or type one (up to {spell(proof.MAX_PERTURBATION)})", key=Key.PROOF_AMOUNT_TEXT,
+                      on_change=amount_typed, width=220, persist_state="session")
+        st.button("🎲 Shake the padding" if target == "padding" else "🎲 Change it again", on_click=shake,
+                  type="primary")
+    if st.session_state.get(Key.PROOF_AMOUNT_ERROR):
+        st.error(ui.md_escape(st.session_state[Key.PROOF_AMOUNT_ERROR]), icon="✋")
+    return amount, st.session_state[Key.PROOF_SEED]
 
 
 def leak_test() -> None:
@@ -119,31 +139,37 @@ def leak_test() -> None:
         if not inputs.causal:
             st.info("The causal mask is off (sidebar), so every query may see this token: nothing protects them.",
                     icon="ℹ️")
-    amount = st.session_state[Key.PROOF_AMOUNT]
-    with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
-        st.select_slider("Noise size", options=sorted(set(AMOUNTS) | {amount}), key=Key.PROOF_AMOUNT,
-                         format_func=lambda x: spell(x, digits=3), on_change=amount_slid, width=300,
-                         persist_state="session")
-        st.text_input(f"…or type one (up to {spell(proof.MAX_PERTURBATION)})", key=Key.PROOF_AMOUNT_TEXT,
-                      on_change=amount_typed, width=170, persist_state="session")
-        st.button("🎲 Shake the padding" if target == "padding" else "🎲 Change it again", on_click=shake,
-                  type="primary")
-    if st.session_state.get(Key.PROOF_AMOUNT_ERROR):
-        st.error(ui.md_escape(st.session_state[Key.PROOF_AMOUNT_ERROR]), icon="✋")
-    seed = st.session_state[Key.PROOF_SEED]
-    panel = cache.leak_panel(inputs, look, token, amount, seed)
-    box, icon = VERDICT_BOX[panel.verdict]
-    box(f"**{panel.headline}.**" + ("" if big else f" {panel.takeaway}"), icon=icon)
-    if panel.figures:
-        with st.container(horizontal=True, gap="small"):
-            chart(panel, "output-before")
-            chart(panel, "output-after")
     if big:
+        # a slide: the controls and the verdict beside the before/after, all on one 1280×720 screen
+        with st.container(horizontal=True, gap="small", vertical_alignment="top"):
+            with st.container(width=SLIDE_COLUMN):
+                amount, seed = leak_controls(target)
+                panel = cache.leak_panel(inputs, SLIDE_LEAK_LOOK, token, amount, seed)
+                verdict(panel)
+            for name in panel.figures:
+                chart(panel, name)
         st.markdown(panel.takeaway)
+    else:
+        with st.container(horizontal=True, gap="medium", vertical_alignment="bottom"):
+            amount, seed = leak_controls(target)
+        panel = cache.leak_panel(inputs, look, token, amount, seed)
+        verdict(panel, panel.takeaway)
+        with st.container(horizontal=True, gap="small"):
+            for name in panel.figures:
+                chart(panel, name)
+    if target == "padding" and not panel.shaken:
+        st.info("This sequence has no pad token to shake: pick a shorter one under “Sequence to view” in the "
+                "sidebar, or change a future token instead.", icon="ℹ️")
     st.dataframe(panel.table, hide_index=True, width="stretch")
     st.caption(f"Noise: {spell(amount, digits=3)} × a standard normal draw (seed {seed}) added to the embedding of "
                f"{panel.shaken}, then the whole forward pass again (embedding → Q, K, V → attention) in "
                f"{result.steps.dtype}. Bit-for-bit: every bit of the output, not a tolerance.")
+
+
+def verdict(panel: cache.LeakPanel, takeaway: str = "") -> None:
+    """The leak test's verdict: green when every protected output kept its bits, red with the number when not."""
+    box, icon = VERDICT_BOX[panel.verdict]
+    box(f"**{panel.headline}.** {takeaway}".strip(), icon=icon)
 
 
 def backward_pass() -> None:

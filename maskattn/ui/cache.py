@@ -224,7 +224,10 @@ def leak_panel(inputs: Inputs, look: Look, token: int | None, amount: float, see
     table = _arrow([_leak_row(report, i) for i in range(len(labels))])
     shaken = ", ".join(labels[i] for i in report.positions[:6]) + (" …" if len(report.positions) > 6 else "")
     if report.passed:
-        verdict, headline = "identical", "Bit-for-bit identical"
+        n = int(report.shielded.sum())
+        verdict = "identical"
+        headline = (f"Bit-for-bit identical: {n} protected quer{'y' if n == 1 else 'ies'}, "
+                    f"max |Δ| = {spell(np.max(report.delta[report.shielded]))}")
     elif report.leaks.any():
         worst = report.delta[report.leaks]
         verdict = "moved"
