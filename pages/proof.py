@@ -78,11 +78,9 @@ def delete_the_columns() -> None:
         st.markdown("If masking ignores a key, the masked softmax must be the softmax of the unmasked keys alone, "
                     "as if the masked columns were deleted from the matrix. Both, and their difference in float64:")
     panel = cache.deleted_panel(inputs, look)
-    with st.container(horizontal=True, gap="small"):
-        chart(panel, "masked-softmax")
-        chart(panel, "deleted-softmax")
-    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
-        chart(panel, "difference")
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):   # wraps on narrow screens
+        for name in panel.figures:
+            chart(panel, name)
         with st.container(width="stretch"):
             st.markdown(f"**{panel.takeaway}**")
 
@@ -179,12 +177,14 @@ def backward_pass() -> None:
                     "pass, in the same number type: softmax's gradient is w ⊙ (g − Σ w g), so a weight of exactly "
                     "0 passes back exactly 0.")
     panel = cache.gradient_panel(inputs, look)
-    with st.container(horizontal=True, gap="small"):
-        chart(panel, "dlogits")
-        chart(panel, "dv")
-    st.markdown(f"**{panel.takeaway}**")
-    st.caption("Outlined: the masked cells of ∂L/∂logits (the gradient with respect to the scaled logits q·kᵀ/√d, "
-               "before the mask) and the rows of ∂L/∂V of keys that no query may see. −0 is a negative zero: "
+    with st.container(horizontal=True, gap="small", vertical_alignment="top"):   # wraps on narrow screens
+        for name in panel.figures:
+            chart(panel, name)
+        with st.container(width="stretch"):
+            st.markdown(f"**{panel.takeaway}**")
+    st.caption("With d_output = ones, each value dimension of key j gets Σᵢ wᵢⱼ, the weight all queries give it. "
+               "Outlined: the masked cells of ∂L/∂logits (the gradient with respect to the scaled logits q·kᵀ/√d, "
+               "before the mask) and, in ∂L/∂V, the keys that no query may see. −0 is a negative zero: "
                "exactly 0 (0 times a negative number). Black cells are NaN.")
 
 

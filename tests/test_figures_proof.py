@@ -54,7 +54,7 @@ def test_leak_figures_draw_a_column_per_query_before_and_after():
     assert list(figs) == list(figures.LEAK_NAMES)
     for name, steps in (("output-before", report.before), ("output-after", report.after)):
         fig = figs[name]
-        assert list(fig.data[0].x) == [r.labels[i] for i in rows]
+        assert list(fig.data[0].x) == [figures.safe_label(r.labels[i]) for i in rows]
         assert list(fig.data[0].y) == figures.value_labels(steps.output.shape[-1])
         np.testing.assert_array_equal(z(fig), steps.output[rows].T)
     # each panel has its own colour range: the leak of ~1e6 does not flatten the panel before it
@@ -67,10 +67,11 @@ def test_gradient_figures_outline_masked_cells_and_unseen_keys():
     figs = figures.gradient_figures(grads, r.labels)
     assert list(figs) == list(figures.GRADIENT_NAMES)
     np.testing.assert_array_equal(z(figs["dlogits"]), grads.dlogits)
-    np.testing.assert_array_equal(z(figs["dv"]), grads.dv)
+    np.testing.assert_array_equal(z(figs["dv"]), grads.dv.T)                  # a column per key
+    assert list(figs["dv"].data[0].x) == [figures.safe_label(s) for s in r.labels]   # escaped, as every label
     assert outlines(figs["dlogits"]) == [figures.outline_path(r.mask)]
-    unseen = np.zeros(grads.dv.shape)
-    unseen[3:] = 1                                                  # the three pad keys: no query sees them
+    unseen = np.zeros(grads.dv.T.shape)
+    unseen[:, 3:] = 1                                               # the three pad keys: no query sees them
     assert outlines(figs["dv"]) == [figures.outline_path(unseen)]
     assert figs["dlogits"].layout.title.text == "∂L/∂logits (max |·| on masked cells = 0)"
 

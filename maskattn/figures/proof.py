@@ -95,28 +95,30 @@ def leak_figures(report, rows, *, font_size: int = BASE_FONT, width: int | None 
 
 def gradient_figures(grads, labels, *, font_size: int = BASE_FONT, width: int | None = PANEL_WIDTH,
                      subtitle: str = "") -> dict[str, go.Figure]:
-    """∂L/∂logits and ∂L/∂V of one sequence (``GRADIENT_NAMES``), masked cells outlined.
+    """∂L/∂logits and ∂L/∂V of one sequence (``GRADIENT_NAMES``), keys across, masked cells outlined.
 
     ``grads``: a ``proof.AttentionGrads`` of one sequence. In ∂L/∂logits the outlined cells
-    are the masked ones; in ∂L/∂V, the rows of keys that no query may see.
+    are the masked ones; ∂L/∂V is drawn a column per key (so its numbers fit, and the keys line
+    up with the logits' columns), with the columns of keys that no query may see outlined.
 
     >>> from maskattn.proof import attention_grads
     >>> g = attention_grads(np.eye(3), np.eye(3), np.eye(3), [[0, 0, 1]] * 3, d_output=np.ones((3, 3)))
     >>> figs = gradient_figures(g, ["a", "b", "c"])
-    >>> [f.layout.title.text for f in figs.values()]
-    ['∂L/∂logits (max |·| on masked cells = 0)', '∂L/∂V (max |·| on keys no query sees = 0)']
+    >>> [f.layout.title.text for f in figs.values()], figs["dv"].data[0].x
+    (['∂L/∂logits (max |·| on masked cells = 0)', '∂L/∂V (max |·| on keys no query sees = 0)'], ('a', 'b', 'c'))
     """
     steps = grads.steps
     mask = steps.mask if steps.has_mask else None
     blocked = np.zeros(steps.weights.shape, bool) if mask is None else mask == 1      # (T, T)
     unseen = blocked.all(axis=0)                                                     # (T,) keys no query sees
-    dv_mask = np.broadcast_to(unseen[:, None], grads.dv.shape).astype(np.uint8)      # (T, dv)
+    dv = grads.dv.T                                                                  # (dv, T)
+    dv_mask = np.broadcast_to(unseen, dv.shape).astype(np.uint8) if unseen.any() else None
     size = dict(font_size=font_size, width=width, subtitle=subtitle, dtype=steps.dtype)
     return {
         "dlogits": heatmap(grads.dlogits, labels, labels, mask=mask, kind="scores",
                            title=f"∂L/∂logits (max |·| on masked cells = {max_abs(grads.dlogits[blocked])})",
                            **size),
-        "dv": heatmap(grads.dv, value_labels(grads.dv.shape[-1]), labels, mask=dv_mask if unseen.any() else None,
-                      kind="values", x_title="value dimension", y_title="key",
+        "dv": heatmap(dv, labels, value_labels(dv.shape[0]), mask=dv_mask, kind="values", x_title="key",
+                      y_title="value dimension",
                       title=f"∂L/∂V (max |·| on keys no query sees = {max_abs(grads.dv[unseen])})", **size),
     }
