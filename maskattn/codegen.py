@@ -1,16 +1,17 @@
 """Copy as code: runnable NumPy / PyTorch / TensorFlow / JAX source for the app's current state.
 
-``generate(state, framework)`` returns a script that embeds the exact Q, K, V the
-app computes (already rounded to the dtype, written as float64 literals so no
-framework rounds them twice), builds the mask in that framework's own
-convention, calls that framework's attention and prints the weights.
-``expected_steps(state, framework)`` is what the core says the script prints:
-the tests run the scripts against it.
+``generate(state, key)`` returns a script that embeds the exact Q, K, V the app
+computes (already rounded to the dtype, written as float64 literals so no
+framework rounds them twice), builds the mask in that framework's own convention,
+calls that framework's attention and prints the weights. ``key`` is ``"numpy"``
+(the app's own function) or a ``maskattn.frameworks`` key with a snippet here;
+``expected_weights(state, key)`` is what the registry says the script prints
+(``frameworks.get(key).weights``): the tests run the scripts against it.
 
 >>> import numpy as np
 >>> state = CodeState(tokens=("a", "<pad>"), ids=(1, 0), q=np.eye(2), k=np.eye(2), v=np.eye(2),
 ...                   padding=True, query_padding=False, causal=False)
->>> source = generate(state, "pytorch_mha")
+>>> source = generate(state, "torch_mha")
 >>> "key_padding_mask = ids_t == 0" in source
 True
 >>> namespace = {}
@@ -26,22 +27,13 @@ import math
 
 import numpy as np
 
-from . import numerics as nx
-from .attention import METHODS, AttentionSteps, attention_steps
-from .conventions import JAX_NEGATIVE_FRACTION, Behaviour
+from . import frameworks, numerics as nx
+from .attention import METHODS, attention_steps
 from .errors import MaskAttnError
 from .masks import combine_masks, create_look_ahead_mask, create_padding_mask, create_query_padding_mask
 
-#: framework key -> what the snippet calls
-FRAMEWORKS: dict[str, str] = {
-    "numpy": "NumPy with maskattn (the app's own function)",
-    "pytorch_sdpa": "PyTorch F.scaled_dot_product_attention",
-    "pytorch_mha": "PyTorch nn.MultiheadAttention",
-    "tensorflow": "TensorFlow (the tutorial's scaled_dot_product_attention)",
-    "jax": "JAX jax.nn.dot_product_attention",
-}
-#: how the SDPA snippet passes the mask: a bool tensor (True = attend) or an additive float tensor
-SDPA_MASK_FORMS: tuple[str, ...] = ("bool", "additive")
+#: the app's own function: the one snippet that is not a registry entry
+NUMPY = "numpy"
 #: the snippets embed every number; beyond this many Q, K, V values they get too long to copy
 MAX_EMBEDDED_VALUES = 12_288
 PAD_ID = 0
@@ -83,11 +75,9 @@ def state_from_result(result) -> CodeState:
                      mask_value=s.mask_value, method=s.method, scale=s.scale)
 
 
-def _check(state: CodeState, framework: str, mask_form: str) -> None:
+def _check(state: CodeState, framework: str) -> None:
     if framework not in FRAMEWORKS:
         raise MaskAttnError(f"framework must be one of {', '.join(FRAMEWORKS)}, got {framework!r}")
-    if mask_form not in SDPA_MASK_FORMS:
-        raise MaskAttnError(f"mask_form must be one of {', '.join(SDPA_MASK_FORMS)}, got {mask_form!r}")
     nx.dtype_name(state.dtype)
     if state.method not in METHODS:
         raise MaskAttnError(f"method must be one of {', '.join(METHODS)}, got {state.method!r}")
@@ -122,66 +112,37 @@ def tutorial_mask(state: CodeState) -> np.ndarray | None:
     return np.broadcast_to(mask, (1, 1, T, T))[0, 0].copy()             # (T, T)
 
 
-def behaviour(state: CodeState, framework: str, mask_form: str = "bool") -> Behaviour:
-    """The ``attention_steps`` method and constant that reproduce what the snippet computes.
+def framework(state: CodeState, key: str) -> frameworks.Framework:
+    """The registry entry the snippet for ``key`` runs, with the app's constant where the snippet uses it.
 
-    NumPy and TensorFlow follow the app's method and constant (the mistake methods
-    have no TensorFlow snippet: it uses the tutorial's add). PyTorch SDPA: a bool
-    mask is a fill with −inf and its safe softmax (fully masked rows give zeros); an
-    additive mask adds the constant. ``nn.MultiheadAttention`` adds −inf (fully
-    masked rows give NaN). JAX fills with −0.7·finfo.max (fully masked rows: uniform).
-
-    >>> st = CodeState(("a",), (1,), np.eye(1), np.eye(1), np.eye(1), True, False, False)
-    >>> behaviour(st, "pytorch_sdpa").method, behaviour(st, "pytorch_sdpa", "additive").mask_value
-    ('safe', -1000000000.0)
+    >>> st = CodeState(("a",), (1,), np.eye(1), np.eye(1), np.eye(1), True, False, False, mask_value=-1e4)
+    >>> framework(st, "tf_tutorial").mask_value, framework(st, "torch_mha").mask_value
+    (-10000.0, None)
     """
-    _check(state, framework, mask_form)
-    b = _behaviour(state, framework, mask_form)
-    if framework in ("pytorch_sdpa", "jax") and state.dtype in ("float16", "bfloat16"):
-        # SDPA's math kernel and jax.nn.dot_product_attention upcast 16-bit inputs to float32
-        # (aten/src/ATen/native/transformers/attention.cpp; jax/_src/nn/functions.py)
-        b = Behaviour(b.method, b.mask_value, "float32")
-    return b
+    _check(state, key)
+    method = state.method if state.method in ("add", "fill", "safe") else "add"   # the mistakes have no snippet
+    return frameworks.get(key).with_constant(state.mask_value, method)
 
 
-def _behaviour(state: CodeState, framework: str, mask_form: str) -> Behaviour:
-    c = state.mask_value
-    if framework == "numpy":
-        return Behaviour(state.method, c)
-    if framework == "tensorflow":
-        return Behaviour(state.method if state.method in ("add", "fill", "safe") else "add", c)
-    if framework == "pytorch_mha":
-        return Behaviour("fill", -math.inf)
-    if framework == "jax":
-        return Behaviour("fill", -JAX_NEGATIVE_FRACTION * float(nx.finfo(state.dtype).max))
-    if mask_form == "bool":
-        return Behaviour("safe", -math.inf)
-    rounded = nx.to_float(nx.cast(c, state.dtype))
-    if math.isfinite(rounded):
-        return Behaviour("add", c)        # logits + where(blocked, c, 0) == logits + mask * c
-    # an infinite constant is written with masked_fill (mask * -inf would be 0 * -inf = NaN);
-    # SDPA's safe softmax then gives all -inf rows zeros
-    return Behaviour("safe" if rounded < 0 else "fill", rounded)
+def expected_weights(state: CodeState, key: str) -> np.ndarray:
+    """What the snippet for ``key`` prints, ``(T, T)`` in the state's dtype.
 
-
-def expected_steps(state: CodeState, framework: str, mask_form: str = "bool") -> AttentionSteps:
-    """What the snippet for ``framework`` prints, computed by the core (weights ``(T, T)``).
+    NumPy: the app's own ``attention_steps``. A framework: its registry entry on the
+    core's logits (``frameworks.get(key).weights``).
 
     >>> st = CodeState(("a", "<pad>"), (1, 0), np.eye(2), np.eye(2), np.eye(2), True, True, False)
-    >>> expected_steps(st, "pytorch_sdpa").weights.tolist()      # the padded query row: zeros
+    >>> expected_weights(st, "torch_sdpa").tolist()      # the padded query row: zeros
     [[1.0, 0.0], [0.0, 0.0]]
-    >>> expected_steps(st, "pytorch_mha").weights[1].tolist()     # nn.MultiheadAttention: NaN
+    >>> expected_weights(st, "torch_mha")[1].tolist()     # nn.MultiheadAttention: NaN
     [nan, nan]
     """
-    b = behaviour(state, framework, mask_form)
-    if b.compute_dtype is None:
-        return attention_steps(state.q, state.k, state.v, tutorial_mask(state), mask_value=b.mask_value,
-                               dtype=state.dtype, method=b.method, scale=state.scale)
-    # the tensors (and an additive mask's constant) are in dtype; the arithmetic is in compute_dtype
-    q, k, v = (_rounded(x, state.dtype) for x in (state.q, state.k, state.v))
-    constant = nx.to_float(nx.cast(b.mask_value, state.dtype))
-    return attention_steps(q, k, v, tutorial_mask(state), mask_value=constant, dtype=b.compute_dtype,
-                           method=b.method, scale=state.scale)
+    _check(state, key)
+    mask = tutorial_mask(state)
+    if key == NUMPY:
+        return attention_steps(state.q, state.k, state.v, mask, mask_value=state.mask_value, dtype=state.dtype,
+                               method=state.method, scale=state.scale).weights
+    logits = attention_steps(state.q, state.k, state.v, None, dtype=state.dtype, scale=state.scale).logits
+    return framework(state, key).weights(logits, mask, state.dtype)
 
 
 def rows_that_differ(weights, app_weights) -> list[int]:
@@ -220,11 +181,11 @@ def _float_literal(x: float) -> str:
     return repr(float(x))
 
 
-def _header(state: CodeState, framework: str, mask_form: str) -> str:
+def _header(state: CodeState, framework: str) -> str:
     T, d = np.shape(state.q)
     parts = [name for name, on in (("padding (pad keys)", state.padding), ("padded queries", state.query_padding),
                                    ("causal", state.causal)) if on] or ["none"]
-    what = FRAMEWORKS[framework] + (f" ({mask_form} mask)" if framework == "pytorch_sdpa" else "")
+    what = FRAMEWORKS[framework]
     return (f'"""maskattn state recreated with {what}.\n\n'
             f"T = {T} tokens, d = {d}, dtype {state.dtype}, masks: {', '.join(parts)}.\n"
             "Generated by maskattn.codegen; prints the attention weights (rows: queries, columns: keys).\n"
@@ -241,25 +202,22 @@ def _data(state: CodeState, array_fn: str, dtype_expr: str) -> str:
     return "\n".join(lines)
 
 
-def generate(state: CodeState, framework: str, *, mask_form: str = "bool", print_results: bool = True) -> str:
+def generate(state: CodeState, framework: str, *, print_results: bool = True) -> str:
     """Runnable source for ``framework`` (a key of ``FRAMEWORKS``) that prints the state's weights.
 
-    ``mask_form`` chooses SDPA's bool or additive mask. The script leaves the
-    weights ``(T, T)`` in a variable ``weights`` and the output in ``output``.
-    ``print_results=False`` leaves the final prints out (for tests).
+    The script leaves the weights ``(T, T)`` in a variable ``weights`` and the output
+    in ``output``. ``print_results=False`` leaves the final prints out (for tests).
     """
-    _check(state, framework, mask_form)
-    builders = {"numpy": _numpy, "pytorch_sdpa": _pytorch_sdpa, "pytorch_mha": _pytorch_mha,
-                "tensorflow": _tensorflow, "jax": _jax}
-    body = builders[framework](state, mask_form)
-    source = _header(state, framework, mask_form) + body
+    _check(state, framework)
+    builder, prints = _SNIPPETS[framework]
+    source = _header(state, framework) + builder(state)
     if print_results:
-        source += _PRINTS[framework]
+        source += prints
     compile(source, f"<maskattn {framework}>", "exec")       # never hand out code that does not parse
     return source
 
 
-def _numpy(state: CodeState, mask_form: str) -> str:
+def _numpy(state: CodeState) -> str:
     parts = []
     if state.padding:
         parts.append("    maskattn.create_padding_mask(ids_b),        # (1, 1, 1, T) pad keys")
@@ -306,24 +264,8 @@ def _torch_data(state: CodeState) -> str:
     )
 
 
-def _pytorch_sdpa(state: CodeState, mask_form: str) -> str:
+def _pytorch_sdpa_call(state: CodeState, mask: str) -> str:
     scale = "" if state.scale else ", scale=1.0"
-    if not state.has_mask:
-        mask = "attn_mask = None  # no mask is on\n"
-    elif mask_form == "bool":
-        mask = _torch_attend_mask(state) + "attn_mask = attend\n"
-    else:
-        rounded = nx.to_float(nx.cast(state.mask_value, state.dtype))
-        mask = (_torch_attend_mask(state)
-                + "blocked = ~attend                                            # True = blocked\n"
-                + f"constant = torch.tensor({_float_literal(state.mask_value)}, dtype=torch.float64).to(dtype)"
-                f"  # = {_float_literal(rounded)} in {state.dtype}\n")
-        if math.isfinite(rounded):
-            mask += ("# additive float mask, added to the logits: the tutorial's `mask * -1e9`\n"
-                     "attn_mask = blocked.to(dtype) * constant                   # (B, H, Tq, Tk)\n")
-        else:
-            mask += ("# additive float mask; masked_fill, because mask * inf would give 0 * inf = NaN\n"
-                     "attn_mask = torch.zeros(blocked.shape, dtype=dtype).masked_fill(blocked, constant)\n")
     return (
         _torch_data(state) + mask + "\n"
         "q, k, v = Q[None, None], K[None, None], V[None, None]        # (B=1, H=1, T, d)\n"
@@ -334,7 +276,29 @@ def _pytorch_sdpa(state: CodeState, mask_form: str) -> str:
     )
 
 
-def _pytorch_mha(state: CodeState, mask_form: str) -> str:
+def _pytorch_sdpa(state: CodeState) -> str:
+    mask = (_torch_attend_mask(state) + "attn_mask = attend\n" if state.has_mask
+            else "attn_mask = None  # no mask is on\n")
+    return _pytorch_sdpa_call(state, mask)
+
+
+def _pytorch_sdpa_float(state: CodeState) -> str:
+    if not state.has_mask:
+        return _pytorch_sdpa_call(state, "attn_mask = None  # no mask is on\n")
+    c = state.mask_value
+    mask = (_torch_attend_mask(state)
+            + "blocked = ~attend                                            # True = blocked\n"
+            + f"MASK_VALUE = {_float_literal(c)}  # a Python float: PyTorch multiplies in float32, then rounds\n")
+    if math.isfinite(c):
+        mask += ("# the tutorial's `mask * -1e9`, added to the logits (in float16 1 * -1e9 = -inf, 0 * -1e9 = -0)\n"
+                 "attn_mask = blocked.to(dtype) * MASK_VALUE                 # (B, H, Tq, Tk)\n")
+    else:
+        mask += ("# masked_fill, because mask * inf would give 0 * inf = NaN\n"
+                 "attn_mask = torch.zeros(blocked.shape, dtype=dtype).masked_fill(blocked, MASK_VALUE)\n")
+    return _pytorch_sdpa_call(state, mask)
+
+
+def _pytorch_mha(state: CodeState) -> str:
     q_weight = "torch.eye(d, dtype=dtype)" if state.scale else "math.sqrt(d) * torch.eye(d, dtype=dtype)"
     blocks = []
     if state.causal:
@@ -366,7 +330,7 @@ def _pytorch_mha(state: CodeState, mask_form: str) -> str:
     )
 
 
-def _tensorflow(state: CodeState, mask_form: str) -> str:
+def _tensorflow(state: CodeState) -> str:
     method = state.method if state.method in ("add", "fill", "safe") else "add"
     apply = {
         "add": "        scaled_attention_logits += (mask * MASK_VALUE)  # the tutorial's line\n",
@@ -427,7 +391,7 @@ def _tensorflow(state: CodeState, mask_form: str) -> str:
     )
 
 
-def _jax(state: CodeState, mask_form: str) -> str:
+def _jax(state: CodeState) -> str:
     scale = "" if state.scale else ", scale=1.0"
     x64 = ('jax.config.update("jax_enable_x64", True)  # float64 needs 64-bit mode\n'
            if state.dtype == "float64" else "")
@@ -471,4 +435,11 @@ _PRINTS = {
             "print('attention weights (rows: queries, columns: keys):')\nprint(np.asarray(weights, np.float64))\n"
             "print('output = weights @ V:')\nprint(np.asarray(output, np.float64))\n"),
 }
-_PRINTS["pytorch_mha"] = _PRINTS["pytorch_sdpa"]
+#: key -> (builder, the lines that print); the labels come from the registry
+_SNIPPETS = {NUMPY: (_numpy, _PRINTS["numpy"]), "tf_tutorial": (_tensorflow, _PRINTS["tensorflow"]),
+             "torch_sdpa": (_pytorch_sdpa, _PRINTS["pytorch_sdpa"]),
+             "torch_sdpa_float": (_pytorch_sdpa_float, _PRINTS["pytorch_sdpa"]),
+             "torch_mha": (_pytorch_mha, _PRINTS["pytorch_sdpa"]), "jax": (_jax, _PRINTS["jax"])}
+#: what each snippet calls: "numpy" first, then the registry's entries that have a snippet, in its order
+FRAMEWORKS: dict[str, str] = {NUMPY: "NumPy with maskattn (the app's own function)"} | {
+    fw.key: f"{fw.library}: {fw.path}" for fw in frameworks.all_frameworks() if fw.key in _SNIPPETS}

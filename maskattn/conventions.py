@@ -2,9 +2,11 @@
 
 The core keeps the TensorFlow tutorial's convention (float, 1.0 = blocked, two
 masks combine with ``maximum``). Every other API gets the same mask converted
-at the edge, here. Polarity is the trap: in the tutorial and in PyTorch's
-``nn.MultiheadAttention`` 1/True means *blocked*; in Keras, PyTorch's
-``scaled_dot_product_attention``, Hugging Face and JAX it means *attend*.
+at the edge, here. What each framework means by 1 / True, how it masks and what
+it computes live in one place, ``maskattn.frameworks``; this module asks it.
+Polarity is the trap: in the tutorial and in PyTorch's ``nn.MultiheadAttention``
+1/True means *blocked*; in Keras, PyTorch's ``scaled_dot_product_attention``,
+Hugging Face and JAX it means *attend*.
 
 >>> import numpy as np
 >>> tutorial = np.array([[0.0, 1.0], [0.0, 0.0]], np.float32)    # (Tq, Tk) 1 = blocked
@@ -26,104 +28,12 @@ import math
 
 import numpy as np
 
-from . import numerics as nx
+from . import frameworks, numerics as nx
 from .attention import AttentionSteps, attention_steps
 from .errors import MaskAttnError
 from .explain import classify_row
-from .masks import create_causal_mask, fully_masked_rows
-
-#: what a 1 / True in a mask means to an API
-BLOCKED, ATTEND, ADDED = "blocked", "attend", "added"
-#: JAX / Keras 3 fused attention fill masked logits with this fraction of finfo(dtype).max
-JAX_NEGATIVE_FRACTION = 0.7
-
-
-# ------------------------------------------------------------------------------------------------
-# the conventions, as data
-# ------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Convention:
-    """How one API expects an attention mask (a row of the conventions table)."""
-
-    key: str            # identifier used by the converters and the code generator
-    api: str            # the call that receives the mask
-    one_means: str      # BLOCKED, ATTEND or ADDED (a float mask that is added to the logits)
-    dtype: str          # the mask's dtype as the API wants it
-    shape: str          # the shape the API documents
-    constant: str       # what a blocked logit becomes
-    applied_by: str     # how the mask reaches the logits
-    combine: str        # how a padding mask and a causal mask are combined
-    fully_masked: str   # what a query row with every key blocked gives
-    source: str         # where this is stated (see NUMERICS.md, Sources)
-
-
-CONVENTIONS: tuple[Convention, ...] = (
-    Convention("tf_tutorial", "TF tutorial scaled_dot_product_attention(q, k, v, mask)", BLOCKED,
-               "float32 (1.0 / 0.0)", "padding (B, 1, 1, Tk); look-ahead (Tq, Tk)", "−1e9",
-               "logits += mask * -1e9", "tf.maximum(padding, look_ahead)",
-               "float32: uniform or nearly one-hot; float64: the unmasked softmax; float16: NaN",
-               "tensorflow/text docs/tutorials/transformer.ipynb"),
-    Convention("keras", "keras.layers.MultiHeadAttention(attention_mask=...)", ATTEND,
-               "bool", "(B, Tq, Tk)", "Keras 2: −1e9 added; Keras 3: where(mask, logits, −1e9)",
-               "Softmax(mask=): add (Keras 2) / where (Keras 3)", "logical AND (&)",
-               "Keras 3: uniform (fused path) or zeros (return_attention_scores=True)",
-               "keras-team/keras keras/src/layers/activations/softmax.py"),
-    Convention("pytorch_sdpa_bool", "torch.nn.functional.scaled_dot_product_attention(attn_mask=bool)", ATTEND,
-               "torch.bool", "broadcastable to (B, H, Tq, Tk)", "−inf",
-               "where(mask, logits, −inf), then _safe_softmax", "logical AND (&)",
-               "zeros (_safe_softmax, PyTorch ≥ 2.5)",
-               "pytorch/pytorch torch/nn/functional.py; PR #131060, #133882"),
-    Convention("pytorch_sdpa_float", "torch.nn.functional.scaled_dot_product_attention(attn_mask=float)", ADDED,
-               "same float dtype as q", "broadcastable to (B, H, Tq, Tk)", "whatever you put in (−inf, −1e9, finfo.min)",
-               "logits + attn_mask", "sum (add the −inf masks)",
-               "−inf everywhere: zeros; a finite constant: as the additive tutorial mask",
-               "pytorch/pytorch torch/nn/functional.py (SDPA docstring)"),
-    Convention("pytorch_mha", "torch.nn.MultiheadAttention(attn_mask=..., key_padding_mask=...)", BLOCKED,
-               "torch.bool", "attn_mask (Tq, Tk) or (B·H, Tq, Tk); key_padding_mask (B, Tk)", "−inf",
-               "bool → −inf, added to the logits", "sum of the −inf masks (merged inside the layer)",
-               "NaN (plain softmax of an all −inf row, need_weights=True)",
-               "pytorch/pytorch torch/nn/functional.py multi_head_attention_forward; issues #41508, #103749"),
-    Convention("hf_2d", "Hugging Face model(input_ids, attention_mask=...)", ATTEND,
-               "int64 (1 / 0)", "(B, Tk)", "torch.finfo(dtype).min",
-               "expanded to the 4-D additive form below", "and_masks (causal & padding)",
-               "uniform average of V (eager, finfo.min)",
-               "huggingface/transformers masking_utils.py; PR #17306"),
-    Convention("hf_4d", "Hugging Face 4-D attention mask (inside the model)", ADDED,
-               "same float dtype as the model", "(B, 1, Tq, Tk)", "torch.finfo(dtype).min",
-               "where (v5) / masked_fill (v4): 0 = attend, finfo.min = blocked",
-               "blocked anywhere → finfo.min (never summed: min + min = −inf)",
-               "uniform average of V", "huggingface/transformers masking_utils.py; PR #17306"),
-    Convention("jax", "jax.nn.dot_product_attention(mask=...), Flax", ATTEND,
-               "bool", "broadcastable to (B, H, Tq, Tk)", "−0.7·finfo.max (JAX) / finfo.min (Flax)",
-               "where(mask, logits, large_negative)", "jnp.logical_and (flax combine_masks)",
-               "uniform average of V",
-               "jax-ml/jax jax/_src/nn/functions.py; google/flax flax/linen/attention.py"),
-)
-CONVENTION_KEYS: tuple[str, ...] = tuple(c.key for c in CONVENTIONS)
-
-
-def convention(key: str) -> Convention:
-    """The ``Convention`` for ``key`` (one of ``CONVENTION_KEYS``).
-
-    >>> convention("pytorch_mha").one_means
-    'blocked'
-    """
-    for c in CONVENTIONS:
-        if c.key == key:
-            return c
-    raise MaskAttnError(f"convention must be one of {', '.join(CONVENTION_KEYS)}, got {key!r}")
-
-
-def conventions_table() -> list[dict[str, str]]:
-    """The table the Conventions page renders: one record per API.
-
-    >>> [row["1 / True means"] for row in conventions_table()][:3]
-    ['blocked', 'attend', 'attend']
-    """
-    return [{"API": c.api, "1 / True means": c.one_means, "dtype": c.dtype, "shape": c.shape,
-             "blocked logit becomes": c.constant, "applied by": c.applied_by, "masks combine with": c.combine,
-             "fully masked row": c.fully_masked, "source": c.source} for c in CONVENTIONS]
+from .frameworks import ADDED, ATTEND, BLOCKED
+from .masks import create_causal_mask
 
 
 # ------------------------------------------------------------------------------------------------
@@ -358,226 +268,118 @@ def to_jax_mask(mask) -> np.ndarray:
     return arr == 0                                      # (B, 1, Tq, Tk)
 
 
-def to_convention(mask, key: str, dtype="float32") -> np.ndarray:
-    """A tutorial mask in the form ``convention(key)`` wants, keeping the mask's shape.
-
-    Bool for the bool APIs, int64 0/1 for ``hf_2d``, additive floats in ``dtype``
-    for ``pytorch_sdpa_float`` (−inf) and ``hf_4d`` (finfo.min).
-
-    >>> [to_convention([[0.0, 1.0]], k).tolist()[0] for k in ("tf_tutorial", "keras", "pytorch_mha", "hf_2d")]
-    [[0.0, 1.0], [True, False], [False, True], [1, 0]]
-    """
-    arr = _tutorial(mask)
-    c = convention(key)
-    if key == "tf_tutorial":
-        return arr
-    if key == "hf_2d":
-        return (arr == 0).astype(np.int64)
-    if key == "pytorch_sdpa_float":
-        return to_sdpa_float(arr, dtype)
-    if key == "hf_4d":
-        return to_additive(arr, dtype, float(nx.finfo(dtype).min))
-    return arr == 0 if c.one_means == ATTEND else arr == 1
-
-
 def from_convention(values, key: str) -> np.ndarray:
-    """The inverse of ``to_convention``: any API's mask back to the tutorial's, same shape.
+    """Framework ``key``'s mask (as ``frameworks.get(key).convention`` gives it) back to the tutorial's.
 
-    >>> from_convention([[True, False]], "jax").tolist(), from_convention([[0.0, -65504.0]], "hf_4d").tolist()
+    >>> from_convention([[True, False]], "jax").tolist(), from_convention([[False, True]], "torch_mha").tolist()
     ([[0.0, 1.0]], [[0.0, 1.0]])
     """
-    c = convention(key)
-    if c.one_means == ADDED:
+    one_means = frameworks.get(key).convention.one_means
+    if one_means == ADDED:
         return from_additive(values)
-    if c.one_means == ATTEND:
+    if one_means == ATTEND:
         return from_attend_bool(values)
     return from_blocked_bool(values)
 
 
-# ------------------------------------------------------------------------------------------------
-# what each API does numerically, reproduced by the core
-# ------------------------------------------------------------------------------------------------
+def conventions_table(dtype="float32") -> list[dict[str, str]]:
+    """One record per registry entry: its mask convention, masking, constant in ``dtype`` and default path.
 
-@dataclass(frozen=True)
-class Behaviour:
-    """How the core reproduces one API: an ``attention_steps`` method and constant.
-
-    ``compute_dtype``: the type the API really computes the softmax in when it is
-    not the tensors' dtype (PyTorch SDPA and JAX upcast float16 / bfloat16 to float32).
+    >>> rows = conventions_table("float16")
+    >>> [(r["framework"], r["constant in float16"]) for r in rows if r["framework"].startswith("Keras 3")]
+    [('Keras 3.15 · Softmax(mask=) scores path', '-30000 (float16)'), ('Keras 3.15 · fused dot_product_attention', '-2.37267e+38 (float32)')]
     """
-
-    method: str
-    mask_value: float
-    compute_dtype: str | None = None
-
-
-def api_behaviour(key: str, dtype="float32") -> Behaviour:
-    """The ``attention_steps`` method and constant that reproduce API ``key`` in ``dtype``.
-
-    >>> api_behaviour("pytorch_sdpa_bool")
-    Behaviour(method='safe', mask_value=-inf, compute_dtype=None)
-    >>> api_behaviour("hf_4d", "float16").mask_value
-    -65504.0
-    """
-    convention(key)
-    info = nx.finfo(dtype)
-    if key == "tf_tutorial":
-        return Behaviour("add", -1e9)
-    if key == "keras":
-        return Behaviour("fill", -1e9)
-    if key in ("pytorch_sdpa_bool", "pytorch_sdpa_float"):
-        return Behaviour("safe", -math.inf)
-    if key == "pytorch_mha":
-        return Behaviour("fill", -math.inf)
-    if key in ("hf_2d", "hf_4d"):
-        return Behaviour("fill", float(info.min))
-    return Behaviour("fill", -JAX_NEGATIVE_FRACTION * float(info.max))   # jax
+    dtype = nx.dtype_name(dtype)
+    return [{"framework": f"{fw.library} · {fw.path}", "call": fw.api, "mask": fw.mask_text(),
+             "applied by": fw.applies, f"constant in {dtype}": fw.constant_text(dtype), "softmax": fw.softmax,
+             "default path": "yes" if fw.default else f"no: {fw.how_to_get}", "source": fw.source}
+            for fw in frameworks.all_frameworks()]
 
 
 # ------------------------------------------------------------------------------------------------
 # the polarity check
 # ------------------------------------------------------------------------------------------------
 
-#: the 0/1 conventions a user can write a mask in, and what 1 means in each
-SOURCE_POLARITY: dict[str, str] = {
-    "tf_tutorial": BLOCKED, "pytorch_mha": BLOCKED,
-    "keras": ATTEND, "pytorch_sdpa_bool": ATTEND, "hf_2d": ATTEND, "jax": ATTEND,
-}
-#: how each target API reads a 0/1 array it is given
-TARGET_READS: dict[str, str] = {
-    "tf_tutorial": BLOCKED, "pytorch_mha": BLOCKED,
-    "keras": ATTEND, "pytorch_sdpa_bool": ATTEND, "hf_2d": ATTEND, "jax": ATTEND,
-    "pytorch_sdpa_float": ADDED,
-}
+def polarity_sources() -> tuple[str, ...]:
+    """Registry keys whose masks a user writes as 0/1 or True/False (every convention but an added float)."""
+    return tuple(fw.key for fw in frameworks.all_frameworks() if fw.convention.one_means in (BLOCKED, ATTEND))
 
 
 @dataclass(frozen=True)
 class PolarityCheck:
-    """What the user meant and what the target API will do with the mask as written."""
+    """What the user meant and what the target framework will do with the mask as written."""
 
     source: str
     target: str
     meant: np.ndarray          # (..., Tq, Tk) tutorial convention: what the user wants blocked
-    seen: np.ndarray | None    # (..., Tq, Tk) what the API blocks (None when it adds the values instead)
-    bias: np.ndarray | None    # (..., Tq, Tk) float: what the API adds to the logits (ADDED targets)
+    seen: np.ndarray | None    # (..., Tq, Tk) what the target blocks (None when it adds the values instead)
+    bias: np.ndarray | None    # (..., Tq, Tk) float: what the target adds to the logits (ADDED targets)
     ok: bool
     message: str
 
 
 def check_polarity(values, source: str, target: str) -> PolarityCheck:
-    """Will a 0/1 mask written in ``source``'s convention block what was meant when passed to ``target``?
+    """Will a 0/1 mask written for framework ``source`` block what was meant when passed to ``target``?
 
-    ``values``: 0/1 or bool array as the user wrote it. ``source`` is a key of
-    ``SOURCE_POLARITY``, ``target`` a key of ``TARGET_READS``.
+    Both are registry keys; ``source`` one of ``polarity_sources()``. What 1 / True
+    means comes from each entry's convention.
 
-    >>> c = check_polarity([[0, 1], [0, 0]], "pytorch_sdpa_bool", "pytorch_mha")
+    >>> c = check_polarity([[0, 1], [0, 0]], "torch_sdpa", "torch_mha")
     >>> c.ok, c.meant.tolist(), c.seen.tolist()      # it blocks exactly what you wanted to keep
     (False, [[1.0, 0.0], [1.0, 1.0]], [[0.0, 1.0], [0.0, 0.0]])
-    >>> check_polarity([[1, 0]], "tf_tutorial", "pytorch_mha").ok
+    >>> check_polarity([[1, 0]], "tf_tutorial", "torch_mha").ok
     True
-    >>> check_polarity([[1, 0]], "keras", "pytorch_sdpa_float").ok   # a 0/1 float mask is added, not a mask
+    >>> check_polarity([[1, 0]], "keras3", "torch_sdpa_float").ok   # a 0/1 float mask is added, not a mask
     False
     """
-    if source not in SOURCE_POLARITY:
-        raise MaskAttnError(f"source must be one of {', '.join(SOURCE_POLARITY)}, got {source!r}")
-    if target not in TARGET_READS:
-        raise MaskAttnError(f"target must be one of {', '.join(TARGET_READS)}, got {target!r}")
+    if source not in polarity_sources():
+        raise MaskAttnError(f"source must be one of {', '.join(polarity_sources())}, got {source!r}")
+    src, dst = frameworks.get(source), frameworks.get(target)
     ones = _bool(values, "the mask")
-    meant = (ones if SOURCE_POLARITY[source] == BLOCKED else ~ones).astype(np.float32)
-    reads = TARGET_READS[target]
-    name = convention(target).api
+    meant = (ones if src.convention.one_means == BLOCKED else ~ones).astype(np.float32)
+    reads = dst.convention.one_means
     if reads == ADDED:
-        bias = ones.astype(np.float32)
-        message = (f"{name} adds a float mask to the logits: 0 changes nothing and 1 adds +1, so nothing is "
-                   "blocked and the 1-cells are even boosted. Pass a bool tensor (True = attend) or an additive "
-                   "mask with −inf where blocked.")
-        return PolarityCheck(source, target, meant, None, bias, False, message)
+        message = (f"{dst.api} adds a float mask to the logits: 0 changes nothing and 1 adds +1, so nothing is "
+                   "blocked and the 1-cells are even boosted. Pass the mask times a large negative "
+                   "(or a bool tensor, True = attend).")
+        return PolarityCheck(source, target, meant, None, ones.astype(np.float32), False, message)
     seen = (ones if reads == BLOCKED else ~ones).astype(np.float32)
     ok = bool(np.array_equal(seen, meant))
-    src = SOURCE_POLARITY[source]
     if ok:
-        message = f"Correct: both conventions read 1 / True as “{src}”, so {name} blocks what you meant."
+        message = (f"Correct: both read 1 / True as “{src.convention.one_means}”, so {dst.title} blocks "
+                   "what you meant.")
     else:
-        message = (f"Inverted: your mask uses 1 = {src}, but {name} reads 1 / True as “{reads}”. It will attend "
-                   f"exactly where you meant to block. Flip it first (~mask or 1 - mask).")
+        message = (f"Inverted: your mask uses 1 = {src.convention.one_means}, but {dst.title} reads 1 / True "
+                   f"as “{reads}”. It will attend exactly where you meant to block. Flip it first "
+                   "(~mask or 1 - mask).")
     return PolarityCheck(source, target, meant, seen, None, ok, message)
 
 
 def polarity_weights(check: PolarityCheck, q, k, v, *, dtype="float32", scale=True):
-    """Weights ``(right, wrong)`` for ``check``: the mask as meant vs as the target API reads it.
+    """Weights ``(right, wrong)`` the target framework returns: the mask as meant vs as written.
 
-    Both use the target API's own method and constant (``api_behaviour``); an
-    ``ADDED`` target adds the 0/1 values to the logits.
+    Both are ``frameworks.get(check.target)`` on the same logits; a target that adds
+    a float mask gets the 0/1 values added.
 
     >>> q = k = [[1.0, 0.0], [0.0, 1.0]]
-    >>> c = check_polarity([[1, 0], [1, 1]], "keras", "pytorch_mha")
+    >>> c = check_polarity([[1, 0], [1, 1]], "keras3", "torch_mha")
     >>> right, wrong = polarity_weights(c, q, k, q, dtype="float64")
     >>> right[0].tolist(), wrong[0].tolist()
     ([1.0, 0.0], [0.0, 1.0])
     """
-    right_api = check.target if check.target != "pytorch_sdpa_float" else "pytorch_sdpa_bool"
-    b = api_behaviour(right_api, dtype)
-    options = dict(dtype=dtype, scale=scale)
-    right = attention_steps(q, k, v, check.meant, mask_value=b.mask_value, method=b.method, **options).weights
+    fw = frameworks.get(check.target)
+    logits = attention_steps(q, k, v, None, dtype=dtype, scale=scale).logits        # (..., Tq, Tk)
+    right = fw.weights(logits, check.meant, dtype)
     if check.bias is not None:
-        logits = attention_steps(q, k, v, None, **options).logits                 # (..., Tq, Tk)
-        wrong = nx.softmax(nx.add(logits, check.bias, dtype), dtype)              # the float mask is added
+        wrong = fw.added(logits, nx.cast(check.bias, dtype), nx.dtype_name(dtype))
     else:
-        wrong = attention_steps(q, k, v, check.seen, mask_value=b.mask_value, method=b.method,
-                                **options).weights
+        wrong = fw.weights(logits, check.seen, dtype)
     return right, wrong
 
 
 # ------------------------------------------------------------------------------------------------
 # fully masked rows
 # ------------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class FullyMaskedCase:
-    """One way a framework computes a query row whose keys are all blocked."""
-
-    label: str            # who does it
-    method: str           # attention_steps method that reproduces it
-    constant: str         # "-1e9", "-inf", "finfo.min" or "-0.7*finfo.max"
-    dtype: str | None     # None: the current dtype
-    source: str
-
-
-FULLY_MASKED_CASES: tuple[FullyMaskedCase, ...] = (
-    FullyMaskedCase("TF tutorial: add mask × −1e9, float32", "add", "-1e9", "float32",
-                    "tensorflow/text transformer tutorial"),
-    FullyMaskedCase("the same in float64", "add", "-1e9", "float64", "NUMERICS.md, Fully masked rows"),
-    FullyMaskedCase("the same in bfloat16", "add", "-1e9", "bfloat16", "NUMERICS.md, Fully masked rows"),
-    FullyMaskedCase("the same in float16", "add", "-1e9", "float16", "NUMERICS.md, Fully masked rows"),
-    FullyMaskedCase("Annotated Transformer masked_fill(mask == 0, −1e9)", "fill", "-1e9", None,
-                    "harvardnlp/annotated-transformer the_annotated_transformer.py"),
-    FullyMaskedCase("−inf + plain softmax: TF with −inf, PyTorch nn.MultiheadAttention (need_weights=True)",
-                    "fill", "-inf", None, "pytorch/pytorch issues #41508, #103749"),
-    FullyMaskedCase("PyTorch F.scaled_dot_product_attention, bool or −inf mask (≥ 2.5)", "safe", "-inf", None,
-                    "pytorch/pytorch PR #131060, #133882 (_safe_softmax)"),
-    FullyMaskedCase("Keras 3 Softmax(mask=) and MultiHeadAttention(return_attention_scores=True), "
-                    "jax.nn.softmax(where=), FlashAttention", "safe", "-inf", None,
-                    "keras/src/layers/activations/softmax.py; jax/_src/nn/functions.py; flash-attention softmax.h"),
-    FullyMaskedCase("jax.nn.dot_product_attention, Keras 3 MultiHeadAttention fused path", "fill",
-                    "-0.7*finfo.max", None, "jax-ml/jax jax/_src/nn/functions.py"),
-    FullyMaskedCase("Flax, Hugging Face eager (finfo.min)", "fill", "finfo.min", None,
-                    "google/flax flax/linen/attention.py; huggingface/transformers masking_utils.py"),
-)
-
-
-def case_constant(constant: str, dtype) -> float:
-    """The number behind a ``FullyMaskedCase.constant`` name in ``dtype``.
-
-    >>> case_constant("finfo.min", "float16"), case_constant("-inf", "float32")
-    (-65504.0, -inf)
-    """
-    info = nx.finfo(dtype)
-    values = {"-1e9": -1e9, "-inf": -math.inf, "finfo.min": float(info.min),
-              "-0.7*finfo.max": -JAX_NEGATIVE_FRACTION * float(info.max)}
-    if constant not in values:
-        raise MaskAttnError(f"constant must be one of {', '.join(values)}, got {constant!r}")
-    return values[constant]
-
 
 def with_fully_masked_row(mask, row: int) -> np.ndarray:
     """A copy of a ``(Tq, Tk)`` tutorial mask with every key of ``row`` blocked.
@@ -594,36 +396,48 @@ def with_fully_masked_row(mask, row: int) -> np.ndarray:
     return arr
 
 
+#: what a framework's fully masked row is when the library raises instead of returning weights
+RAISES = "raises"
+
+
 @dataclass(frozen=True)
 class FullyMaskedOutcome:
-    case: FullyMaskedCase
+    framework: str                # registry key
     dtype: str
-    weights: np.ndarray   # (Tk,) the row's weights, computed by attention_steps
-    kind: str             # one of explain.ROW_KINDS
-    output: np.ndarray    # (dv,) the row's output
+    weights: np.ndarray | None    # (Tk,) the row's weights, or None when the library raises
+    kind: str                     # one of explain.ROW_KINDS, or RAISES
+    reason: str                   # the library's error when it raises, else ""
 
 
-def fully_masked_outcomes(q, k, v, mask, row: int, *, dtype="float32", scale=True) -> list[FullyMaskedOutcome]:
-    """Every ``FULLY_MASKED_CASES`` entry computed for ``row`` of the current input.
+def fully_masked_outcomes(logits, row: int, *, dtypes=nx.DTYPE_NAMES) -> list[FullyMaskedOutcome]:
+    """What every registry entry returns for query ``row`` of ``logits (Tq, Tk)`` with every key blocked.
 
-    ``mask (Tq, Tk)`` must block every key of ``row`` (see ``with_fully_masked_row``).
+    One outcome per (framework, dtype) the framework runs, framework-major.
 
-    >>> q, k = [[0.0, 1.0]], [[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]
-    >>> [o.kind for o in fully_masked_outcomes(q, k, k, [[1, 1, 1]], 0)]
-    ['uniform', 'unmasked softmax', 'uniform', 'NaN', 'uniform', 'NaN', 'zeros', 'zeros', 'uniform', 'uniform']
+    >>> out = {(o.framework, o.dtype): o.kind for o in fully_masked_outcomes([[0.0, 57.735, 0.0, 0.0]], 0)}
+    >>> out["tf_tutorial", "float32"], out["tf_tutorial", "float16"], out["keras3", "float16"], out["jax", "float16"]
+    ('near one-hot', 'NaN', 'zeros', 'uniform')
+    >>> out["annotated_transformer", "float16"], out["torch_mha", "float32"], out["hf_sdpa", "bfloat16"]
+    ('raises', 'NaN', 'zeros')
     """
-    arr = _tutorial(mask)
-    if arr.ndim != 2 or not fully_masked_rows(arr)[row]:
-        raise MaskAttnError(f"row {row} of the mask is not fully masked")
+    x = nx.as_array(logits, "logits").astype(np.float64)
+    if x.ndim != 2:
+        raise MaskAttnError(f"logits must have shape (Tq, Tk), got shape {x.shape}")
+    mask = with_fully_masked_row(np.zeros(x.shape), row)                  # (Tq, Tk)
     outcomes = []
-    for case in FULLY_MASKED_CASES:
-        dt = case.dtype or nx.dtype_name(dtype)
-        options = dict(dtype=dt, scale=scale)
-        steps = attention_steps(q, k, v, arr, mask_value=case_constant(case.constant, dt), method=case.method,
-                                **options)
-        unmasked = attention_steps(q, k, v, None, **options)
-        kind = classify_row(steps.weights[row], unmasked.weights[row])
-        outcomes.append(FullyMaskedOutcome(case, dt, steps.weights[row], kind, steps.output[row]))
+    for fw in frameworks.all_frameworks():
+        for dtype in (nx.dtype_name(d) for d in dtypes):
+            if dtype not in fw.dtypes:
+                continue
+            try:
+                w = fw.weights(x, mask, dtype)[row]                        # (Tk,)
+            except MaskAttnError as err:
+                outcomes.append(FullyMaskedOutcome(fw.key, dtype, None, RAISES, str(err)))
+                continue
+            # "the unmasked softmax" only when every weight is the unmasked one, to 0.1 % of itself
+            plain = fw.weights(x, np.zeros(x.shape), dtype)[row].astype(np.float64)
+            same = np.allclose(w.astype(np.float64), plain, rtol=1e-3, atol=0)
+            outcomes.append(FullyMaskedOutcome(fw.key, dtype, w, classify_row(w, plain if same else None), ""))
     return outcomes
 
 
@@ -674,57 +488,8 @@ def kv_cache_attention(q, k, v, num_queries: int, *, align: str = "bottom_right"
 
 
 # ------------------------------------------------------------------------------------------------
-# what the page shows: the objects each API receives, and a pasted mask
+# a pasted mask
 # ------------------------------------------------------------------------------------------------
-
-def mask_objects(key: str, batch: int, num_queries: int, num_keys: int, *, padding: bool,
-                 query_padding: bool, causal: bool, dtype="float32") -> list[str]:
-    """The mask tensors API ``key`` receives for this state, with their shapes and dtypes.
-
-    >>> mask_objects("pytorch_mha", 3, 6, 6, padding=True, query_padding=False, causal=True)
-    ['key_padding_mask (B, Tk) = (3, 6) torch.bool, True = pad key', 'attn_mask (Tq, Tk) = (6, 6) torch.bool, True = future key']
-    >>> mask_objects("tf_tutorial", 3, 6, 6, padding=False, query_padding=False, causal=False)
-    []
-    """
-    c = convention(key)
-    B, Tq, Tk = batch, num_queries, num_keys
-    if not (padding or query_padding or causal):
-        return []
-    if key == "tf_tutorial":
-        out = []
-        if padding:
-            out.append(f"create_padding_mask(seq) (B, 1, 1, Tk) = ({B}, 1, 1, {Tk}) float32, 1 = pad key")
-        if query_padding:
-            out.append(f"query padding (B, 1, Tq, 1) = ({B}, 1, {Tq}, 1) float32, 1 = pad query")
-        if causal:
-            out.append(f"create_look_ahead_mask(T) (Tq, Tk) = ({Tq}, {Tk}) float32, 1 = future key")
-        if len(out) > 1:
-            out.append(f"combined with tf.maximum -> ({B}, 1, {Tq}, {Tk})")
-        return out
-    if key == "pytorch_mha":
-        out = []
-        if padding:
-            out.append(f"key_padding_mask (B, Tk) = ({B}, {Tk}) torch.bool, True = pad key")
-        if query_padding:
-            out.append(f"attn_mask (B·H, Tq, Tk) = ({B}·H, {Tq}, {Tk}) torch.bool, True = blocked")
-        elif causal:
-            out.append(f"attn_mask (Tq, Tk) = ({Tq}, {Tk}) torch.bool, True = future key")
-        return out
-    if key == "hf_2d":
-        out = [f"attention_mask (B, Tk) = ({B}, {Tk}) int64, 1 = real token"]
-        if causal:
-            out.append("causal: added inside the model (decoder models), not by you")
-        return out
-    if key == "hf_4d":
-        return [f"(B, 1, Tq, Tk) = ({B}, 1, {Tq}, {Tk}) {dtype}, 0 = attend, finfo({dtype}).min = blocked"]
-    if key == "keras":
-        return [f"attention_mask (B, Tq, Tk) = ({B}, {Tq}, {Tk}) bool, True = attend"]
-    if key == "jax":
-        return [f"mask (B, 1, Tq, Tk) = ({B}, 1, {Tq}, {Tk}) bool, True = attend"]
-    dt = "torch.bool" if c.one_means == ATTEND else dtype
-    meaning = "True = attend" if c.one_means == ATTEND else "0 = attend, -inf = blocked"
-    return [f"attn_mask broadcast to (B, H, Tq, Tk) = ({B}, H, {Tq}, {Tk}) {dt}, {meaning}"]
-
 
 _TRUE_WORDS = {"1", "true", "t"}
 _FALSE_WORDS = {"0", "false", "f"}

@@ -26,7 +26,7 @@ import re
 
 import numpy as np
 
-from . import numerics as nx
+from . import frameworks, numerics as nx
 from .attention import DEFAULT_MASK_VALUE, METHODS, AttentionSteps, attention_steps, leaked_mass
 from .errors import MaskAttnError
 from .explain import classify_row, fmt
@@ -497,7 +497,8 @@ def _fully_masked_reason(kind: str, method: str, dtype: str, constant: float, x:
     if method == "multiply_weights":
         return "softmax ran on the raw logits, then every weight was multiplied by 0: nothing is left."
     if kind == "zeros":
-        return "the safe softmax gives weight 0 to a row with nothing to attend to (PyTorch SDPA, Keras 3)."
+        return ("the safe softmax gives weight 0 to a row with nothing to attend to (as "
+                f"{', '.join(frameworks_giving_zeros(dtype))} do).")
     if method == "zero_logits":
         return "every logit was set to 0, so all scores tie and softmax spreads the weight evenly."
     if method in ("fill", "safe"):
@@ -514,6 +515,26 @@ def _fully_masked_reason(kind: str, method: str, dtype: str, constant: float, x:
                 f"rest and takes almost all the weight (exp(-{fmt(gap)}) = {fmt(math.exp(-gap), 2)}).")
     return (f"scores are rounded to multiples of {fmt(gap)} in {dtype}; some keys rounded up, some down, "
             "so the weights are neither even nor the unmasked ones.")
+
+
+def frameworks_giving_zeros(dtype) -> list[str]:
+    """The registry's frameworks whose fully masked rows come out all zeros in ``dtype`` (computed, not listed).
+
+    >>> frameworks_giving_zeros("float32")
+    ['Keras · Softmax(mask=) scores path', 'PyTorch · SDPA, bool mask', 'transformers · SDPA attention']
+    >>> len(frameworks_giving_zeros("float16"))   # + SDPA with mask * -1e9: -1e9 is -inf in float16
+    4
+    """
+    dtype = _dtype(dtype)
+    names = []
+    for fw in frameworks.all_frameworks():
+        try:
+            w = fw.weights([[0.0, 1.0]], [[1, 1]], dtype).astype(np.float64)
+        except MaskAttnError:
+            continue
+        if (w == 0).all():
+            names.append(fw.title)
+    return names
 
 
 def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE_NAMES) -> list[dict]:
@@ -610,7 +631,8 @@ def lab_summary(sweep: ConstantSweep, current: ConstantSweep, logits, mask) -> l
     if method in ("add", "fill") and zero.size and leaking.size:
         out.append(f"In float32 the leak reaches exactly 0 between {fmt(leaking.min(), 3)} and {fmt(zero.max(), 3)} "
                    f"on this grid; from the row's own numbers, at about {fmt(underflow_constant(x, m, 'float32'), 4)} "
-                   f"(its largest masked logit minus its largest unmasked one, plus {nx.underflow_threshold('float32'):.2f}).")
+                   f"({nx.underflow_threshold('float32'):.2f} plus its largest unmasked logit minus its largest "
+                   "masked one).")
     f16 = sweep.at("float16")
     nan16 = f16.constant[f16.is_nan & np.isfinite(f16.constant)]
     if nan16.size:

@@ -156,7 +156,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset(
         "negative-logits", "Real logits below the constant",
         "A constant hides a key only if it is far below every real score. Here the raw scores (no √d "
-        "scaling, d_model 128) reach −44, and the fill constant −30 sits above the first query's only "
+        "scaling, d_model 128) go down to about −52, and the fill constant −30 sits above the first query's only "
         "visible score (−43.7): its five hidden future keys win, and the first token attends to the "
         "future. The float16-safe −1e4 fails the same way when unscaled scores reach −1e4.",
         "Which constant would be safe here, and is any fixed constant safe for every input?",

@@ -5,13 +5,16 @@ import streamlit as st
 from maskattn import attention_steps, export, figures, ui
 from maskattn.ui import Key, cache
 
+#: the verdict beside the mask at 1280 px with the sidebar open; below it on narrower screens
+VERDICT_WIDTH = 470
+
 ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
 inputs, view = ui.current_inputs(), ui.current_view()
 big = view.presentation
 look = ui.look(big)
 
-st.title("Playground")
 if not big:
+    st.title("Playground")
     st.markdown(
         "The TensorFlow tutorial hides masked keys with one line, `scaled_attention_logits += (mask * -1e9)`. "
         "Change the tokens, masks, constant and number type in the sidebar and watch the line stage by stage: "
@@ -43,8 +46,10 @@ def stage(name: str) -> None:
 
 
 def verdict() -> None:
-    st.markdown("### What happened\n" + "\n".join(f"- {line}" for line in cache.verdict_lines(inputs)))
-    st.page_link("pages/proof.py", label="Prove it: delete the masked columns, shake the padding", icon="🔬")
+    heading = "### What happened" if not big else "#### Playground: what happened"
+    st.markdown(heading + "\n" + "\n".join(f"- {line}" for line in cache.verdict_lines(inputs)))
+    if not big:                          # the slide has no room for it
+        st.page_link("pages/proof.py", label="Prove it: delete the masked columns, shake the padding", icon="🔬")
 
 
 if big:
@@ -61,7 +66,7 @@ if big:
 else:
     with st.container(horizontal=True, gap="small", vertical_alignment="top"):
         ui.chart(figs["mask"], key=ui.chart_key("mask"), filename=f"mask--{tag}")
-        with st.container(width="stretch"):
+        with st.container(width=VERDICT_WIDTH):       # a fixed width: below the mask on a narrow screen
             verdict()
     st.markdown("#### The line, stage by stage: x + mask × c = z → softmax")
     with st.container(horizontal=True, gap="small"):

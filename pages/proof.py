@@ -21,8 +21,8 @@ inputs, view = ui.current_inputs(), ui.current_view()
 big = view.presentation
 look = ui.look(big)
 
-st.title("Proof: masked keys are ignored")
 if not big:
+    st.title("Proof: masked keys are ignored")
     st.markdown(
         "The Playground shows masked keys getting weight 0. Four stronger tests, computed now for the sidebar's "
         "tokens, masks, constant, method and number type: are the weights **exactly** those of the unmasked keys "
@@ -119,8 +119,10 @@ def leak_controls(target: str) -> tuple[float, int]:
 
 
 def leak_test() -> None:
-    st.subheader("3 · The leak test: shake the padding")
-    if not big:
+    if big:                              # the slide's heading names the page (no title on a slide)
+        st.markdown("#### Proof: the leak test, shake the padding")
+    else:
+        st.subheader("3 · The leak test: shake the padding")
         st.markdown("Write anything into the masked positions — here noise of any size added to the pad tokens' "
                     "embeddings, so their keys, values and queries all change — and compare the outputs of the "
                     "real tokens before and after, bit for bit. With a causal mask, change a future token instead.")

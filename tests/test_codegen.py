@@ -1,20 +1,17 @@
 """codegen: the generated snippets run and print the weights the core says they print.
 
-PyTorch snippets run against real PyTorch (marked ``torch``; skipped with a reason
-when torch is absent, and CI installs torch==2.13.0 from requirements-dev.txt).
-JAX snippets run when jax is installed. TensorFlow snippets are compiled and run
-against a NumPy stand-in of the few tf functions they call, which checks the mask
-they build and the tutorial function's flow (not TensorFlow's own numerics).
+PyTorch, JAX and TensorFlow snippets run against the real libraries (marked with the
+library's name; skipped with a reason when it is absent, and CI installs them all from
+requirements-dev.txt). What they must print is ``codegen.expected_weights``: the
+registry entry (maskattn.frameworks) on the core's logits.
 """
 
 import math
 import re
 import subprocess
 import sys
-import types
 from pathlib import Path
 
-import ml_dtypes
 import numpy as np
 import pytest
 
@@ -114,19 +111,18 @@ def torch():
                                                "(requirements-dev.txt) to check the generated PyTorch code")
 
 
-TORCH_CASES = [(fw, form) for fw, form in (("pytorch_sdpa", "bool"), ("pytorch_sdpa", "additive"),
-                                           ("pytorch_mha", "bool"))]
+TORCH_CASES = ["torch_sdpa", "torch_sdpa_float", "torch_mha"]
 
 
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float16", "float64"])
 @pytest.mark.parametrize("masks", list(MASKS))
-@pytest.mark.parametrize("framework,form", TORCH_CASES)
-def test_pytorch_snippet_matches_the_core(torch, framework, form, masks, dtype):
+@pytest.mark.parametrize("framework", TORCH_CASES)
+def test_pytorch_snippet_matches_the_registry(torch, framework, masks, dtype):
     result, state = state_for(masks, dtype=dtype)
-    ns = run(codegen.generate(state, framework, mask_form=form, print_results=False))
+    ns = run(codegen.generate(state, framework, print_results=False))
     assert ns["weights"].dtype == getattr(torch, dtype)
-    assert_weights(ns["weights"], codegen.expected_steps(state, framework, form).weights, dtype)
+    assert_weights(ns["weights"], codegen.expected_weights(state, framework), dtype)
     assert ns["output"].shape == tuple(result.v.shape)
 
 
@@ -136,8 +132,8 @@ def test_pytorch_fully_masked_rows_follow_numerics_md(torch, dtype):
     # NUMERICS.md: SDPA with a bool mask gives zeros (_safe_softmax); nn.MultiheadAttention gives NaN
     result, state = state_for("fully_masked", dtype=dtype)
     full = result.fully_masked
-    sdpa = as_float64(run(codegen.generate(state, "pytorch_sdpa", print_results=False))["weights"])
-    mha = as_float64(run(codegen.generate(state, "pytorch_mha", print_results=False))["weights"])
+    sdpa = as_float64(run(codegen.generate(state, "torch_sdpa", print_results=False))["weights"])
+    mha = as_float64(run(codegen.generate(state, "torch_mha", print_results=False))["weights"])
     assert (sdpa[full] == 0).all() and np.isnan(mha[full]).all()
     # partly masked rows: every blocked key gets exactly 0 and the row sums to 1, in both
     blocked = result.mask == 1
@@ -151,7 +147,7 @@ def test_pytorch_additive_tutorial_mask_reproduces_the_app_including_fully_maske
     # the tutorial's mask * -1e9 handed to SDPA as a float mask: exactly the Playground's numbers,
     # fully masked rows included (uniform in float32, NUMERICS.md)
     result, state = state_for("fully_masked")
-    w = as_float64(run(codegen.generate(state, "pytorch_sdpa", mask_form="additive",
+    w = as_float64(run(codegen.generate(state, "torch_sdpa_float",
                                         print_results=False))["weights"])
     app = result.steps.weights.astype(np.float64)
     assert np.allclose(w, app, rtol=0, atol=1e-6)
@@ -163,16 +159,16 @@ def test_pytorch_additive_tutorial_mask_reproduces_the_app_including_fully_maske
                                             ("finfo.min", "float32")])
 def test_pytorch_additive_with_other_constants(torch, constant, dtype):
     _, state = state_for("fully_masked", constant=constant, dtype=dtype)
-    ns = run(codegen.generate(state, "pytorch_sdpa", mask_form="additive", print_results=False))
-    assert_weights(ns["weights"], codegen.expected_steps(state, "pytorch_sdpa", "additive").weights, dtype)
+    ns = run(codegen.generate(state, "torch_sdpa_float", print_results=False))
+    assert_weights(ns["weights"], codegen.expected_weights(state, "torch_sdpa_float"), dtype)
 
 
 @pytest.mark.torch
-@pytest.mark.parametrize("framework", ["pytorch_sdpa", "pytorch_mha"])
+@pytest.mark.parametrize("framework", ["torch_sdpa", "torch_mha"])
 def test_pytorch_without_scaling_and_without_masks(torch, framework):
     _, state = state_for("causal", scale=False, d_model=8)
     assert_weights(run(codegen.generate(state, framework, print_results=False))["weights"],
-                   codegen.expected_steps(state, framework).weights, "float32")
+                   codegen.expected_weights(state, framework), "float32")
     result = compute(Inputs(text=TEXT, padding=False))
     state = codegen.state_from_result(result)
     w = run(codegen.generate(state, framework, print_results=False))["weights"]
@@ -182,8 +178,8 @@ def test_pytorch_without_scaling_and_without_masks(torch, framework):
 @pytest.mark.torch
 def test_pytorch_snippet_runs_as_a_script_and_prints_the_weights(torch):
     _, state = state_for("fully_masked")
-    expected = codegen.expected_steps(state, "pytorch_mha").weights.astype(np.float64)
-    out = subprocess.run([sys.executable, "-c", codegen.generate(state, "pytorch_mha")], capture_output=True,
+    expected = codegen.expected_weights(state, "torch_mha").astype(np.float64)
+    out = subprocess.run([sys.executable, "-c", codegen.generate(state, "torch_mha")], capture_output=True,
                          text=True, check=True, timeout=300).stdout
     block = out.split("output = weights @ V:")[0]
     numbers = [float(x) for x in re.findall(r"nan|-?\d+\.\d+(?:e[-+]\d+)?", block)]
@@ -198,7 +194,7 @@ def test_jax_snippet_matches_the_core(masks, dtype):
     pytest.importorskip("jax", reason="jax is not installed (optional): pip install jax")
     _, state = state_for(masks, dtype=dtype)
     ns = run(codegen.generate(state, "jax", print_results=False))
-    expected = codegen.expected_steps(state, "jax").weights
+    expected = codegen.expected_weights(state, "jax")
     assert_weights(ns["weights"], expected, dtype)
     if masks == "fully_masked":                       # NUMERICS.md: jax.nn.dot_product_attention -> uniform
         result, _ = state_for(masks, dtype=dtype)
@@ -213,67 +209,57 @@ def test_jax_float64_snippet_runs_as_a_script():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=300)
     got = np.array(eval(out.stdout.strip().splitlines()[-1], {"nan": math.nan}))
     # JAX does the softmax in float32 whatever the dtype (jax/_src/nn/functions.py), hence 1e-6
-    assert np.allclose(got, codegen.expected_steps(state, "jax").weights, atol=1e-6)
+    assert np.allclose(got, codegen.expected_weights(state, "jax"), atol=1e-6)
 
 
-# --- TensorFlow: syntax and the mask, with a NumPy stand-in --------------------------------------------
+# --- TensorFlow: the generated tutorial code, run by real TensorFlow ---------------------------------
 
-def fake_tensorflow() -> types.ModuleType:
-    """The tf functions the snippet calls, in NumPy (float64 reference softmax)."""
-    tf = types.ModuleType("tensorflow")
-    tf.float16, tf.float32, tf.float64 = np.float16, np.float32, np.float64
-    tf.bfloat16 = ml_dtypes.bfloat16
-    tf.newaxis = None
-    tf.constant = lambda value, dtype=None: np.asarray(value, dtype=dtype)
-    tf.cast = lambda x, dtype: np.asarray(x).astype(dtype)
-    tf.ones = lambda shape: np.ones(shape, np.float32)
-    tf.maximum = np.maximum
-    tf.shape = lambda x: np.array(np.shape(x))
-    tf.where = np.where
-    tf.zeros_like = np.zeros_like
-    tf.broadcast_to = np.broadcast_to
-    tf.reduce_all = lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims)
-    tf.matmul = lambda a, b, transpose_b=False: (a.astype(np.float64) @ np.swapaxes(b, -1, -2).astype(np.float64)
-                                                  if transpose_b else a.astype(np.float64) @ b.astype(np.float64)
-                                                  ).astype(a.dtype)
-    tf.math = types.SimpleNamespace(equal=np.equal, sqrt=np.sqrt)
-
-    def band_part(x, lower, upper):
-        assert (lower, upper) == (-1, 0)
-        return np.tril(x)
-    tf.linalg = types.SimpleNamespace(band_part=band_part)
-
-    def softmax(z, axis=-1):
-        z64 = np.asarray(z).astype(np.float64)
-        with np.errstate(invalid="ignore", over="ignore"):
-            e = np.exp(z64 - z64.max(axis=axis, keepdims=True))
-            return (e / e.sum(axis=axis, keepdims=True)).astype(np.asarray(z).dtype)
-    tf.nn = types.SimpleNamespace(softmax=softmax)
-    return tf
+#: states the TensorFlow snippet is run on: every mask, method, dtype and the constants the issue measured
+TF_STATES = ([dict(masks=m, method=meth, dtype=dt) for m in MASKS for meth in ("add", "fill", "safe")
+              for dt in ("float32", "float16", "bfloat16", "float64")]
+             + [dict(masks="fully_masked", constant=c, dtype=dt) for c in ("-inf", "-1e4", "finfo.min")
+                for dt in ("float32", "bfloat16", "float16")]
+             + [dict(masks="combined", scale=False, d_model=64, method="fill", constant="-1e4", dtype="float16")])
 
 
-@pytest.mark.parametrize("method", ["add", "fill", "safe"])
-@pytest.mark.parametrize("masks", list(MASKS))
-def test_tensorflow_snippet_builds_the_tutorial_mask(monkeypatch, masks, method):
-    result, state = state_for(masks, method=method, dtype="float64")
-    source = codegen.generate(state, "tensorflow")
+@pytest.fixture(scope="module")
+def tf():
+    return pytest.importorskip("tensorflow", reason="TensorFlow is not installed: pip install -r "
+                                                    "requirements-dev.txt to run the generated TensorFlow code")
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("options", TF_STATES, ids=lambda o: "-".join(str(v) for v in o.values()))
+def test_tensorflow_snippet_prints_the_registry_weights(tf, options):
+    options = dict(options)
+    result, state = state_for(options.pop("masks"), **options)
+    source = codegen.generate(state, "tf_tutorial")
     assert "1 - tf.linalg.band_part(tf.ones((size, size)), -1, 0)" in source    # the tutorial's own lines
-    monkeypatch.setitem(sys.modules, "tensorflow", fake_tensorflow())
-    ns = run(codegen.generate(state, "tensorflow", print_results=False))
-    mask = np.broadcast_to(ns["mask"], (1, 1) + result.mask.shape)[0, 0]
-    assert mask.tolist() == result.mask.tolist()
-    assert_weights(ns["weights"], codegen.expected_steps(state, "tensorflow").weights, "float32")
+    ns = run(codegen.generate(state, "tf_tutorial", print_results=False))
+    if ns["mask"] is not None:
+        mask = np.broadcast_to(ns["mask"].numpy(), (1, 1) + result.mask.shape)[0, 0]
+        assert mask.tolist() == result.mask.tolist()
+    assert_weights(ns["weights"].numpy(), codegen.expected_weights(state, "tf_tutorial"), state.dtype)
 
 
-def test_tensorflow_snippet_keeps_the_tutorial_constant_and_no_mask_case(monkeypatch):
-    monkeypatch.setitem(sys.modules, "tensorflow", fake_tensorflow())
-    result = compute(Inputs(text=TEXT, padding=False))
-    ns = run(codegen.generate(codegen.state_from_result(result), "tensorflow", print_results=False))
-    assert ns["mask"] is None
-    assert_weights(ns["weights"], result.steps.weights, "float32")
+@pytest.mark.slow
+@pytest.mark.tensorflow
+def test_tensorflow_snippet_runs_as_a_script_and_prints_the_weights(tf):
+    _, state = state_for("fully_masked", constant="-inf")
+    expected = codegen.expected_weights(state, "tf_tutorial").astype(np.float64)
+    out = subprocess.run([sys.executable, "-c", codegen.generate(state, "tf_tutorial")], capture_output=True,
+                         text=True, check=True, timeout=300).stdout
+    block = out.split("attention weights (rows: queries, columns: keys):")[1].split("output = weights @ V:")[0]
+    numbers = [float(x) for x in re.findall(r"nan|-?\d+(?:\.\d*)?(?:e[-+]\d+)?", block)]
+    assert np.allclose(np.array(numbers), expected.ravel(), atol=1e-6, equal_nan=True)
+    assert np.isnan(expected).any() and (expected[~np.isnan(expected)] == 0).any()   # NaN cells and exact zeros
+
+
+def test_tensorflow_snippet_keeps_the_tutorial_constant():
     _, state = state_for("padding")
-    assert "scaled_attention_logits += (mask * MASK_VALUE)" in codegen.generate(state, "tensorflow")
-    assert float(run(codegen.generate(state, "tensorflow", print_results=False))["MASK_VALUE"]) == -1e9
+    source = codegen.generate(state, "tf_tutorial")
+    assert "scaled_attention_logits += (mask * MASK_VALUE)" in source and "-1000000000.0" in source
 
 
 # --- every snippet parses; user text stays a literal; errors ----------------------------------------
@@ -292,8 +278,8 @@ def test_errors_name_the_bad_value():
     _, state = state_for()
     with pytest.raises(MaskAttnError, match="'keras'"):
         codegen.generate(state, "keras")
-    with pytest.raises(MaskAttnError, match="'float'"):
-        codegen.generate(state, "pytorch_sdpa", mask_form="float")
+    with pytest.raises(MaskAttnError, match="'flax'"):          # a registry entry without a snippet
+        codegen.generate(state, "flax")
     big = compute(Inputs(text=" ".join(f"w{i}" for i in range(100)), d_model=64))
     with pytest.raises(MaskAttnError, match="19,200 numbers"):
         codegen.generate(codegen.state_from_result(big), "numpy")
@@ -301,5 +287,5 @@ def test_errors_name_the_bad_value():
 
 def test_rows_that_differ_names_the_fully_masked_rows():
     result, state = state_for("fully_masked")
-    differ = codegen.rows_that_differ(codegen.expected_steps(state, "pytorch_sdpa").weights, result.steps.weights)
+    differ = codegen.rows_that_differ(codegen.expected_weights(state, "torch_sdpa"), result.steps.weights)
     assert differ == np.flatnonzero(result.fully_masked).tolist()

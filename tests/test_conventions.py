@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from maskattn import conventions as cv
+from maskattn import conventions as cv, frameworks
+from maskattn import numerics as nx
 from maskattn.errors import MaskAttnError
 from maskattn.masks import combine_masks, create_look_ahead_mask, create_padding_mask
 
@@ -32,22 +33,21 @@ def softmax64(z):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-# --- the table -----------------------------------------------------------------------------------
+# --- the table, generated from the registry -------------------------------------------------------
 
-def test_table_polarities_match_numerics_md():
+def test_table_has_one_row_per_framework_and_polarities_match_numerics_md():
     # NUMERICS.md, Conventions: 1 = blocked only in the TF tutorial and nn.MultiheadAttention
-    polarity = {c.key: c.one_means for c in cv.CONVENTIONS}
-    assert polarity == {"tf_tutorial": "blocked", "keras": "attend", "pytorch_sdpa_bool": "attend",
-                        "pytorch_sdpa_float": "added", "pytorch_mha": "blocked", "hf_2d": "attend",
-                        "hf_4d": "added", "jax": "attend"}
-    rows = cv.conventions_table()
-    assert len(rows) == len(cv.CONVENTIONS) and all(row["source"] for row in rows)
-    assert "tf.maximum" in rows[0]["masks combine with"]
+    polarity = {fw.key: fw.convention.one_means for fw in frameworks.all_frameworks()}
+    assert {k for k, v in polarity.items() if v == "blocked"} == {"tf_tutorial", "torch_mha"}
+    assert polarity["torch_sdpa_float"] == "added"
+    rows = cv.conventions_table("bfloat16")
+    assert len(rows) == len(frameworks.keys()) and all(row["source"] for row in rows)
+    assert "constant in bfloat16" in rows[0] and rows[0]["constant in bfloat16"] == "-998244352 (bfloat16)"
 
 
-def test_unknown_convention_names_the_value():
+def test_unknown_framework_names_the_value():
     with pytest.raises(MaskAttnError, match="'pytorch'"):
-        cv.convention("pytorch")
+        cv.from_convention([[1]], "pytorch")
 
 
 # --- converters on the frameworks' shapes ----------------------------------------------------------
@@ -108,9 +108,9 @@ def test_additive_masks_use_where_not_multiplication():
 
 
 @settings(max_examples=60, deadline=None)
-@given(masks01, st.sampled_from(cv.CONVENTION_KEYS), st.sampled_from(["float16", "bfloat16", "float32"]))
+@given(masks01, st.sampled_from(frameworks.keys()), st.sampled_from(["float16", "bfloat16", "float32"]))
 def test_every_convention_round_trips(mask, key, dtype):
-    values = cv.to_convention(mask, key, dtype)
+    values = frameworks.get(key).convention.to_library(mask, dtype)
     assert values.shape == mask.shape
     assert np.array_equal(cv.from_convention(values, key), mask)
 
@@ -136,14 +136,15 @@ def test_from_additive_refuses_positive_and_nan():
 
 # --- polarity check ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("source", list(cv.SOURCE_POLARITY))
-@pytest.mark.parametrize("target", list(cv.TARGET_READS))
+@pytest.mark.parametrize("source", cv.polarity_sources())
+@pytest.mark.parametrize("target", frameworks.keys())
 def test_polarity_is_ok_exactly_when_both_read_one_the_same_way(source, target):
     written = np.array([[1, 0, 1], [0, 0, 1]])
     check = cv.check_polarity(written, source, target)
-    same = cv.SOURCE_POLARITY[source] == cv.TARGET_READS[target]
+    reads = frameworks.get(target).convention.one_means
+    same = frameworks.get(source).convention.one_means == reads
     assert check.ok is same
-    if cv.TARGET_READS[target] == "added":
+    if reads == "added":
         assert check.seen is None and check.bias.tolist() == written.tolist()
     elif same:
         assert np.array_equal(check.seen, check.meant)
@@ -157,7 +158,7 @@ def test_sdpa_mask_into_mha_attends_to_the_future():
     rng = np.random.default_rng(0)
     q, k, v = rng.standard_normal((3, 4, 8))
     attend = np.tril(np.ones((4, 4), bool))
-    check = cv.check_polarity(attend, "pytorch_sdpa_bool", "pytorch_mha")
+    check = cv.check_polarity(attend, "torch_sdpa", "torch_mha")
     right, wrong = cv.polarity_weights(check, q, k, v, dtype="float64")
     logits = q @ k.T / math.sqrt(8)
     expected = softmax64(np.where(attend, logits, -np.inf))
@@ -170,14 +171,14 @@ def test_sdpa_mask_into_mha_attends_to_the_future():
 def test_float_mask_of_ones_is_added_not_masking():
     rng = np.random.default_rng(1)
     q, k, v = rng.standard_normal((3, 3, 4))
-    check = cv.check_polarity([[1, 0, 0]] * 3, "keras", "pytorch_sdpa_float")
+    check = cv.check_polarity([[1, 0, 0]] * 3, "keras3", "torch_sdpa_float")
     _, wrong = cv.polarity_weights(check, q, k, v, dtype="float64")
     logits = q @ k.T / 2.0 + np.array([1.0, 0.0, 0.0])                 # SDPA adds the float mask
     assert np.allclose(wrong, softmax64(logits), rtol=1e-12)
     assert (np.asarray(wrong) > 0).all()                                 # nothing is blocked
 
 
-@pytest.mark.parametrize("source,target", [("jax", "tf"), ("pytorch_sdpa_float", "jax")])
+@pytest.mark.parametrize("source,target", [("jax", "tf"), ("torch_sdpa_float", "jax")])
 def test_polarity_refuses_unknown_names(source, target):
     with pytest.raises(MaskAttnError, match=repr(target if source == "jax" else source)):
         cv.check_polarity([[1]], source, target)
@@ -206,27 +207,32 @@ TUTORIAL_K = np.array([[10, 0, 0], [0, 10, 0], [0, 0, 10], [0, 0, 10]], np.float
 TUTORIAL_V = np.array([[1, 0], [10, 0], [100, 5], [1000, 6]], np.float32)
 
 
-def test_fully_masked_rows_match_numerics_md_on_the_tutorial_example():
+def test_fully_masked_rows_on_the_tutorial_example_per_framework_and_dtype():
     q = np.array([[0, 10, 0]], np.float32)
-    outcomes = {(o.case.label, o.dtype): o for o in cv.fully_masked_outcomes(q, TUTORIAL_K, TUTORIAL_V,
-                                                                             [[1, 1, 1, 1]], 0)}
-    by_label = {label: o for (label, _), o in outcomes.items()}
-    tf32 = by_label["TF tutorial: add mask × −1e9, float32"].weights.astype(np.float64)
+    logits = q.astype(np.float64) @ TUTORIAL_K.T / math.sqrt(3)                 # (1, 4)
+    out = {(o.framework, o.dtype): o for o in cv.fully_masked_outcomes(logits, 0)}
+    assert len(out) == sum(len(fw.dtypes) for fw in frameworks.all_frameworks())
+    tf32 = out["tf_tutorial", "float32"].weights.astype(np.float64)
     assert tf32[1] == pytest.approx(1.0) and tf32[0] == pytest.approx(1.6e-28, rel=0.05)   # nearly one-hot
-    f64 = by_label["the same in float64"].weights
-    assert np.allclose(f64, softmax64(q.astype(np.float64) @ TUTORIAL_K.T / math.sqrt(3)), rtol=1e-9)
-    assert by_label["the same in bfloat16"].kind == "uniform"
-    assert by_label["the same in float16"].kind == "NaN"
-    assert by_label["Annotated Transformer masked_fill(mask == 0, −1e9)"].weights.tolist() == [0.25] * 4
-    kinds = [o.kind for o in outcomes.values()]
-    assert kinds[5:] == ["NaN", "zeros", "zeros", "uniform", "uniform"]
-    uniform = by_label["Flax, Hugging Face eager (finfo.min)"]
-    assert uniform.output.astype(np.float64) == pytest.approx(TUTORIAL_V.mean(axis=0))   # uniform average of V
+    assert out["tf_tutorial", "float64"].kind == "unmasked softmax"
+    assert np.allclose(out["tf_tutorial", "float64"].weights, softmax64(logits)[0], rtol=1e-9)
+    assert out["tf_tutorial", "bfloat16"].kind == "uniform" and out["tf_tutorial", "float16"].kind == "NaN"
+    assert out["annotated_transformer", "float32"].weights.tolist() == [0.25] * 4
+    assert out["annotated_transformer", "float16"].kind == "raises"
+    assert "c10::Half" in out["annotated_transformer", "float16"].reason
+    for dtype in nx.DTYPE_NAMES:   # the issue's list, per dtype
+        assert out["keras3", dtype].kind == "zeros" and out["keras3_fused", dtype].kind == "uniform"
+        assert out["torch_sdpa", dtype].kind == "zeros" and out["torch_mha", dtype].kind == "NaN"
+        assert out["hf_sdpa", dtype].kind == "zeros" and out["jax", dtype].kind == "uniform"
+    # float16: float16.min / 2 + 57.7 is rounded to a multiple of 16, finfo.min + 57.7 to 32: not uniform
+    assert out["keras2", "float16"].weights.tolist() == out["hf_eager", "float16"].weights.tolist() == [0, 1, 0, 0]
 
 
-def test_fully_masked_outcomes_need_a_fully_masked_row():
-    with pytest.raises(MaskAttnError, match="row 0"):
-        cv.fully_masked_outcomes([[1.0]], [[1.0], [2.0]], [[1.0], [2.0]], [[0, 1]], 0)
+def test_fully_masked_outcomes_errors_name_the_value():
+    with pytest.raises(MaskAttnError, match="2"):
+        cv.fully_masked_outcomes([[1.0, 2.0]], 2)
+    with pytest.raises(MaskAttnError, match=r"\(2,\)"):
+        cv.fully_masked_outcomes([1.0, 2.0], 0)
     assert cv.with_fully_masked_row(np.zeros((2, 3)), -1).tolist() == [[0, 0, 0], [1, 1, 1]]
 
 
@@ -253,10 +259,3 @@ def test_kv_cache_key_mask_and_errors():
         cv.kv_cache_attention(x, x, x, 5)
     with pytest.raises(MaskAttnError, match=r"\(3,\)"):
         cv.kv_cache_attention(x, x, x, 1, key_mask=[0, 0, 1])
-
-
-def test_mask_objects_describe_each_api():
-    objs = cv.mask_objects("pytorch_mha", 2, 4, 4, padding=True, query_padding=True, causal=True)
-    assert objs[0].startswith("key_padding_mask (B, Tk) = (2, 4)") and "(B·H, Tq, Tk)" in objs[1]
-    assert "finfo(float16).min" in cv.mask_objects("hf_4d", 2, 4, 4, padding=True, query_padding=False,
-                                                   causal=False, dtype="float16")[0]

@@ -42,7 +42,8 @@ def test_an_off_scale_cell_is_its_own_labelled_category_with_its_value_printed()
     overlay = by_name(fig)["special values"]
     np.testing.assert_array_equal(np.asarray(overlay.z) == 1, r.mask == 1)      # off-scale low = the -1e9 cells
     assert np.isnan(np.asarray(fig.data[0].z, float)[r.mask == 1]).all()         # not on the colour scale
-    assert (np.array(overlay.text)[r.mask == 1] == "-1e9").all()                # the value is printed
+    assert (np.array(overlay.text)[r.mask == 1] == "-1e9").all()                # the value is printed, once
+    assert (np.array(fig.data[0].text)[r.mask == 1] == "").all()
     assert "off-scale, e.g. -1e9" in [t.name for t in fig.data if t.showlegend]
     assert overlay.hoverinfo == "skip"
 
@@ -91,7 +92,8 @@ def test_nan_and_inf_cells_get_their_own_colours_names_and_text():
     fig = figures.heatmap(values, ["a", "b"], ["a", "b"], title="t")
     codes = np.asarray(by_name(fig)["special values"].z)
     assert codes.tolist() == [[3, 4], [5, 0]]
-    assert np.array(fig.data[0].text).tolist() == [["NaN", "-inf"], ["inf", "1"]]
+    assert np.array(by_name(fig)["special values"].text).tolist() == [["NaN", "-inf"], ["inf", ""]]
+    assert np.array(fig.data[0].text).tolist() == [["", ""], ["", "1"]]          # each number drawn once
     assert {"NaN", "-inf", "inf"} <= {t.name for t in fig.data if t.showlegend}
     assert fig.layout.coloraxis.cmin == -1.0 and fig.layout.coloraxis.cmax == 1.0   # symmetric around 0
 

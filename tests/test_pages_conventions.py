@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from maskattn import codegen
+from maskattn import codegen, frameworks
 from maskattn.pipeline import compute
 from maskattn.state import Inputs
 
@@ -43,21 +43,31 @@ def decode(z):
     return np.frombuffer(base64.b64decode(z["bdata"]), dtype=np.dtype(z["dtype"])).reshape(shape)
 
 
-def test_default_page_draws_every_convention_without_errors():
+def test_default_page_draws_every_framework_and_convention_without_errors():
     at = open_page()
     assert not at.exception
     figs = figures(at)
-    sdpa = figs["PyTorch SDPA<br>bool · True = attend"]["data"][0]
-    mha = figs["nn.MultiheadAttention<br>bool · True = BLOCKED"]["data"][0]
+    for fw in frameworks.all_frameworks():                      # one weights panel per registry entry
+        title = f"{fw.name}{' · default' if fw.default else ''}<br>{fw.path}"
+        assert title in figs, title
+    masks = {k: v for k, v in figs.items() if "1 = " in k}
+    attend = next(v for k, v in masks.items() if k.startswith("bool<br>1 = attend"))["data"][0]
+    blocked = next(v for k, v in masks.items() if k.startswith("bool<br>1 = blocked"))["data"][0]
     # default state: "the cat sat" + 3 pads, padding mask on -> pad keys blocked
-    assert sdpa["text"][0] == ["True"] * 3 + ["False"] * 3
-    assert mha["text"][0] == ["False"] * 3 + ["True"] * 3
-    assert decode(sdpa["z"]).tolist() == decode(mha["z"]).tolist()      # same colours: same meaning
-    hf = figs["Hugging Face attention_mask<br>1 = attend"]["data"][0]
-    assert hf["text"][0] == ["1", "1", "1", "0", "0", "0"]               # (B, Tk) per sequence
-    assert figs["Hugging Face 4-D<br>float32 · 0 / finfo.min"]["data"][0]["text"][0][3] == "min"
-    assert len(hf["text"]) == 3
+    assert attend["text"][0] == ["True"] * 3 + ["False"] * 3
+    assert blocked["text"][0] == ["False"] * 3 + ["True"] * 3
+    assert decode(attend["z"]).tolist() == decode(blocked["z"]).tolist()      # same colours: same meaning
     assert len(at.code) == 1 and "import numpy as np" in at.code[0].value
+
+
+def test_float16_panels_show_what_each_real_layer_returns():
+    at = open_page(dtype="float16", qpad="1")
+    assert not at.exception
+    figs = figures(at)
+    tf = decode(figs["TensorFlow · default<br>the tutorial's function"]["data"][0]["z"])
+    keras3 = decode(figs["Keras<br>Softmax(mask=) scores path"]["data"][0]["z"])
+    assert np.isnan(tf).any() and not np.isnan(keras3).any()            # TF: 0 × -inf = NaN; Keras 3: no NaN
+    assert any("c10::Half" in e.value for e in at.error)                 # the Annotated Transformer raises
 
 
 def test_polarity_check_flags_an_sdpa_mask_sent_to_multihead_attention():
@@ -66,14 +76,14 @@ def test_polarity_check_flags_an_sdpa_mask_sent_to_multihead_attention():
     assert any(e.value.startswith("Inverted") for e in at.error)
     figs = figures(at)
     right = decode(figs["what you meant (mask converted correctly)"]["data"][0]["z"])
-    wrong = decode(figs["what the API computes (mask as written)"]["data"][0]["z"])
+    wrong = decode(figs["what the framework computes (mask as written)"]["data"][0]["z"])
     assert right[0].tolist() == [1.0, 0, 0, 0, 0, 0]                     # causal: token 0 sees itself only
     assert wrong[0, 0] == 0 and wrong[0, 1:].sum() == pytest.approx(1.0, abs=1e-6)    # it sees the future
     assert wrong[0, 3:].sum() > 0                                           # ... and the pads
 
 
 def test_polarity_check_ok_when_the_conventions_agree():
-    at = open_page({"conv_target": "pytorch_sdpa_bool"}, causal="1")
+    at = open_page({"conv_target": "torch_sdpa"}, causal="1")
     assert not at.exception
     assert any(s.value.startswith("Correct") for s in at.success)
 
@@ -94,25 +104,18 @@ def test_each_framework_gets_its_code(framework):
     state = codegen.state_from_result(compute(Inputs(causal=True, mask_queries=True)))
     assert source.rstrip() == codegen.generate(state, framework).rstrip()    # st.code drops the last newline
     # padded query rows are fully masked: PyTorch gives zeros (SDPA) or NaN (MHA) where the app's float32
-    # −1e9 and JAX's where(−0.7·finfo.max) both give uniform rows
+    # −1e9 and JAX's where(−0.7·finfo(float32).max) both give uniform rows
     differs = any("differ from the Playground" in w.value for w in at.warning)
-    assert differs == (framework in ("pytorch_sdpa", "pytorch_mha"))
-
-
-def test_sdpa_additive_form_with_the_tutorial_constant_matches_the_playground():
-    at = open_page({"conv_framework": "pytorch_sdpa", "conv_sdpa_form": "additive"}, causal="1")
-    assert not at.exception
-    assert "attn_mask = blocked.to(dtype) * constant" in at.code[0].value
-    assert any("same weights as the Playground" in s.value for s in at.success)
+    assert differs == (framework in ("torch_sdpa", "torch_mha"))
 
 
 def test_fully_masked_table_and_kv_cache_alignments():
     at = open_page(qpad="1", causal="1")
     assert not at.exception
     table = at.dataframe[-1].value
-    kinds = dict(zip(table["who"], table["comes out"]))
-    assert kinds["PyTorch F.scaled_dot_product_attention, bool or −inf mask (≥ 2.5)"] == "zeros"
-    assert kinds["the same in float16"] == "NaN"
+    kinds = dict(zip(table["framework"], table["float32"]))
+    assert kinds[frameworks.get("torch_sdpa").title] == "zeros" and kinds[frameworks.get("torch_mha").title] == "NaN"
+    assert dict(zip(table["framework"], table["float16"]))[frameworks.get("tf_tutorial").title] == "NaN"
     figs = figures(at)
     top = decode(figs["top-left: PyTorch is_causal, JAX, Keras"]["data"][0]["z"])
     bottom = decode(figs["bottom-right: FlashAttention ≥ 2.1, KV cache"]["data"][0]["z"])

@@ -226,8 +226,9 @@ def test_the_row_follows_the_view_and_the_selectbox():
 
 def test_presentation_mode_opens_on_the_leak_test():
     at = open_proof(present="1")
-    numbered = [h.value for h in at.subheader if h.value[0].isdigit()]
-    assert numbered[0].startswith("3 · The leak test")
+    assert not at.title                                                       # a slide, as on the Playground
+    assert at.markdown[0].value == "#### Proof: the leak test, shake the padding"
+    assert [h.value[:1] for h in at.subheader if h.value[0].isdigit()] == ["1", "2", "4"]
     assert charts(at)["output before"]["layout"]["width"] == 360             # two panels beside the controls
     assert at.success[0].value.startswith("**Bit-for-bit identical")
 

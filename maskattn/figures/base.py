@@ -9,10 +9,28 @@ from __future__ import annotations
 import html
 
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 
 #: colour-blind-safe scales: a blue-red diverging scale for scores, cividis for weights
 LOGIT_SCALE = "RdBu_r"
-WEIGHT_SCALE = "Cividis"
+
+
+def stretched_near_zero(scale: str = "Cividis", stops: int = 24) -> list:
+    """``scale`` with its colours spread by the square root of the value: a weight of 0.02 is already
+    14 % of the way along the colours, so a small leak never looks like an exact 0.
+
+    The values (and the colour bar's ticks) stay linear; only the colours are spread.
+
+    >>> stretched_near_zero(stops=2)
+    [[0.0, 'rgb(0, 34, 78)'], [0.25, 'rgb(125, 124, 118)'], [1.0, 'rgb(254, 232, 56)']]
+    """
+    positions = [i / stops for i in range(stops + 1)]
+    colours = sample_colorscale(scale, positions)
+    return [[p * p, c] for p, c in zip(positions, colours)]
+
+
+#: weights: cividis, spread by the square root so a small weight on a masked key shows
+WEIGHT_SCALE = stretched_near_zero()
 #: type sizes: the screen, and presentation mode (readable from the back of a classroom)
 BASE_FONT = 13
 PRESENTATION_FONT = 20

@@ -108,8 +108,9 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
         cell = max((width - left - right) / cols, 0.5)
     else:
         width = int(round(left + right + cell * cols))
-    legend_rows = _legend_rows(legend, width - 12, font_size) if legend else 0
-    top = int(title_h + 8 + legend_rows * (font_size + 9))
+    # the legend starts at the figure's left edge and may run to the colour bar
+    legend_rows = _legend_rows(legend, width - right - 6, font_size) if legend else 0
+    top = int(title_h + 8 + legend_rows * (font_size + 9) + (6 if legend_rows else 0))
     plot_h = min(cell * rows, max_height - top - bottom)
     cell_h = plot_h / rows
     # numbers: every cell gets the same budget; none below 3 characters (a lone digit misleads)
@@ -127,14 +128,10 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
 
 
 def _legend_rows(names, width: float, font_size: int) -> int:
-    """How many rows a horizontal legend of ``names`` takes in ``width`` pixels."""
-    rows, used = 1, 0.0
-    for name in names:
-        entry = 72 + CHAR_EM * (font_size - 2) * len(name)
-        if used and used + entry > width:
-            rows, used = rows + 1, 0.0
-        used += entry
-    return rows
+    """How many rows a horizontal legend of ``names`` takes in ``width`` pixels: one, or (once it must
+    wrap) one per entry, which is what Plotly does with a legend wider than its plot."""
+    total = sum(40 + 0.5 * (font_size - 2) * len(name) for name in names)     # measured in Chromium
+    return 1 if total <= width else len(names)
 
 
 def special_codes(values: np.ndarray, mask=None, *, off_scale: bool = True) -> np.ndarray:
@@ -273,7 +270,7 @@ def _outline_entry() -> dict:
 def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=None, kind: str = "scores",
             dtype: str | None = None, zrange: tuple[float, float] | None = None, font_size: int = BASE_FONT,
             width: int | None = None, cell: float | None = None, clickable: bool = False, x_title: str = "key",
-            y_title: str = "query", scale=None) -> go.Figure:
+            y_title: str = "query", scale=None, colorbar: bool = True, cell_text=None) -> go.Figure:
     """A labelled, honest heatmap of a ``(rows, cols)`` matrix.
 
     values: ``(Tq, Tk)`` array in the compute dtype; x_labels: Tk names; y_labels: Tq names.
@@ -285,6 +282,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
     width / cell: the figure's width, or the size of a cell (publication); font_size: all text.
     clickable: one invisible marker per cell (up to ``MAX_CLICKABLE``), so a click selects its row;
     it also carries the hover, so hover and click work together.
+    colorbar: False for small multiples that share one scale (explained once, beside them).
+    cell_text: optional ``(rows, cols)`` strings printed (and hovered) instead of the values, e.g. a
+    framework's literal ``True`` / ``-inf``; printed only when every one of them fits its cell.
     """
     values = np.asarray(values)
     if values.ndim != 2:
@@ -307,10 +307,19 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         SPECIAL[code][0] for code in present if not categorical or code >= 3)
     # categorical panels keep the colour bar's room: every stage panel then has the same grid of cells
     g = geometry(rows, cols, x_labels=x, y_labels=y, font_size=font_size, width=width, cell=cell,
-                 colorbar=True, legend=legend, subtitle=bool(subtitle))
+                 colorbar=colorbar, legend=legend, subtitle=bool(subtitle))
     gap = 1 if max(rows, cols) <= MAX_CELLS_WITH_GAPS else 0
     texts = _cell_texts(wide, codes, g.text_chars, dtype) if g.text_chars else None
+    if cell_text is not None:
+        if len(cell_text) != rows or any(len(line) != cols for line in cell_text):
+            raise ValueError(f"cell_text must be {rows} rows of {cols} strings")
+        cell_text = [[str(t) for t in line] for line in cell_text]
+        fits = max(len(t) for line in cell_text for t in line) <= g.text_chars
+        texts = cell_text if fits else None
+    special_cells = codes >= (3 if categorical else 1)
     hover = _hover_texts(wide, mask, dtype) if max(rows, cols) <= MAX_HOVER_TEXT else None
+    if cell_text is not None and hover is not None:
+        hover = [[cell_text[r][c] for c in range(cols)] for r in range(rows)]
     traces = []
 
     if categorical:
@@ -324,7 +333,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         z = np.where(codes == 0, wide, np.nan).astype(np.float64 if dtype == "float64" else np.float32)
         main = dict(type="heatmap", z=z, x=x, y=y, coloraxis="coloraxis", xgap=gap, ygap=gap, name=title)
     if texts is not None:
-        main.update(text=texts, texttemplate="%{text}", textfont={"size": g.text_size})
+        # special cells print their value on their own layer (drawn once: never two numbers in one cell)
+        main.update(text=[[("" if special_cells[r, c] else t) for c, t in enumerate(line)]
+                          for r, line in enumerate(texts)], texttemplate="%{text}", textfont={"size": g.text_size})
     if clickable and max(rows, cols) <= MAX_CLICKABLE:
         main["hoverinfo"] = "skip"
     elif hover is not None:
@@ -333,7 +344,6 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         main["hovertemplate"] = "query %{y}<br>key %{x}<br>%{z}<extra></extra>"
     traces.append(main)
 
-    special_cells = codes >= (3 if categorical else 1)
     if special_cells.any():
         # NaN / ±inf / off-scale cells: their own colours, their value as text; hover passes through
         n = len(SPECIAL)
@@ -403,7 +413,10 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         xaxis=xaxis, yaxis=yaxis, margin=g.margin, width=g.width, height=g.height, font={"size": font_size},
         plot_bgcolor="#f2f2f2", dragmode=False, template=_TEMPLATE, shapes=shapes, annotations=annotations,
         hovermode="closest", hoverdistance=-1 if clickable else 20, showlegend=bool(legend),
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "xref": "container",
+        # a paper-anchored legend moved to the figure's left edge (a container-anchored horizontal legend
+        # stacks its entries vertically in Plotly 7)
+        legend={"orientation": "h", "x": -(g.margin["l"] - 6) / max(g.width - g.margin["l"] - g.margin["r"], 1),
+                "xanchor": "left", "y": 1.0, "yanchor": "bottom",
                 "font": {"size": max(9, font_size - 2)}, "itemclick": False, "itemdoubleclick": False,
                 "bgcolor": "rgba(255,255,255,0)", "tracegroupgap": 0, "itemwidth": 30},
     )
@@ -414,4 +427,6 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
                          "tickfont": {"size": g.tick_size - 1}, "nticks": 5, "outlinewidth": 0}}
         if kind != "weights":
             layout["coloraxis"]["cmid"] = 0.0
+        if not colorbar:
+            layout["coloraxis"]["showscale"] = False
     return go.Figure({"data": traces, "layout": layout})

@@ -75,7 +75,7 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
     size = dict(font_size=font_size, width=width, cell=cell, subtitle=sub, dtype=steps.dtype)
     mask = result.mask if result.has_mask else None
     output_labels = [f"v{i}" for i in range(steps.output.shape[-1])]
-    return {
+    figs = {
         "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask,
                         **(size | ({"width": int(width * MASK_SHARE)} if width else {}))),
         "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", mask=mask,
@@ -89,6 +89,18 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
         "output": heatmap(steps.output, output_labels, labels, title=titles["output"], kind="values",
                           x_title="value dimension", **size),
     }
+    _align_tops([figs[name] for name in STAGES])
+    return figs
+
+
+def _align_tops(figs: list[go.Figure]) -> None:
+    """Give side-by-side panels the same top margin (the largest legend wins), so their cells line up."""
+    top = max(f.layout.margin.t for f in figs)
+    for f in figs:
+        extra = top - f.layout.margin.t
+        if extra:
+            f.layout.margin.t = top
+            f.layout.height = f.layout.height + extra
 
 
 def weights_bar_figure(labels, unmasked, masked, *, title: str, blocked=None, font_size: int = BASE_FONT,

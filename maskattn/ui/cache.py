@@ -39,7 +39,7 @@ class Look:
 #: on screen: two panels side by side at 1280×720 with the sidebar open
 SCREEN = Look(font_size=figures.BASE_FONT, panel_width=figures.PANEL_WIDTH, subtitle=True)
 #: presentation mode: projector type, two panels side by side at 1280×720 with the sidebar closed
-PRESENTATION = Look(font_size=18, panel_width=540, subtitle=False)
+PRESENTATION = Look(font_size=18, panel_width=500, subtitle=False)
 
 
 def look(presentation: bool) -> Look:

@@ -55,10 +55,11 @@ def chart(fig, key: str, filename: str, **kwargs):
 
 #: projector type (static CSS, no user text in it): prose, tables, the formula and the controls
 _PRESENTATION_CSS = """<style>
-[data-testid="stMainBlockContainer"] { padding-top: 2.2rem; font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.6rem; font-size: 1.25rem; }
 [data-testid="stMainBlockContainer"] h1 { font-size: 2.1rem; padding: 0 0 0.3rem 0; }
 [data-testid="stMainBlockContainer"] h2, [data-testid="stMainBlockContainer"] h3 { font-size: 1.7rem; }
-[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.3rem; }
+[data-testid="stMainBlockContainer"] h4 { font-size: 1.45rem; padding: 0 0 0.2rem 0; }
+[data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.25rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stTable"] td,
 [data-testid="stMainBlockContainer"] [data-testid="stTable"] th { font-size: 1.15rem; }
 [data-testid="stMainBlockContainer"] .katex { font-size: 1.45em; }

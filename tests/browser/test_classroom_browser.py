@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import start_server, stop_server, wait_idle
 
-from maskattn.export import read_matrix_csv
+from maskattn.export import file_tag, read_matrix_csv
 from maskattn.numerics import cast
 from maskattn.pipeline import compute
 from maskattn.presets import get_preset
@@ -134,8 +134,9 @@ def test_csv_downloads_hold_the_numbers_on_screen(fresh_url, page, artifacts):
     assert_shared_state(page)                       # the frame ran: sidebar and URL state are there
     expected = compute(Inputs(causal=True, dtype="float16"))
 
+    tag = file_tag(expected)                        # the whole state: two cases never share a file name
     name, text = download(page, "mask (CSV)")
-    assert name == "mask-seq1-float16-add.csv"
+    assert name == f"mask--{tag}.csv" and "float16" in tag and "causal" in tag
     columns, rows, mask = read_matrix_csv(text)
     assert rows == columns == ["0·the", "1·cat", "2·sat", "3·<pad>", "4·<pad>", "5·<pad>"]
     look_ahead = np.triu(np.ones((6, 6)), k=1)                    # the tutorial's create_look_ahead_mask(6)
@@ -143,7 +144,7 @@ def test_csv_downloads_hold_the_numbers_on_screen(fresh_url, page, artifacts):
     np.testing.assert_array_equal(mask, np.maximum(look_ahead, padding))
 
     name, text = download(page, "weights (CSV)")
-    assert name == "weights-seq1-float16-add.csv"
+    assert name == f"weights--{tag}.csv"
     _, _, weights = read_matrix_csv(text)
     assert np.isnan(weights).all()                                # float16 and -1e9: 0 x -inf = NaN
     name, text = download(page, "raw logits (CSV)")

@@ -44,7 +44,7 @@ def test_clicking_a_heatmap_cell_selects_the_row(page, app_url, artifacts):
     assert "row=4" in page.url                              # the shared link carries the row
 
     # another panel, another row
-    click_cell(page, "raw logits q·kᵀ/√d", 1, 2)
+    click_cell(page, "raw logits x = q·kᵀ/√d", 1, 2)
     page.wait_for_function(INSPECTOR_TITLE, arg="weights of query 1·cat", timeout=30_000)
     wait_idle(page)
     assert picker.locator("input").input_value() == "1·cat"

@@ -2,7 +2,9 @@
 
 from conftest import TIMEOUT_MS, chart_json, wait_idle
 
-from maskattn.export import read_matrix_csv
+from maskattn.export import file_tag, read_matrix_csv
+from maskattn.pipeline import compute
+from maskattn.state import Inputs
 
 
 def weights_chart(page):
@@ -53,7 +55,7 @@ def test_expanders_build_their_content_when_opened_and_the_csv_matches(page, app
     with page.expect_download(timeout=TIMEOUT_MS) as info:
         page.get_by_role("button", name="weights (CSV)").click()
     text = open(info.value.path(), encoding="utf-8").read()
-    assert info.value.suggested_filename == "weights-seq1-float32-add.csv"
+    assert info.value.suggested_filename == f"weights--{file_tag(compute(Inputs(causal=True)))}.csv"
     assert read_matrix_csv(text)[2][0].tolist() == [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]   # row 0 sees only itself
 
     page.get_by_text("Show the tables (screen readers, copying)").click()

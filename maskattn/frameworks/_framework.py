@@ -1,0 +1,303 @@
+"""What every framework entry is: a mask convention, a masking rule, a softmax, and its proof.
+
+A ``Framework`` answers one question the same way for every library:
+``weights(logits, mask, dtype)`` — the attention weights the real library
+returns for these scaled logits ``(..., Tq, Tk)`` and this tutorial-convention
+mask (1 = blocked). The arithmetic is NumPy, written to mirror the library's own
+code line by line (``model``); tests/test_frameworks_real.py runs the real
+library on random inputs and compares.
+
+The helpers below are the few ways libraries round: a ``where``/fill or an
+``add`` in the tensors' dtype, a Python scalar multiplied in (PyTorch computes
+it wide, TensorFlow converts it to the dtype first), and softmax computed in
+float32 (float64) and rounded once, or step by step in the dtype.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+import numpy as np
+
+from .. import numerics as nx
+from ..errors import MaskAttnError
+
+#: what a 1 / True in a mask means to a library
+BLOCKED, ATTEND, ADDED = "blocked", "attend", "added"
+
+
+# ------------------------------------------------------------------------------------------------
+# mask conventions
+# ------------------------------------------------------------------------------------------------
+
+def tutorial_mask(mask, name: str = "mask") -> np.ndarray:
+    """A tutorial-convention mask (1 = blocked) as float32, checked to hold only 0 and 1.
+
+    >>> tutorial_mask([[True, False]]).tolist()
+    [[1.0, 0.0]]
+    >>> tutorial_mask([[0, 2]])
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: mask must hold only 0 (attend) and 1 (blocked), got 2.0
+    """
+    arr = nx.as_array(mask, name)
+    if arr.dtype == bool:
+        arr = arr.astype(np.float32)
+    wide = arr.astype(np.float64)
+    bad = wide[(wide != 0) & (wide != 1)]
+    if bad.size:
+        raise MaskAttnError(f"{name} must hold only 0 (attend) and 1 (blocked), got {float(bad.flat[0])!r}")
+    return arr.astype(np.float32)
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How a library wants its attention mask: what 1 / True means, its dtype and shape.
+
+    ``convert(blocked, dtype)`` turns a bool array (True = blocked, the tutorial's 1)
+    into exactly the values the library receives, same shape.
+    """
+
+    one_means: str                                  # BLOCKED, ATTEND or ADDED (a float mask added to the logits)
+    dtype: str                                      # the mask's dtype, as the library names it
+    shape: str                                      # the shape the library documents
+    convert: Callable[[np.ndarray, str], np.ndarray] = field(repr=False, compare=False)
+
+    def to_library(self, mask, dtype="float32") -> np.ndarray:
+        """The tutorial mask in this convention (same shape).
+
+        >>> ATTEND_BOOL.to_library([[0.0, 1.0]]).tolist()
+        [[True, False]]
+        """
+        return self.convert(tutorial_mask(mask) == 1, nx.dtype_name(dtype))
+
+
+TUTORIAL_FLOAT = Convention(BLOCKED, "float32 (1.0 / 0.0)", "padding (B, 1, 1, Tk), look-ahead (Tq, Tk)",
+                            lambda blocked, dtype: blocked.astype(np.float32))
+ATTEND_BOOL = Convention(ATTEND, "bool", "broadcastable to (B, H, Tq, Tk)", lambda blocked, dtype: ~blocked)
+BLOCKED_BOOL = Convention(BLOCKED, "bool", "attn_mask (Tq, Tk) or (B·H, Tq, Tk); key_padding_mask (B, Tk)",
+                          lambda blocked, dtype: blocked.copy())
+
+
+# ------------------------------------------------------------------------------------------------
+# the ways libraries round
+# ------------------------------------------------------------------------------------------------
+
+def wide(dtype) -> str:
+    """The type a library computes a 16-bit softmax in: float32 (float64 stays float64)."""
+    return "float64" if nx.dtype_name(dtype) == "float64" else "float32"
+
+
+def constant(value: float, dtype) -> np.ndarray:
+    """A Python number as a 0-d array of ``dtype`` (``-1e9`` is ``-inf`` in float16)."""
+    return nx.cast(value, dtype)
+
+
+def fill(blocked, x, value, dtype) -> np.ndarray:
+    """``where(blocked, value, x)`` in ``dtype``: the fill (``masked_fill``, ``jnp.where``)."""
+    dt = nx.resolve_dtype(dtype)
+    return np.where(blocked, nx.cast(value, dtype), nx.cast(x, dtype)).astype(dt)
+
+
+def scalar_times_mask(blocked, scalar: float, dtype) -> np.ndarray:
+    """PyTorch's ``mask.to(dtype) * scalar``: the product is taken wide, then rounded to ``dtype``.
+
+    A Python scalar is not converted to float16 first, so ``0 * -1e9`` is ``-0.0``
+    and ``1 * -1e9`` rounds to ``-inf``: no NaN (TensorFlow converts first: NaN).
+
+    >>> scalar_times_mask(np.array([True, False]), -1e9, "float16").tolist()
+    [-inf, -0.0]
+    """
+    with np.errstate(all="ignore"):
+        product = np.asarray(blocked, np.float64) * scalar
+    return nx.cast(product, dtype)
+
+
+def softmax_wide(z, dtype) -> np.ndarray:
+    """Softmax over the last axis computed in float32 (float64) and rounded once to ``dtype``.
+
+    This is what TensorFlow, PyTorch and JAX do for 16-bit inputs. A row of
+    only -inf gives NaN (``-inf - (-inf)``), as the plain softmax of every library does.
+
+    >>> softmax_wide([[1.0, 2.0, 3.0]], "bfloat16").astype(float).tolist()
+    [[0.08984375, 0.2451171875, 0.6640625]]
+    """
+    acc = nx.resolve_dtype(wide(dtype))
+    x = nx.as_array(z, "scores").astype(np.float64).astype(acc)
+    with np.errstate(all="ignore"):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        w = e / np.sum(e, axis=-1, keepdims=True)
+    return nx.cast(w, dtype)
+
+
+def softmax_steps(z, dtype) -> np.ndarray:
+    """Softmax with every step rounded to ``dtype`` (``jax.nn.softmax`` on 16-bit arrays)."""
+    return nx.softmax(z, dtype)
+
+
+def flush_subnormals(x, dtype) -> np.ndarray:
+    """Values below ``finfo(dtype).tiny`` in magnitude become 0 (flush-to-zero, as TensorFlow's CPU threads).
+
+    >>> flush_subnormals(np.array([1e-40, 1e-30], np.float32), "float32").tolist()
+    [0.0, 1.0000000031710769e-30]
+    """
+    arr = np.asarray(x)
+    tiny = float(nx.finfo(dtype).tiny)
+    return np.where(np.abs(arr.astype(np.float64)) < tiny, arr.dtype.type(0), arr).astype(arr.dtype)
+
+
+def zero_fully_masked(weights, scores) -> np.ndarray:
+    """Rows whose every score is -inf get weight 0 instead of NaN (PyTorch's ``_safe_softmax``)."""
+    dead = np.all(np.isneginf(np.asarray(scores).astype(np.float64)), axis=-1, keepdims=True)
+    return np.where(dead, np.zeros((), weights.dtype), weights).astype(weights.dtype)
+
+
+#: keys a row holds at most for TensorFlow's oneDNN softmax to keep NaN on the NaN cells only
+#: (one AVX vector of float32); longer rows spread NaN by the CPU's vector lanes
+TF_NAN_EXACT_UP_TO = 8
+
+
+def tf_softmax(z, dtype) -> np.ndarray:
+    """``tf.nn.softmax`` on CPU: float32 arithmetic rounded once, and its own rule for NaN rows.
+
+    In float16, bfloat16 and float32 TensorFlow runs oneDNN's softmax (on by default on
+    x86): a row holding a NaN gives NaN on the NaN cells and exactly 0 on the others
+    (measured for rows of up to ``TF_NAN_EXACT_UP_TO`` keys; longer rows also put NaN on
+    cells chosen by the CPU's vector lanes). float64 runs Eigen: one NaN spreads to the
+    whole row. TensorFlow's threads flush subnormal results to zero.
+
+    >>> tf_softmax([[np.nan, 1.0, -np.inf, -np.inf]], "float32").tolist()
+    [[nan, 0.0, 0.0, 0.0]]
+    >>> tf_softmax([[np.nan, 1.0, -np.inf, -np.inf]], "float64").tolist()
+    [[nan, nan, nan, nan]]
+    """
+    w = flush_subnormals(softmax_wide(z, wide(dtype)), wide(dtype))
+    w = nx.cast(w, dtype)
+    wide_z = np.asarray(z).astype(np.float64)
+    nan = np.isnan(wide_z)
+    has_nan = nan.any(axis=-1, keepdims=True)
+    dt = w.dtype
+    if nx.dtype_name(dtype) == "float64":
+        return np.where(has_nan, dt.type(np.nan), w).astype(dt)
+    return np.where(has_nan, np.where(nan, dt.type(np.nan), dt.type(0)), w).astype(dt)
+
+
+# ------------------------------------------------------------------------------------------------
+# a framework
+# ------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Framework:
+    """One library's attention path: its mask convention, how it masks, and what it computes.
+
+    ``model(x, blocked, dtype, fw)``: NumPy mirror of the library's code; ``x`` the
+    logits rounded to ``dtype``, ``blocked`` a bool array (True = blocked) of the same
+    shape. ``constant(dtype)`` is the number the library puts in a blocked score and the
+    dtype it is computed in. ``snippet(state, fw)`` returns runnable source (or None).
+    """
+
+    key: str                # registry key
+    library: str            # the library and the version it was checked against
+    api: str                # the call that receives the mask
+    path: str               # which path of the library this is, in a few words
+    default: bool           # the path a user of this library gets without asking for another
+    how_to_get: str         # the argument or setting that selects this path
+    convention: Convention  # the mask as the library receives it
+    applies: str            # how the mask reaches the scores: "add", "fill" or "bool"
+    constant: Callable[[str], tuple[float, str]] = field(repr=False, compare=False)
+    softmax: str            # where the softmax is computed and how it is rounded
+    source: str             # the file that does it
+    model: Callable = field(repr=False, compare=False)
+    dtypes: tuple[str, ...] = nx.DTYPE_NAMES
+    snippet: Callable | None = field(default=None, repr=False, compare=False)
+    added: Callable | None = field(default=None, repr=False, compare=False)   # ADDED conventions: logits + values
+    mask_value: float | None = None   # for paths that take the app's constant (the tutorial's function)
+    method: str | None = None
+
+    # --- the one public question -----------------------------------------------------------------
+
+    def weights(self, logits, mask, dtype="float32") -> np.ndarray:
+        """The attention weights this library returns for ``logits`` and tutorial ``mask`` (1 = blocked).
+
+        ``logits (..., Tq, Tk)`` are first rounded to ``dtype`` as the layer's inputs
+        would be; ``mask`` broadcasts to them (``None``: no mask is passed at all, the
+        tutorial's ``if mask is not None``). Returns ``(..., Tq, Tk)`` in ``dtype``.
+        Where the real library raises, this raises ``MaskAttnError`` with its reason.
+        """
+        dtype = self.check_dtype(dtype)
+        x = nx.cast(nx.as_array(logits, "logits"), dtype)
+        if x.ndim < 1 or x.shape[-1] == 0:
+            raise MaskAttnError(f"logits must have shape (..., Tq, Tk) with Tk >= 1, got shape {x.shape}")
+        if mask is None:                   # no mask term at all; for every other path the same as all zeros
+            if self.mask_value is not None:
+                return self.model(x.copy(), None, dtype, self)
+            mask = np.zeros(x.shape, np.float32)
+        blocked = tutorial_mask(mask) == 1
+        try:
+            x, blocked = np.broadcast_arrays(x, blocked)
+        except ValueError:
+            raise MaskAttnError(f"mask of shape {blocked.shape} does not broadcast to logits of shape "
+                                f"{x.shape}") from None
+        return self.model(x.copy(), blocked.copy(), dtype, self)
+
+    def check_dtype(self, dtype) -> str:
+        """``dtype``'s name if this framework runs it, else ``MaskAttnError`` naming the choices."""
+        try:
+            name = nx.dtype_name(dtype)
+        except (MaskAttnError, TypeError, ValueError, SyntaxError):
+            name = None
+        if name not in self.dtypes:
+            raise MaskAttnError(f"{self.key} runs in {', '.join(self.dtypes)}, got dtype {str(dtype)[:20]!r}")
+        return name
+
+    def with_constant(self, mask_value: float, method: str) -> "Framework":
+        """This path with another constant and method (only for paths that take the app's constant)."""
+        if self.mask_value is None:
+            return self
+        return replace(self, mask_value=float(mask_value), method=method)
+
+    # --- text, generated from the fields ---------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        """The library without its version: ``"Keras 3.15"`` -> ``"Keras"``."""
+        return " ".join(w for w in self.library.split(" (")[0].split(" ") if not w[0].isdigit())
+
+    @property
+    def title(self) -> str:
+        """``Library · path``, for headings.
+
+        >>> from maskattn.frameworks import get
+        >>> get("annotated_transformer").title, get("keras2").title
+        ('Annotated Transformer · masked_fill(mask == 0, -1e9)', 'tf_keras · Softmax(mask=), adds')
+        """
+        return f"{self.name} · {self.path}"
+
+    def constant_text(self, dtype) -> str:
+        """The constant a blocked score gets in ``dtype``, as the library computes it.
+
+        >>> from maskattn.frameworks import get
+        >>> get("keras3").constant_text("float16")
+        '-30000 (float16)'
+        """
+        value, where = self.constant(nx.dtype_name(dtype))
+        rounded = nx.to_float(nx.cast(value, where))
+        return f"{_number(rounded)} ({where})"
+
+    def mask_text(self) -> str:
+        """What 1 / True means, the dtype and the shape, in one line."""
+        c = self.convention
+        meaning = {BLOCKED: "1 / True = blocked", ATTEND: "1 / True = attend",
+                   ADDED: "float, added to the scores"}[c.one_means]
+        return f"{c.dtype}, {meaning}, {c.shape}"
+
+
+def _number(x: float) -> str:
+    if x != x:
+        return "NaN"
+    if x in (float("inf"), float("-inf")):
+        return "-inf" if x < 0 else "inf"
+    if x == int(x) and abs(x) < 1e16:
+        return str(int(x))
+    return f"{x:.6g}"

@@ -1,0 +1,54 @@
+"""JAX and Flax: both ``where`` the mask in, with different constants and softmax precision.
+
+``jax.nn.dot_product_attention`` computes the logits in float32 (float64 stays float64),
+fills blocked ones with ``-0.7 * finfo(float32).max`` (capped at the float32 range even
+for float64) and always runs the softmax in float32. XLA on CPU flushes subnormals to 0. Flax's
+``dot_product_attention_weights`` fills with ``finfo(dtype).min`` and runs
+``jax.nn.softmax`` in the dtype. A fully masked row is uniform in both.
+
+>>> JAX.constant_text("float16"), FLAX.constant_text("float16")
+('-2.38198e+38 (float32)', '-65504 (float16)')
+"""
+
+from __future__ import annotations
+
+from .. import numerics as nx
+from ._framework import ATTEND_BOOL, Framework, fill, flush_subnormals, softmax_steps, softmax_wide, wide
+
+
+def _jax_negative(dtype):
+    # jax/_src/nn/functions.py: _get_large_negative(logits.dtype), capped at float32's max
+    return -0.7 * float(nx.finfo("float32").max), wide(dtype)
+
+
+def _jax(x, blocked, dtype, fw):
+    # logits in promote(dtype, float32); where(mask, logits, large_negative); softmax in float32; cast back
+    # XLA on CPU flushes subnormal results to zero
+    scores = fill(blocked, x, fw.constant(dtype)[0], wide(dtype))
+    weights = flush_subnormals(softmax_wide(nx.cast(scores, "float32"), "float32"), "float32")
+    return weights.astype(nx.resolve_dtype(dtype))
+
+
+def _flax(x, blocked, dtype, fw):
+    # attn_weights = jnp.where(mask, attn_weights, jnp.finfo(dtype).min); jax.nn.softmax(...).astype(dtype)
+    # XLA computes 16-bit elementwise ops in float32 and flushes float32 subnormals
+    return flush_subnormals(softmax_steps(fill(blocked, x, fw.constant(dtype)[0], dtype), dtype), wide(dtype))
+
+
+JAX = Framework(
+    key="jax", library="JAX 0.10.2", api="jax.nn.dot_product_attention(q, k, v, mask=attend)",
+    path="nn.dot_product_attention", default=True,
+    how_to_get="implementation=None (the XLA path on CPU)",
+    convention=ATTEND_BOOL, applies="fill", constant=_jax_negative,
+    softmax="always float32, cast back to the dtype (float64 too)",
+    source="jax/_src/nn/functions.py (_dot_product_attention_core)", model=_jax,
+)
+FLAX = Framework(
+    key="flax", library="Flax 0.12.8", api="flax.linen.dot_product_attention(q, k, v, mask=attend)",
+    path="linen attention", default=True,
+    how_to_get="nn.MultiHeadDotProductAttention / nn.dot_product_attention (force_fp32_for_softmax=False)",
+    convention=ATTEND_BOOL, applies="fill", constant=lambda dtype: (float(nx.finfo(dtype).min), dtype),
+    softmax="jax.nn.softmax in the dtype, step by step",
+    source="flax/linen/attention.py (dot_product_attention_weights)", model=_flax,
+)
+ENTRIES = (JAX, FLAX)

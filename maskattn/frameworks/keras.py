@@ -1,0 +1,78 @@
+"""Keras: Keras 2 (``tf_keras``) adds a large negative; Keras 3 fills, and has two paths.
+
+Keras 3's ``MultiHeadAttention`` takes the fused ``ops.dot_product_attention`` path by
+default (float32 softmax, ``-0.7 * 3.38953e38``: a fully masked row is uniform) and the
+``Softmax(mask=)`` path when ``return_attention_scores=True`` (a float16-safe ``-3e4``,
+then blocked cells zeroed: a fully masked row is zeros). Same layer, two answers.
+
+>>> [KERAS3.weights([[1.0, 2.0]], [[1, 1]]).tolist(), KERAS3_FUSED.weights([[1.0, 2.0]], [[1, 1]]).tolist()]
+[[[0.0, 0.0]], [[0.5, 0.5]]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import numerics as nx
+from ._framework import ATTEND_BOOL, Framework, constant, fill, tf_softmax, wide
+
+
+def _keras2_negative(dtype):
+    # tf_keras/src/layers/activation/softmax.py: _large_compatible_negative
+    return (float(nx.finfo("float16").min) / 2.0, dtype) if dtype == "float16" else (-1e9, dtype)
+
+
+def _keras2(x, blocked, dtype, fw):
+    # adder = (1.0 - tf.cast(mask, inputs.dtype)) * _large_compatible_negative(inputs.dtype); inputs += adder
+    dt = nx.resolve_dtype(dtype)
+    adder = nx.multiply(blocked.astype(dt), constant(fw.constant(dtype)[0], dtype), dtype)
+    return tf_softmax(nx.add(x, adder, dtype), dtype)
+
+
+def _keras3_negative(dtype):
+    # keras/src/layers/activations/softmax.py: _large_negative_number
+    return (-3e4, dtype) if dtype == "float16" else (-1e9, dtype)
+
+
+def _keras3(x, blocked, dtype, fw):
+    # inputs = where(mask, inputs, _large_negative_number(dtype)); softmax; where(mask, outputs, 0.0)
+    weights = tf_softmax(fill(blocked, x, fw.constant(dtype)[0], dtype), dtype)
+    return np.where(blocked, weights.dtype.type(0), weights).astype(weights.dtype)
+
+
+def _fused_negative(dtype):
+    # keras/src/backend/tensorflow/nn.py: _get_large_negative of the float32 (float64) logits
+    return (-0.7 * 3.38953e38, wide(dtype))
+
+
+def _keras3_fused(x, blocked, dtype, fw):
+    # logits cast to float32, tf.where(mask, logits, large_negative), softmax in float32, cast back
+    scores = fill(blocked, x, fw.constant(dtype)[0], wide(dtype))
+    return nx.cast(tf_softmax(scores, wide(dtype)), dtype)
+
+
+KERAS2 = Framework(
+    key="keras2", library="tf_keras 2.21", api="tf_keras.layers.MultiHeadAttention(..., attention_mask=mask)",
+    path="Softmax(mask=), adds", default=True,
+    how_to_get="tf_keras (Keras 2), which adds (1 - mask) * large_negative",
+    convention=ATTEND_BOOL, applies="add", constant=_keras2_negative,
+    softmax="tf.nn.softmax in the layer's dtype: float32 arithmetic, rounded once",
+    source="tf_keras/src/layers/activation/softmax.py", model=_keras2,
+)
+KERAS3 = Framework(
+    key="keras3", library="Keras 3.15", api="keras.layers.MultiHeadAttention(..., return_attention_scores=True)",
+    path="Softmax(mask=) scores path", default=False,
+    how_to_get="return_attention_scores=True (or dropout > 0): the layer calls Softmax(mask=)",
+    convention=ATTEND_BOOL, applies="fill", constant=_keras3_negative,
+    softmax="tf.nn.softmax in the dtype, then blocked cells set to 0",
+    source="keras/src/layers/activations/softmax.py", model=_keras3,
+)
+KERAS3_FUSED = Framework(
+    key="keras3_fused", library="Keras 3.15", api="keras.layers.MultiHeadAttention(..., attention_mask=mask)",
+    path="fused dot_product_attention", default=True,
+    how_to_get="the default call (return_attention_scores=False, no dropout): ops.dot_product_attention",
+    convention=ATTEND_BOOL, applies="fill", constant=_fused_negative,
+    softmax="float32 (float64 for float64) softmax, cast back to the dtype",
+    source="keras/src/backend/tensorflow/nn.py (_dot_product_attention_xla)", model=_keras3_fused,
+)
+ENTRIES = (KERAS2, KERAS3, KERAS3_FUSED)

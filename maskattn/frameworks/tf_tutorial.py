@@ -1,0 +1,46 @@
+"""TensorFlow: the tutorial's ``scaled_attention_logits += (mask * -1e9)`` and ``tf.nn.softmax``.
+
+TensorFlow converts the Python constant to the tensors' dtype before it multiplies:
+in float16 ``-1e9`` is ``-inf`` and ``0 * -inf`` is NaN on every unmasked cell. What
+the softmax then makes of a NaN row is ``_framework.tf_softmax`` (NaN only on the NaN
+cells in float16/bfloat16/float32, the whole row in float64).
+
+>>> import numpy as np
+>>> TF_TUTORIAL.weights([[1.0, 2.0, 3.0]], [[0, 0, 1]], "float16").tolist()
+[[nan, nan, 0.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import numerics as nx
+from ._framework import TUTORIAL_FLOAT, Framework, constant, fill, tf_softmax
+
+
+def _tutorial(x, blocked, dtype, fw):
+    if blocked is None:                     # `if mask is not None:` — no mask, no mask term
+        return tf_softmax(x, dtype)
+    # scaled_attention_logits += (mask * -1e9); the constant is converted to dtype first
+    mask = blocked.astype(nx.resolve_dtype(dtype))
+    c = constant(fw.mask_value, dtype)
+    if fw.method == "add":
+        scores = nx.add(x, nx.multiply(mask, c, dtype), dtype)
+    else:                                   # "fill" / "safe": tf.where(mask == 1, MASK_VALUE, logits)
+        scores = fill(blocked, x, c, dtype)
+    weights = tf_softmax(scores, dtype)
+    if fw.method == "safe":                 # the snippet's extra line: rows with every key blocked -> 0
+        weights = np.where(blocked.all(axis=-1, keepdims=True), weights.dtype.type(0), weights)
+    return weights.astype(nx.resolve_dtype(dtype))
+
+
+TF_TUTORIAL = Framework(
+    key="tf_tutorial", library="TensorFlow 2.21", api="scaled_dot_product_attention(q, k, v, mask)",
+    path="the tutorial's function", default=True,
+    how_to_get="the tutorial's own code: logits += mask * -1e9, then tf.nn.softmax",
+    convention=TUTORIAL_FLOAT, applies="add",
+    constant=lambda dtype: (-1e9, dtype), softmax="tf.nn.softmax: float32 arithmetic, rounded once to the dtype",
+    source="tensorflow/text docs/tutorials/transformer.ipynb", model=_tutorial,
+    mask_value=-1e9, method="add",
+)
+ENTRIES = (TF_TUTORIAL,)

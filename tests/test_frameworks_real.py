@@ -1,0 +1,197 @@
+"""Every registry entry against the real library it describes (TensorFlow, Keras 2 and 3, PyTorch,
+transformers, JAX, Flax; the Annotated Transformer's function run on real PyTorch).
+
+For random logits and masks with fully masked rows, in every dtype the entry runs,
+``frameworks.get(key).weights`` must give the real library's NaN cells, its exact
+zeros, and its other weights within two steps of the dtype. Marked ``slow`` and with
+the library's name (``-m "not slow"`` skips them all; ``-m tensorflow`` runs one);
+a library that is not installed is skipped with the reason. CI installs them all
+(requirements-dev.txt).
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+from maskattn import frameworks, numerics as nx
+from maskattn.errors import MaskAttnError
+
+from framework_adapters import ADAPTERS, LIBRARY, hf_mask
+
+#: random (logits, mask) cases per (framework, dtype); each has at least one fully masked row
+RANDOM_CASES = 24
+#: hand-picked cases: NUMERICS.md's leaking row, the tutorial's q=[0,10,0], large and negative logits
+FIXED_CASES = {
+    "leak row": ([[3.2, 1.0, -0.5, 2.0]], [[0, 0, 1, 1]]),
+    "tutorial q=[0,10,0], fully masked": ([[0.0, 57.735, 0.0, 0.0]], [[1, 1, 1, 1]]),
+    "large logits, fully masked": ([[0.0, 0.0, 60.0, 3.0, 0.0]], [[1, 1, 1, 1, 1]]),
+    "negative logits, fully masked": ([[-30.0, -20.0, -25.0, -40.0]], [[1, 1, 1, 1]]),
+    "nothing masked": ([[1.0, 2.0, 3.0]], [[0, 0, 0]]),
+}
+#: JAX computes the softmax in float32 whatever the dtype: its float64 weights carry float32 rounding
+PRECISION = {("jax", "float64"): "float32"}
+CASES = [(key, dtype) for key in frameworks.keys() for dtype in frameworks.get(key).dtypes]
+
+
+def marks(key):
+    return [pytest.mark.slow, getattr(pytest.mark, LIBRARY[key])]
+
+
+def need(key):
+    """The real library for ``key``, or a skip naming the missing package."""
+    return pytest.importorskip(LIBRARY[key], reason=f"{LIBRARY[key]} is not installed: pip install -r "
+                                                    "requirements-dev.txt to check the registry against it")
+
+
+def random_cases(key, dtype, n=RANDOM_CASES):
+    """``n`` (logits, mask) pairs in ``dtype``: up to 8 keys, scales from 1 to 300, a fully masked row each."""
+    rng = np.random.default_rng([sorted(frameworks.keys()).index(key), nx.DTYPE_NAMES.index(dtype)])
+    for _ in range(n):
+        Tq, Tk = rng.integers(1, 6), rng.integers(1, 9)
+        logits = rng.normal(size=(Tq, Tk)) * rng.choice([1.0, 5.0, 30.0, 300.0])       # (Tq, Tk)
+        mask = (rng.random((Tq, Tk)) < rng.random()).astype(np.float64)               # (Tq, Tk) 1 = blocked
+        mask[rng.integers(Tq)] = 1.0
+        yield logits, mask
+
+
+def compare(key, dtype, logits, mask):
+    """Run the registry and the real library on one case; fail with both when they disagree."""
+    logits = nx.cast(logits, dtype).astype(np.float64)
+    mask = np.asarray(mask, np.float64)
+    fw = frameworks.get(key)
+    try:
+        real = ADAPTERS[key](logits, mask, dtype)
+    except RuntimeError as err:                      # the real library refuses: so must the registry
+        with pytest.raises(MaskAttnError, match=str(err).splitlines()[0]):
+            fw.weights(logits, mask, dtype)
+        return
+    mine = fw.weights(logits, mask, dtype).astype(np.float64)
+    eps = float(nx.finfo(PRECISION.get((key, dtype), dtype)).eps)
+    shown = f"{key} {dtype}\nlogits {logits.tolist()}\nmask {mask.tolist()}\nreal {real.tolist()}\nmine {mine.tolist()}"
+    assert mine.shape == real.shape, shown
+    assert np.array_equal(np.isnan(mine), np.isnan(real)), "NaN in different cells: " + shown
+    ok = ~np.isnan(real)
+    assert np.array_equal(mine[ok] == 0, real[ok] == 0), "exact zeros differ: " + shown
+    assert np.allclose(mine[ok], real[ok], rtol=0, atol=2 * eps), shown
+
+
+@pytest.mark.parametrize("key,dtype", [pytest.param(k, d, marks=marks(k)) for k, d in CASES])
+def test_registry_matches_the_real_library_on_random_cases(key, dtype):
+    need(key)
+    for logits, mask in random_cases(key, dtype):
+        compare(key, dtype, logits, mask)
+
+
+@pytest.mark.parametrize("case", list(FIXED_CASES))
+@pytest.mark.parametrize("key,dtype", [pytest.param(k, d, marks=marks(k)) for k, d in CASES])
+def test_registry_matches_the_real_library_on_the_classic_rows(key, dtype, case):
+    need(key)
+    compare(key, dtype, *FIXED_CASES[case])
+
+
+def comparisons() -> int:
+    """How many (framework, dtype, case) comparisons the two tests above make."""
+    return len(CASES) * (RANDOM_CASES + len(FIXED_CASES))
+
+
+# --- the claims the page and the issue make, each against the real library ------------------------------
+
+@pytest.mark.slow
+@pytest.mark.tensorflow
+def test_tensorflow_nan_rows_keep_nan_on_the_nan_cells_only_up_to_one_vector():
+    tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed")
+    row = [np.nan, 1.0, -np.inf, -np.inf]
+    for dtype in ("float16", "bfloat16", "float32"):
+        got = tf.nn.softmax(tf.constant([row], getattr(tf, dtype))).numpy().astype(float)[0]
+        assert np.isnan(got[0]) and got[1:].tolist() == [0.0, 0.0, 0.0]
+    assert np.isnan(tf.nn.softmax(tf.constant([row], tf.float64)).numpy()).all()    # Eigen: the whole row
+    # beyond one AVX vector (8 float32 keys) oneDNN also puts NaN on some masked cells: the registry's
+    # NaN cells are still NaN, and every cell TensorFlow leaves a number is 0, as the registry says
+    rng = np.random.default_rng(0)
+    for Tk in (9, 12, 16, 17, 33):
+        mask = (rng.random((6, Tk)) < 0.5).astype(float)
+        real = ADAPTERS["tf_tutorial"](np.zeros((6, Tk)), mask, "float16")
+        mine = frameworks.get("tf_tutorial").weights(np.zeros((6, Tk)), mask, "float16").astype(float)
+        assert np.isnan(real[np.isnan(mine)]).all()
+        assert (real[~np.isnan(real)] == 0).all() and (mine[~np.isnan(real)] == 0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.keras
+def test_keras3_multi_head_attention_takes_both_paths():
+    keras = pytest.importorskip("keras", reason="keras is not installed")
+    tf = pytest.importorskip("tensorflow", reason="tensorflow is not installed")
+    rng = np.random.default_rng(1)
+    T, d = 5, 16
+    x = rng.normal(size=(1, T, d)).astype(np.float32)
+    mask = np.ones((1, T, T), bool)
+    mask[0, 2] = False                                                 # query 2 attends to nothing
+    layer = keras.layers.MultiHeadAttention(num_heads=1, key_dim=d, use_bias=False)
+    layer(x, x)
+    eye = np.eye(d, dtype=np.float32)
+    layer.set_weights([eye[:, None, :], eye[:, None, :], eye[:, None, :], eye[None, :, :]])
+    _, scores = layer(x, x, attention_mask=mask, return_attention_scores=True)
+    logits = (x[0] / 4.0) @ x[0].T                                      # q·kᵀ / √16
+    blocked = ~mask[0]
+    np.testing.assert_allclose(np.asarray(scores)[0, 0], frameworks.get("keras3").weights(logits, blocked),
+                               atol=1e-6)
+    assert (np.asarray(scores)[0, 0, 2] == 0).all()                    # scores path: zeros
+    v = np.eye(T, d, dtype=np.float32)[None]                            # V = I: the output is the weights
+    out = np.asarray(layer(x, v, key=x, attention_mask=mask))[0, :, :T]
+    np.testing.assert_allclose(out, frameworks.get("keras3_fused").weights(logits, blocked), atol=1e-6)
+    np.testing.assert_allclose(out[2], 1 / T, atol=1e-6)               # the default fused path: uniform
+    assert tf.__version__ and inspect.signature(layer.call).parameters["return_attention_scores"].default is False
+
+
+@pytest.mark.slow
+@pytest.mark.transformers
+def test_hugging_face_defaults_to_sdpa_with_a_bool_mask_and_eager_adds_finfo_min():
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    from transformers import masking_utils
+    tiny = dict(vocab_size=20, hidden_size=16, num_hidden_layers=1, num_attention_heads=1, intermediate_size=16,
+                max_position_embeddings=8)
+    config = transformers.BertConfig(**tiny)
+    model = transformers.BertModel(config)                              # random weights, nothing downloaded
+    assert model.config._attn_implementation == "sdpa"                  # the default path
+    ids = torch.tensor([[3, 4, 5, 0]])
+    attention_mask = torch.tensor([[1, 1, 1, 0]])                       # 1 = attend (B, Tk)
+    embeds = model.embeddings(input_ids=ids)
+    sdpa = masking_utils.create_bidirectional_mask(config=model.config, inputs_embeds=embeds,
+                                                   attention_mask=attention_mask)
+    assert sdpa.dtype == torch.bool and sdpa[0, 0, :, 3].tolist() == [False] * 4      # True = attend
+    eager_model = transformers.BertModel(transformers.BertConfig(**tiny, attn_implementation="eager"))
+    eager = masking_utils.create_bidirectional_mask(config=eager_model.config, inputs_embeds=embeds,
+                                                    attention_mask=attention_mask)
+    assert eager.dtype == torch.float32
+    assert eager[0, 0, 0].tolist() == [0.0, 0.0, 0.0, torch.finfo(torch.float32).min]   # added, not filled
+    # the registry's converter gives the same mask for a (Tq, Tk) tutorial mask, by the same functions
+    mask = np.array([[0, 0, 1], [1, 1, 1]], float)
+    assert hf_mask(mask, "float16", "sdpa")[0, 0].tolist() == (mask == 0).tolist()
+    assert (hf_mask(mask, "float16", "eager")[0, 0].to(torch.float64).numpy()
+            == np.where(mask == 1, float(nx.finfo("float16").min), 0.0)).all()
+
+
+@pytest.mark.slow
+@pytest.mark.torch
+def test_pytorch_facts_behind_the_registry():
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    half = torch.tensor([1.0, 0.0], dtype=torch.float16)
+    assert (half * -1e9).tolist() == [-float("inf"), -0.0]             # the scalar is not made float16 first
+    with pytest.raises(RuntimeError, match="cannot be converted to type c10::Half without overflow"):
+        torch.zeros(2, dtype=torch.float16).masked_fill(torch.tensor([True, False]), -1e9)
+    forward = inspect.signature(torch.nn.MultiheadAttention.forward).parameters
+    assert forward["need_weights"].default is True                      # nn.MultiheadAttention's default path
+
+
+@pytest.mark.slow
+@pytest.mark.jax
+def test_jax_constant_is_capped_at_float32_and_computed_in_the_logits_dtype():
+    pytest.importorskip("jax", reason="jax is not installed")
+    from jax._src.nn import functions
+    c = float(functions._get_large_negative(np.float32))
+    assert c == pytest.approx(-0.7 * float(nx.finfo("float32").max), rel=1e-7)
+    assert frameworks.get("jax").constant("float16") == (pytest.approx(c, rel=1e-7), "float32")
