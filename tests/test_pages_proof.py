@@ -25,6 +25,8 @@ SECTIONS = ("1 · Delete the columns", "2 · Exact vs float", "3 · The leak tes
 STATES = {
     "default": ({}, Inputs()),
     "float16": ({"dtype": "float16"}, Inputs(dtype="float16")),
+    "bfloat16": ({"dtype": "bfloat16"}, Inputs(dtype="bfloat16")),
+    "float64": ({"dtype": "float64"}, Inputs(dtype="float64")),
     "constant -10": ({"const": "-10"}, Inputs(constant="-10")),
     "-inf": ({"const": "-inf"}, Inputs(constant="-inf")),
     "fully masked rows": ({"qpad": "1"}, Inputs(mask_queries=True)),
@@ -53,6 +55,11 @@ def charts(at) -> dict:
 def chart_z(at, title_start: str) -> np.ndarray:
     (spec,) = [s for title, s in charts(at).items() if title.startswith(title_start)]
     return decode(spec["data"][0]["z"])
+
+
+def same(drawn: np.ndarray, expected) -> None:
+    """The drawn array is the expected one exactly (every dtype's values fit the float32/float64 sent)."""
+    np.testing.assert_array_equal(drawn.astype(np.float64), np.asarray(expected).astype(np.float64))
 
 
 def said(at) -> str:
@@ -91,11 +98,11 @@ def test_every_section_renders_and_quotes_the_core(name):
     assert len(titles) == 7, list(titles)
     # the arrays drawn are the core's, bit for bit (NaN where the core has NaN)
     deleted, grads = c["deleted"], c["grads"]
-    np.testing.assert_array_equal(chart_z(at, "masked softmax"), deleted.weights.astype(np.float32))
-    np.testing.assert_array_equal(chart_z(at, "softmax of the unmasked keys alone"), deleted.deleted.astype(np.float32))
+    same(chart_z(at, "masked softmax"), deleted.weights)
+    same(chart_z(at, "softmax of the unmasked keys alone"), deleted.deleted)
     drawn = chart_z(at, "∂L/∂logits")
     special = ~np.isfinite(grads.dlogits.astype(float))            # NaN / inf cells are drawn by their own layer
-    np.testing.assert_array_equal(drawn[~special], grads.dlogits.astype(np.float32)[~special])
+    same(drawn[~special], grads.dlogits[~special])
 
 
 def test_the_default_state_proves_every_statement_with_its_numbers():
@@ -121,9 +128,8 @@ def test_the_leak_tables_and_figures_are_the_core_reports():
     at = open_proof(const="-10")
     leak = core(Inputs(constant="-10"))["leak"]
     shown = np.flatnonzero(leak.shielded)
-    np.testing.assert_array_equal(chart_z(at, "output before"), leak.before.output[shown].T.astype(np.float32))
-    np.testing.assert_array_equal(chart_z(at, "output after noise of size 1e6"),
-                                  leak.after.output[shown].T.astype(np.float32))
+    same(chart_z(at, "output before"), leak.before.output[shown].T)
+    same(chart_z(at, "output after noise of size 1e6"), leak.after.output[shown].T)
     table = at.dataframe[-1].value
     assert list(table["max |Δ output|"]) == [spell(d, digits=3) for d in leak.delta]
     assert list(table["verdict"][:3]) == ["❌ moved: a leak"] * 3
@@ -143,8 +149,7 @@ def test_shaking_draws_a_new_seed_and_the_tutorial_mask_still_holds():
     assert f"seed {seed}" in said(at)
     leak = core(Inputs(), seed=seed)["leak"]
     assert md_escape(leak.takeaway()) in at.success[0].value
-    np.testing.assert_array_equal(chart_z(at, "output after"),
-                                  leak.after.output[np.flatnonzero(leak.shielded)].T.astype(np.float32))
+    same(chart_z(at, "output after"), leak.after.output[np.flatnonzero(leak.shielded)].T)
 
 
 def test_the_constant_minus_10_leaks_after_the_same_shake():
@@ -199,7 +204,7 @@ def test_change_a_future_token_under_the_causal_mask():
     leak = core(inputs, token=token)["leak"]
     assert leak.shielded.tolist() == [True, True, False, False, False, False]
     assert at.success[0].value.startswith("**Bit-for-bit identical: 2 protected queries")
-    np.testing.assert_array_equal(chart_z(at, "output before"), leak.before.output[:2].T.astype(np.float32))
+    same(chart_z(at, "output before"), leak.before.output[:2].T)
     assert next(b for b in at.button if b.label.endswith("Change it again"))
 
 
