@@ -97,7 +97,8 @@ def by_stage(repeat: int = 5) -> dict[str, float]:
                     underflow={d: lab.underflow_constant(logits, mask, d) for d in DTYPE_NAMES},
                     overflow={d: lab.overflow_constant(d) for d in DTYPE_NAMES}, title="sweep"),
                 figures.heatmap(np.stack([o.weights for o in outcomes]), result.labels,
-                                [o.label for o in outcomes], title="weights per method", zrange=(0.0, 1.0))]
+                                [o.label for o in outcomes], title="weights per method", kind="weights",
+                                zrange=(0.0, 1.0))]
 
     figs, t_figures = _timed(build, repeat)
     _, t_json = _timed(lambda: [pio.to_json(f, validate=False) for f in figs], repeat)

@@ -32,16 +32,7 @@ def precomputed(T: int) -> dict[bool, list]:
     states = {}
     for causal in (False, True):
         r = compute(Inputs(text=text, causal=causal))
-        s, labels = r.steps, r.labels
-        states[causal] = [
-            ("mask", figures.mask_figure(r.mask, labels, labels)),
-            ("logits", figures.heatmap(s.logits, labels, labels, title="raw logits q·kᵀ/√d", symmetric=True)),
-            ("masked-logits", figures.heatmap(s.masked_logits, labels, labels, title=f"masked logits ({s.method})",
-                                              mask=r.mask, symmetric=True)),
-            ("weights", figures.heatmap(s.weights, labels, labels, title="softmax weights", mask=r.mask,
-                                        zrange=(0.0, 1.0), scale=figures.WEIGHT_SCALE)),
-            ("output", figures.output_figure(s.output, labels)),
-        ]
+        states[causal] = list(figures.playground_figures(r).items())
     return states
 
 
@@ -55,13 +46,7 @@ charts = dict(precomputed(T)[causal])
 config = figures.export_config("floor")
 
 st.title("Floor")
-left, right = st.columns([1, 2])
-with left:
-    st.plotly_chart(charts["mask"], key="mask", config=config, theme=None)
-columns = st.columns(3)
-for column, key in zip(columns, ("logits", "masked-logits", "weights")):
-    with column:
-        st.plotly_chart(charts[key], key=key, config=config, theme=None)
-left, right = st.columns([3, 2])
-with right:
-    st.plotly_chart(charts["output"], key="output", config=config, theme=None)
+for names in (("mask",), ("logits", "mask-term"), ("masked-logits", "weights"), ("output",)):
+    with st.container(horizontal=True, gap="small"):
+        for key in names:
+            st.plotly_chart(charts[key], key=key, config=config, theme=None, width=charts[key].layout.width)

@@ -25,14 +25,14 @@ from maskattn.tokens import MAX_TOKENS_PER_SEQUENCE  # noqa: E402
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
-def content(settings: Inputs) -> dict:
+def content(inputs: Inputs) -> dict:
     """Every value the page shows for one state, built once."""
-    result = compute(settings)
-    return {"figures": ui.playground_figures(settings), "labels": result.labels,
-            "verdicts": ui.verdicts_markdown(settings),
-            "inspector": ui.inspector_table(settings, 0, False), "row check": ui.row_check_table(settings),
-            "formula": ui.inspector_formula(settings, 0),
-            "row figure": ui.row_weights_figure(settings, 0)}
+    result = compute(inputs)
+    return {"figures": ui.cache.playground_figures(inputs, ui.SCREEN), "labels": result.labels,
+            "verdicts": "### What happened\n" + "\n".join(f"- {line}" for line in ui.cache.verdict_lines(inputs)),
+            "inspector": ui.cache.inspector_table(inputs, 0, False), "row check": ui.cache.row_check_table(inputs),
+            "formula": ui.cache.inspector_formula(inputs, 0),
+            "row figure": ui.cache.row_weights_figure(inputs, 0, figures.BASE_FONT)}
 
 
 ui.disable_nagle()               # the same transport as the Playground's server
@@ -55,22 +55,24 @@ with sb.expander("Model: embeddings and projections"):
     st.number_input("Seed", min_value=0, value=0)
     positional = st.toggle("Add positional encoding")
     st.radio("Queries and keys", options=["Q, K, V = seeded projections", "Q = K = token vectors"])
-sb.toggle("Presentation mode (big type)")
+sb.toggle("Presentation mode (a slide for projectors)")
 
 shown = content(Inputs(text=text, padding=padding, causal=causal, dtype=dtype, scale=scale, positional=positional))
 figs, labels = shown["figures"], shown["labels"]
 config = figures.export_config("floor")
 st.title("Floor")
 st.markdown("The Playground's elements, precomputed: what Streamlit itself costs per rerun.")
-left, right = st.columns([1, 2])
-with left:
-    st.plotly_chart(figs["mask"], key="mask", config=config, theme=None)
-with right:
-    st.markdown(shown["verdicts"])
-for column, name in zip(st.columns(3), ("logits", "masked-logits", "weights")):
-    with column:
-        st.plotly_chart(figs[name], key=name, config=config, theme=None, on_select="rerun", selection_mode="points")
-st.caption("Grey cells are masked keys.")
+with st.container(horizontal=True, gap="small"):
+    st.plotly_chart(figs["mask"], key="mask", config=config, theme=None, width=figs["mask"].layout.width)
+    with st.container(width=470):
+        st.markdown(shown["verdicts"])
+st.markdown("#### The line, stage by stage")
+for pair in (("logits", "mask-term"), ("masked-logits", "weights")):
+    with st.container(horizontal=True, gap="small"):
+        for name in pair:
+            st.plotly_chart(figs[name], key=name, config=config, theme=None, on_select="rerun",
+                            selection_mode="points", width=figs[name].layout.width)
+st.caption("Outlined cells are masked keys.")
 st.subheader("Row inspector")
 pick, toggle = st.columns([2, 3])
 with pick:
@@ -79,13 +81,10 @@ with toggle:
     st.toggle("Show the spacing")
 st.dataframe(shown["inspector"], hide_index=True, width="stretch")
 st.caption("Every value is exact.")
-st.markdown(shown["formula"])
+st.markdown(shown["formula"], unsafe_allow_html=True)
 st.plotly_chart(shown["row figure"], key="row-bars", config=config, theme=None)
-left, right = st.columns([3, 2])
-with left:
-    st.subheader("Row check")
-    st.dataframe(shown["row check"], hide_index=True, width="stretch")
-with right:
-    st.plotly_chart(figs["output"], key="output", config=config, theme=None)
+st.subheader("Row check")
+st.dataframe(shown["row check"], hide_index=True, width="stretch")
+st.plotly_chart(figs["output"], key="output", config=config, theme=None, width=figs["output"].layout.width)
 st.expander("Every matrix as a table, and downloads", key="open_downloads", on_change="rerun")
 st.expander("The library function behind this page", key="open_library", on_change="rerun")

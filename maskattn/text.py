@@ -41,14 +41,23 @@ def _tidy_exponent(text: str) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
+#: NumPy scalar types whose own shortest round-trip formatting is exact (bfloat16 is searched instead)
+_NUMPY_SCALARS = {"float16": np.float16, "float32": np.float32, "float64": np.float64}
+
+
 def _exact(value: float, dtype: str) -> str:
     """The shortest decimal that reads back to ``value`` in ``dtype`` (integers written exactly)."""
     if value.is_integer() and abs(value) < 1e17:
         full = str(int(value))
         sci = _tidy_exponent(f"{value:.16e}")
         return sci if len(sci) < len(full) and float(sci) == value else full
+    if dtype in _NUMPY_SCALARS:                       # NumPy finds the shortest round trip in C
+        scalar = _NUMPY_SCALARS[dtype](value)
+        positional = np.format_float_positional(scalar, unique=True, trim="-")
+        scientific = _tidy_exponent(np.format_float_scientific(scalar, unique=True, trim="-"))
+        return min((positional, scientific), key=len)
     target = nx.cast(value, dtype)
-    for digits in range(1, 18):                       # the fewest significant digits that round back
+    for digits in range(1, 18):                       # bfloat16: the fewest significant digits that round back
         text = f"{value:.{digits}g}"
         if nx.cast(float(text), dtype) == target:
             break
@@ -72,11 +81,14 @@ def spell(x, dtype="float64", *, digits: int | None = None, latex: bool = False)
     '2.5 \\\\times 10^{-7}'
     """
     dtype = nx.dtype_name(dtype)
-    number = nx.as_array(x, "the number to spell")
-    if number.size != 1:
-        raise MaskAttnError(f"spell takes one number, got shape {number.shape}")
     with np.errstate(over="ignore"):
-        value = nx.to_float(nx.cast(number.reshape(()), dtype))  # the value as dtype holds it
+        if isinstance(x, (float, np.floating, int, np.integer)) and dtype in _NUMPY_SCALARS:
+            value = float(_NUMPY_SCALARS[dtype](x))       # the fast path: one number, a NumPy dtype
+        else:
+            number = nx.as_array(x, "the number to spell")
+            if number.size != 1:
+                raise MaskAttnError(f"spell takes one number, got shape {number.shape}")
+            value = nx.to_float(nx.cast(number.reshape(()), dtype))  # the value as dtype holds it
     if math.isnan(value):
         text = NAN
     elif math.isinf(value):

@@ -94,7 +94,7 @@ if big:
 else:
     st.dataframe(table, hide_index=True, width="stretch")
 st.caption(f"Every value is exactly what {result.steps.dtype} holds after that step, in its shortest exact form.")
-st.markdown(cache.inspector_formula(inputs, row))
+st.markdown(cache.inspector_formula(inputs, row), unsafe_allow_html=True)   # MathML built from numbers only
 ui.chart(cache.row_weights_figure(inputs, row, look.font_size), key="row-bars", filename=f"row{row}-weights--{tag}")
 
 # per-row sanity and the output -------------------------------------------------------------

@@ -1,14 +1,18 @@
-"""Regenerate the README's screenshots (docs/*.png) from the running app, in one command.
+"""Regenerate the screenshots (docs/*.png) from the running app, in one command.
 
-    python scripts/screenshots.py            # all pages in app.py's PAGES + presentation mode
-    python scripts/screenshots.py --pages playground lab
+    python scripts/screenshots.py                 # every case below
+    python scripts/screenshots.py --cases default leak
 
-Starts ``streamlit run app.py`` on a free loopback port, opens every page listed in
-``PAGES`` in Debian's Chromium at 1280 px wide, waits until every chart is drawn and the
-script is idle, and writes ``docs/<url_path>.png`` (the first 1280×900 of the page) plus
-``docs/presentation.png`` (the Playground in presentation mode, causal mask on, at 1280×720,
-the projector's size). Deterministic input (the app's defaults), so an unchanged app gives
-the same pictures.
+Starts ``streamlit run app.py`` on a free loopback port and shoots, in Debian's Chromium:
+
+- the README's pictures: every page in app.py's ``PAGES`` at 1280×900 (``docs/<page>.png``) and
+  presentation mode at 1280×720 (``docs/presentation.png``);
+- the Playground's picture check (``docs/sizes/<case>-<size>.png``): the default state, the float16
+  preset, the constant −1 leak and a 64-token input, each at 1280×720 with the sidebar open and
+  with it collapsed, 1920×1080, 800×900 and a 390×844 phone, scrolled to the stage panels.
+
+It waits until every chart is drawn and the script is idle. Deterministic input, so an
+unchanged app gives the same pictures.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -25,28 +30,50 @@ from app_pages import app_pages  # noqa: E402
 from common import CHROMIUM, CHROMIUM_ARGS, start_server, stop_server  # noqa: E402
 
 DOCS = ROOT / "docs"
-WIDTH, HEIGHT = 1280, 900
+PAGE_SIZE = (1280, 900)
 PRESENTATION = (1280, 720)
-DRAWN_JS = """() => {
+#: the Playground cases the pictures issue asks to look at, as URL query strings
+CASES = {
+    "default": "",
+    "float16": "dtype=float16",
+    "leak": "const=-1",
+    "tokens64": "tokens=" + quote(" ".join(f"w{i}" for i in range(64))),
+}
+SIZES = {"1280x720": (1280, 720), "1280x720-collapsed": (1280, 720), "1920x1080": (1920, 1080),
+         "800x900": (800, 900), "390x844": (390, 844)}
+DRAWN_JS = """(minimum) => {
   const app = document.querySelector('[data-testid="stApp"]');
   const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')];
-  return app && app.dataset.testScriptState === 'notRunning'
+  return app && app.dataset.testScriptState === 'notRunning' && charts.length >= minimum
          && !document.querySelector('[data-stale="true"]')
          && !document.querySelector('[data-testid="stSkeleton"]')
-         && document.querySelector('[data-testid="stMain"] h1')
          && charts.every(c => { const el = c.querySelector('.js-plotly-plot'); return el && el._fullData; });
+}"""
+#: scroll the main area so the stage panels start at the top of the window
+TO_STAGES_JS = """() => {
+  const heading = [...document.querySelectorAll('h1, h2, h3, h4')]
+      .find(h => h.innerText.startsWith('The line, stage by stage'));
+  if (heading) heading.scrollIntoView({block: 'start'});
 }"""
 
 
-def shoot(browser, url: str, path: Path, size: tuple[int, int]) -> None:
+def shoot(browser, url: str, path: Path, size: tuple[int, int], *, minimum: int = 1, collapse: bool = False,
+          to_stages: bool = False) -> None:
     context = browser.new_context(viewport={"width": size[0], "height": size[1]}, device_scale_factor=1)
     page = context.new_page()
     page.goto(url)
-    page.wait_for_function(DRAWN_JS, timeout=120_000, polling=100)
-    page.wait_for_timeout(1500)                      # fonts, KaTeX and Plotly transitions settle
-    page.wait_for_function(DRAWN_JS, timeout=120_000, polling=100)
+    page.wait_for_function(DRAWN_JS, arg=minimum, timeout=120_000, polling=100)
+    if collapse:                                     # the collapse button shows when the sidebar is hovered
+        page.locator('[data-testid="stSidebar"]').hover()
+        page.locator('[data-testid="stSidebarCollapseButton"] button').first.click()
+    page.wait_for_timeout(1500)                      # fonts and Plotly transitions settle
+    page.wait_for_function(DRAWN_JS, arg=minimum, timeout=120_000, polling=100)
+    if to_stages:
+        page.evaluate(TO_STAGES_JS)
+        page.wait_for_timeout(400)
     if page.locator('[data-testid="stException"]').count():
         raise RuntimeError(f"{url} shows an exception; not taking a screenshot of it")
+    path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))
     context.close()
     print(f"wrote {path.relative_to(ROOT)}")
@@ -55,12 +82,12 @@ def shoot(browser, url: str, path: Path, size: tuple[int, int]) -> None:
 def main(argv=None) -> int:
     pages = app_pages()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--pages", nargs="*", help="url paths to shoot (default: all, plus presentation)")
+    parser.add_argument("--cases", nargs="*", help="page url paths, 'presentation', or Playground cases "
+                                                   f"({', '.join(CASES)}); default: all")
     args = parser.parse_args(argv)
-    wanted = set(args.pages or [p.url_path for p in pages] + ["presentation"])
+    wanted = set(args.cases or [p.url_path for p in pages] + ["presentation", *CASES])
     from playwright.sync_api import sync_playwright
 
-    DOCS.mkdir(exist_ok=True)
     proc, port, _ = start_server("app.py")
     base = f"http://127.0.0.1:{port}"
     try:
@@ -69,9 +96,15 @@ def main(argv=None) -> int:
             for page in pages:
                 if page.url_path in wanted:
                     path = "" if page.default else page.url_path
-                    shoot(browser, f"{base}/{path}", DOCS / f"{page.url_path}.png", (WIDTH, HEIGHT))
+                    shoot(browser, f"{base}/{path}", DOCS / f"{page.url_path}.png", PAGE_SIZE)
             if "presentation" in wanted:
-                shoot(browser, f"{base}/?present=1&causal=1", DOCS / "presentation.png", PRESENTATION)
+                shoot(browser, f"{base}/?present=1&causal=1", DOCS / "presentation.png", PRESENTATION, minimum=2)
+            for case, query in CASES.items():
+                if case not in wanted:
+                    continue
+                for name, size in SIZES.items():
+                    shoot(browser, f"{base}/?{query}", DOCS / "sizes" / f"{case}-{name}.png", size, minimum=5,
+                          collapse=name.endswith("collapsed"), to_stages=True)
             browser.close()
     finally:
         stop_server(proc)

@@ -231,3 +231,15 @@ def test_weights_bar_names_nan_instead_of_an_empty_chart():
     assert [a.text for a in fig.layout.annotations] == ["NaN", "NaN"]
     assert list(fig.data[0].customdata) == ["0.5", "0.5"]
     assert fig.layout.xaxis.title.text == "key (▪ = masked)"
+
+
+@pytest.mark.parametrize("inputs", [Inputs(), Inputs(dtype="float16", causal=True), Inputs(constant="-1"),
+                                    Inputs(padding=False), Inputs(text=" ".join(f"w{i}" for i in range(40)))])
+def test_every_figure_passes_plotlys_full_validation(inputs):
+    """The builders skip Plotly's per-property validation for speed; here every figure gets it in full."""
+    import plotly.graph_objects as go
+    r = compute(inputs)
+    built = list(figures.playground_figures(r).values())
+    built += list(figures.playground_figures(r, cell=figures.PUBLICATION_CELL, width=None).values())
+    for fig in built:
+        go.Figure(fig.to_dict())                                  # raises on any invalid property

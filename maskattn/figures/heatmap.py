@@ -27,6 +27,7 @@ The rules (DESIGN.md, "Heatmaps must be honest and readable"):
 from __future__ import annotations
 
 from dataclasses import dataclass
+import hashlib
 import html
 import math
 
@@ -58,8 +59,10 @@ LEAK_COLOUR, LEAK_NAME = "#e41a1c", "masked, weight > 0 (leak)"
 MAX_CLICKABLE = 32
 #: up to this size the hover carries the exact value as text (beyond it: the float32 value)
 MAX_HOVER_TEXT = 64
-#: up to this size cells are drawn with a 1-px gap (beyond it a gap would hide the cell)
-MAX_CELLS_WITH_GAPS = 64
+#: up to this size a leaking masked cell gets its own flag (beyond it a flag is smaller than a pixel)
+MAX_LEAK_FLAGS = 64
+#: up to this size cells are drawn with a 1-px gap (beyond it the gaps would read as a texture)
+MAX_CELLS_WITH_GAPS = 32
 #: the width of a digit, a minus or a point, in ems of the figure font (conservative)
 CHAR_EM = 0.62
 #: a figure may be drawn narrower than designed (a phone): numbers must still fit at this share
@@ -257,6 +260,20 @@ def _hover_texts(values: np.ndarray, mask, dtype: str) -> list[list[str]]:
             for r in range(values.shape[0])]
 
 
+def _fingerprint(values: np.ndarray, mask) -> str:
+    """A short digest of the values (with their dtype and shape) and the mask.
+
+    >>> _fingerprint(np.zeros((2, 2), np.float32), None) == _fingerprint(np.zeros((2, 2), np.float32), None)
+    True
+    """
+    digest = hashlib.blake2b(digest_size=8)
+    digest.update(f"{values.dtype}{values.shape}".encode())
+    digest.update(np.ascontiguousarray(values).tobytes())
+    if mask is not None:
+        digest.update(np.packbits(np.asarray(mask, bool)).tobytes())
+    return digest.hexdigest()
+
+
 def _legend_entry(name: str, colour: str) -> dict:
     return dict(type="scatter", x=[None], y=[None], mode="markers", name=name, showlegend=True, hoverinfo="skip",
                 marker={"symbol": "square", "size": 12, "color": colour, "line": {"color": "#666666", "width": 1}})
@@ -302,7 +319,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
     codes = special_codes(wide, mask, off_scale=kind in ("scores", "values"))
     present = sorted(int(c) for c in np.unique(codes) if c)
     leaks = (mask & (np.nan_to_num(wide, nan=0.0) != 0)) if has_masked and kind == "weights" else None
-    has_leaks = leaks is not None and bool(leaks.any()) and max(rows, cols) <= MAX_CELLS_WITH_GAPS
+    has_leaks = leaks is not None and bool(leaks.any()) and max(rows, cols) <= MAX_LEAK_FLAGS
     legend = (("masked (outlined)",) if has_masked else ()) + ((LEAK_NAME,) if has_leaks else ()) + tuple(
         SPECIAL[code][0] for code in present if not categorical or code >= 3)
     # categorical panels keep the colour bar's room: every stage panel then has the same grid of cells
@@ -413,6 +430,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         xaxis=xaxis, yaxis=yaxis, margin=g.margin, width=g.width, height=g.height, font={"size": font_size},
         plot_bgcolor="#f2f2f2", dragmode=False, template=_TEMPLATE, shapes=shapes, annotations=annotations,
         hovermode="closest", hoverdistance=-1 if clickable else 20, showlegend=bool(legend),
+        # the data's fingerprint: a figure that differs only in its layout (the selected row's outline)
+        # keeps it, so the browser's Plotly.react redraws the shapes and never recomputes the heatmap
+        datarevision=_fingerprint(values, mask),
         # a paper-anchored legend moved to the figure's left edge (a container-anchored horizontal legend
         # stacks its entries vertically in Plotly 7)
         legend={"orientation": "h", "x": -(g.margin["l"] - 6) / max(g.width - g.margin["l"] - g.margin["r"], 1),
@@ -429,4 +449,6 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
             layout["coloraxis"]["cmid"] = 0.0
         if not colorbar:
             layout["coloraxis"]["showscale"] = False
-    return go.Figure({"data": traces, "layout": layout})
+    # built without Plotly's per-property validation (~6 ms a panel, 300 ms at T = 64 with hover text);
+    # tests/test_figures.py validates every builder's output in full instead
+    return go.Figure({"data": traces, "layout": layout}, _validate=False)

@@ -24,7 +24,7 @@ from ..numerics import finfo
 from ..pipeline import PlaygroundResult, compute
 from ..state import Inputs
 from ..text import spell
-from .render import formula_markdown, md_escape
+from .render import formula_html, md_escape
 
 
 @dataclass(frozen=True)
@@ -110,8 +110,8 @@ def row_check_table(inputs: Inputs) -> pa.Table:
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def inspector_formula(inputs: Inputs, row: int) -> str:
-    """The formula for one query row with its real numbers, from the mask term on, as one markdown element."""
-    return formula_markdown(inspector_latex(result(inputs).steps, row))
+    """The formula for one query row with its real numbers, from the mask term on, as MathML (one element)."""
+    return formula_html(inspector_latex(result(inputs).steps, row))
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)

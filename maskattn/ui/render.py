@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 
+from latex2mathml.converter import convert as latex_to_mathml
 import streamlit as st
 
 from .. import export, figures
@@ -44,6 +46,30 @@ def formula_markdown(lines: list[tuple[str, str]]) -> str:
     return "\n\n".join(parts)
 
 
+_FORMULA_STYLE = "font-size: 1.15em; margin: 0.5rem 0; overflow-x: auto"
+_NOTE_STYLE = "color: #6b6b6b; font-size: 0.85em; margin: -0.2rem 0 0.6rem 0"
+
+
+def formula_html(lines: list[tuple[str, str]]) -> str:
+    """``(latex, note)`` pairs as MathML (converted here, drawn natively by the browser) with each note
+    small and grey below it. For ``st.markdown(..., unsafe_allow_html=True)``: the LaTeX holds only
+    numbers and symbols (keys are named by position, never by user text) and the notes are escaped.
+
+    KaTeX, which ``st.markdown`` uses for ``$$``, typesets a five-line formula in about 100 ms on every
+    change; the browser's own MathML needs a few (benchmarks/README.md).
+
+    >>> print(formula_html([("e^{-9} = 0", "it <underflows>")])[:60])
+    <div class="maskattn-formula"><math xmlns="http://www.w3.org
+    """
+    parts = []
+    for latex, note in lines:
+        parts.append(f'<div class="maskattn-formula" style="{_FORMULA_STYLE}">'
+                     f'{latex_to_mathml(latex, display="block")}</div>')
+        if note:
+            parts.append(f'<p class="maskattn-note" style="{_NOTE_STYLE}">↳ {html.escape(note)}</p>')
+    return "\n".join(parts)
+
+
 def chart(fig, key: str, filename: str, **kwargs):
     """``st.plotly_chart`` with a unique key, at the figure's own size when it has one, and a camera
     that saves the figure laid out at that size (never the size of the window it was clicked in)."""
@@ -62,7 +88,7 @@ _PRESENTATION_CSS = """<style>
 [data-testid="stMainBlockContainer"] p, [data-testid="stMainBlockContainer"] li { font-size: 1.25rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stTable"] td,
 [data-testid="stMainBlockContainer"] [data-testid="stTable"] th { font-size: 1.15rem; }
-[data-testid="stMainBlockContainer"] .katex { font-size: 1.45em; }
+[data-testid="stMainBlockContainer"] .maskattn-formula { font-size: 1.4em !important; }
 [data-testid="stMainBlockContainer"] [data-baseweb="select"] div,
 [data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
