@@ -619,6 +619,7 @@ class LeakReport:
                    "The 1 query whose shaken positions are all masked" if one else
                    f"All {len(shielded)} queries whose shaken positions are all masked")
             parts = [f"{who} {'is' if one else 'are'} bit for bit unchanged {shaken}"]
+        own = own[~self.unchanged[own]]                             # noise of size 0 changes nothing
         if own.size:
             parts.append(("the shaken position changed as a query too" if len(own) == 1 else
                           f"the {len(own)} shaken positions changed as queries too")

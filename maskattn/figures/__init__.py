@@ -4,6 +4,7 @@
 - ``playground``: the Playground's stage panels and the inspector's bar chart.
 - ``lab``: the constant lab's leaked-mass chart.
 - ``conventions``: a mask as one framework sees it.
+- ``proof``: the Proof page's panels (delete the columns, the leak test, the backward pass).
 - ``base``: template, fonts, colour scales, safe labels, frozen figures, the camera's export config.
 
 Figure builders never call Streamlit and never read app settings: sizes and fonts are arguments.
@@ -15,13 +16,16 @@ from .conventions import convention_mask_figure
 from .heatmap import (MAX_CLICKABLE, PANEL_WIDTH, SPECIAL, Geometry, colour_range, geometry, heatmap,
                       outline_path, row_outline, special_codes)
 from .lab import leaked_mass_figure
+from .proof import (DELETED_NAMES, GRADIENT_NAMES, LEAK_NAMES, deleted_figures, gradient_figures, leak_figures,
+                    max_abs, value_labels)
 from .playground import (FIGURE_NAMES, PUBLICATION_CELL, PUBLICATION_FONT, STAGES, playground_figures,
                          stage_titles, state_subtitle, weights_bar_figure)
 
 __all__ = [
-    "BASE_FONT", "DTYPE_STYLE", "FIGURE_NAMES", "LOGIT_SCALE", "MAX_CLICKABLE", "PANEL_WIDTH", "PRESENTATION_FONT",
-    "PUBLICATION_CELL", "PUBLICATION_FONT", "SPECIAL", "STAGES", "TEMPLATE", "WEIGHT_SCALE", "FrozenFigure",
-    "Geometry", "colour_range", "convention_mask_figure", "export_config", "geometry", "heatmap",
-    "leaked_mass_figure", "outline_path", "playground_figures", "row_outline", "safe_label", "special_codes",
-    "stage_titles", "state_subtitle", "weights_bar_figure",
+    "BASE_FONT", "DELETED_NAMES", "DTYPE_STYLE", "FIGURE_NAMES", "GRADIENT_NAMES", "LEAK_NAMES", "LOGIT_SCALE",
+    "MAX_CLICKABLE", "PANEL_WIDTH", "PRESENTATION_FONT", "PUBLICATION_CELL", "PUBLICATION_FONT", "SPECIAL", "STAGES",
+    "TEMPLATE", "WEIGHT_SCALE", "FrozenFigure", "Geometry", "colour_range", "convention_mask_figure",
+    "deleted_figures", "export_config", "geometry", "gradient_figures", "heatmap", "leak_figures",
+    "leaked_mass_figure", "max_abs", "outline_path", "playground_figures", "row_outline", "safe_label",
+    "special_codes", "stage_titles", "state_subtitle", "value_labels", "weights_bar_figure",
 ]
