@@ -78,8 +78,9 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
     figs = {
         "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask,
                         **(size | ({"width": int(width * MASK_SHARE)} if width else {}))),
-        "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", mask=mask,
-                          clickable=True, **size),
+        # the raw logits are the input, before any mask: no outline, so a mask change leaves this figure as it is
+        "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", clickable=True,
+                          **size),
         "mask-term": heatmap(steps.mask_term, labels, labels, title=titles["mask-term"], kind="term", mask=mask,
                              clickable=True, **size),
         "masked-logits": heatmap(steps.masked_logits, labels, labels, title=titles["masked-logits"],
