@@ -15,6 +15,7 @@ if presenting:
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon="🧮", default=True),   # at the root: /
     st.Page("pages/masks.py", title="Masks", icon="🧩", url_path="masks"),
+    st.Page("pages/proof.py", title="Proof: masked keys are ignored", icon="🔬", url_path="proof"),
     st.Page("pages/lab.py", title="Constant lab", icon="🧪", url_path="lab"),
     st.Page("pages/classroom.py", title="Classroom", icon="🎓", url_path="classroom"),
     st.Page("pages/conventions.py", title="Conventions", icon="🔁", url_path="conventions"),

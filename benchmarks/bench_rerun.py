@@ -12,16 +12,21 @@ Two views of the same thing:
    pipeline, the Plotly figure builders, Plotly's JSON serialization (what
    ``st.plotly_chart`` calls) and the row-check table — to show where the time goes.
 
-Run:  python benchmarks/bench_rerun.py [--reruns 20] [--port N]
-Target (issue 2): under 50 ms at the default input. Issue 13: with every new mask on (left padding,
-a sliding window, a prefix LM, query padding, a drawn mask; packed with a document mask, or not
-packed) the rerun stays close to the default input's.
+With ``--proof``: the Proof page beside the Playground instead, at the default input, one
+session each on the same server, their reruns interleaved (so both see the same machine
+load), the same two actions; then the Proof page's stages in process.
+
+Run:  python benchmarks/bench_rerun.py [--reruns 20] [--port N] [--proof]
+Targets: under 50 ms at the default input (issue 2); the Proof page within 1.3× the
+Playground (issue 12); with every new mask on (left padding, a sliding window, a prefix LM, query
+padding, a drawn mask; packed with a document mask, or not packed) close to the default input (issue 13).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 from pathlib import Path
@@ -42,6 +47,9 @@ CASES = {
     "T=256": {"tokens": tokens_text(256)},
 }
 TARGET_DEFAULT_MS = 50.0
+#: the pages compared by --proof: name -> the page's url_path (what the browser sends as page_name)
+COMPARED_PAGES = {"Playground": "", "Proof": "proof"}
+TARGET_PROOF_RATIO = 1.3
 
 
 async def over_the_wire(port: int, query: dict, reruns: int) -> dict[str, dict]:
@@ -59,6 +67,55 @@ async def over_the_wire(port: int, query: dict, reruns: int) -> dict[str, dict]:
         seeds.append((await session.rerun()).seconds * 1000)
     await session.close()
     return {"toggle causal": summary(toggles), "new seed (uncached)": summary(seeds)}
+
+
+async def pages_side_by_side(port: int, reruns: int) -> dict[str, dict[str, dict]]:
+    """Each page of ``COMPARED_PAGES`` in its own session at the default input, reruns interleaved.
+
+    The new seeds differ per page, so each of those reruns misses the shared compute cache.
+    """
+    sessions = {name: StreamlitSession(port, page=page) for name, page in COMPARED_PAGES.items()}
+    times = {name: {"toggle causal": [], "new seed (uncached)": []} for name in sessions}
+    for name, session in sessions.items():
+        first = await session.connect()
+        if first.exceptions:
+            raise RuntimeError(f"the {name} page raised: {first.exceptions}")
+    for i in range(reruns):
+        for name, session in sessions.items():
+            session.set_bool(session.find("Causal"), i % 2 == 0)
+            times[name]["toggle causal"].append((await session.rerun()).seconds * 1000)
+    for i in range(reruns):
+        for k, (name, session) in enumerate(sessions.items()):
+            session.states[session.find("Seed").id].double_value = float(1000 + 1000 * k + i)
+            times[name]["new seed (uncached)"].append((await session.rerun()).seconds * 1000)
+    for session in sessions.values():
+        await session.close()
+    return {name: {action: summary(t) for action, t in actions.items()} for name, actions in times.items()}
+
+
+def proof_by_stage(repeat: int = 7) -> dict[str, float]:
+    """Median ms per proof at the default input, in this process: the core, then its figures' JSON."""
+    import numpy as np
+    import plotly.io as pio
+
+    from maskattn import figures, proof
+    from maskattn.pipeline import compute
+    from maskattn.state import Inputs
+
+    r = compute(Inputs())
+    mask, options = r.mask, dict(mask_value=r.inputs.mask_value, dtype=r.inputs.dtype, method=r.inputs.method)
+    deleted, t_deleted = _timed(lambda: proof.delete_masked_keys(r.steps), repeat)
+    _, t_row = _timed(lambda: proof.exact_vs_float_row(r.steps, 0), repeat)
+    leak, t_leak = _timed(lambda: proof.leak_test_tokens(list(r.tokens), mask, amount=1e6, rng=0, **options), repeat)
+    grads, t_grads = _timed(lambda: proof.attention_grads(r.q, r.k, r.v, mask, d_output=np.ones(r.steps.output.shape),
+                                                          **options), repeat)
+    _, t_takeaways = _timed(lambda: (deleted.takeaway(r.labels), leak.takeaway(), grads.takeaway(r.labels)), repeat)
+    figs, t_figures = _timed(lambda: [*figures.deleted_figures(deleted, r.labels, mask).values(),
+                                      *figures.leak_figures(leak, np.flatnonzero(leak.shielded)).values(),
+                                      *figures.gradient_figures(grads, r.labels).values()], repeat)
+    _, t_json = _timed(lambda: [pio.to_json(f, validate=False) for f in figs], repeat)
+    return {"delete the columns": t_deleted, "exact vs float row": t_row, "leak test": t_leak,
+            "backward pass": t_grads, "takeaways": t_takeaways, "figures": t_figures, "to_json": t_json}
 
 
 def _timed(fn, repeat: int) -> tuple[object, float]:
@@ -88,10 +145,35 @@ def by_stage(query: dict, repeat: int = 7) -> dict[str, float]:
     return {"compute": t_compute, "figures": t_figures, "to_json": t_json, "row table + verdicts": t_table}
 
 
+def compare_proof(port: int, reruns: int) -> int:
+    print(f"# Proof page vs Playground, server-side rerun time — {machine()}")
+    print(f"# command: python benchmarks/bench_rerun.py --proof --reruns {reruns}\n")
+    wire = asyncio.run(pages_side_by_side(port, reruns))
+    print("| page | action | p50 ms | p95 ms | max ms |")
+    print("|---|---|---:|---:|---:|")
+    for name, actions in wire.items():
+        for action, s in actions.items():
+            print(f"| {name} | {action} | {s['p50']:.1f} | {s['p95']:.1f} | {s['max']:.1f} |")
+    print()
+    playground, page = wire["Playground"], wire["Proof"]
+    for action in playground:
+        ratio = page[action]["p50"] / playground[action]["p50"]
+        verdict = "meets" if ratio <= TARGET_PROOF_RATIO else "MISSES"
+        print(f"{action}: Proof / Playground p50 = {ratio:.2f} — {verdict} the ≤ {TARGET_PROOF_RATIO} target")
+    print("\nThe Proof page's work in process, median ms (default input):\n")
+    stages = proof_by_stage()
+    print("| " + " | ".join(stages) + " |")
+    print("|" + "---:|" * len(stages))
+    print("| " + " | ".join(f"{v:.1f}" for v in stages.values()) + " |")
+    print(f"\n# load average after: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reruns", type=int, default=20, help="reruns per action and size (default 20)")
     parser.add_argument("--port", type=int, help="use a server already running on this port")
+    parser.add_argument("--proof", action="store_true", help="the Proof page beside the Playground (issue 12)")
     args = parser.parse_args(argv)
 
     proc = None
@@ -99,6 +181,8 @@ def main(argv=None) -> int:
     if port is None:
         proc, port, _ = start_server()
     try:
+        if args.proof:
+            return compare_proof(port, args.reruns)
         print(f"# Playground server-side rerun time — {machine()}")
         print(f"# command: python benchmarks/bench_rerun.py --reruns {args.reruns}\n")
         print("| input | action | p50 ms | p95 ms | max ms |")
@@ -119,8 +203,9 @@ def main(argv=None) -> int:
         print(f"\ndefault input, toggle: p50 {p50:.1f} ms — {verdict} the < {TARGET_DEFAULT_MS:.0f} ms target")
         for name in CASES:
             if name.startswith("every new mask"):
-                ratios = [wire[name][a]["p50"] / wire["default"][a]["p50"] for a in wire[name]]
-                print(f"{name}: " + ", ".join(f"{a} {r:.2f}× the default's p50" for a, r in zip(wire[name], ratios)))
+                ratios = {action: wire[name][action]["p50"] / wire["default"][action]["p50"] for action in wire[name]}
+                print(f"{name}: " + ", ".join(f"{action} {r:.2f}× the default's p50" for action, r in ratios.items()))
+        print(f"# load average after: {' / '.join(f'{x:.1f}' for x in os.getloadavg())}")
     finally:
         if proc is not None:
             stop_server(proc)

@@ -109,16 +109,16 @@ def _z_chain(steps: AttentionSteps, r: int, j: int) -> str:
     if steps.method == "add":
         term = steps.mask_term[r, j]
         return (rf"z_{{{j}}} = {_tex(x, dtype)} + {int(blocked)} \times {_paren(steps.mask_value, dtype)}"
-                rf" = {_tex(x, dtype)} + {_paren(term, dtype)} = {_tex(z, dtype)},\quad ")
-    return rf"z_{{{j}}} = {_tex(z, dtype)},\quad "
+                rf" = {_tex(x, dtype)} + {_paren(term, dtype)} = {_tex(z, dtype)}")
+    return rf"z_{{{j}}} = {_tex(z, dtype)}"
 
 
 def inspector_latex(steps: AttentionSteps, row: int, keys=None, *, max_terms: int = 6) -> list[tuple[str, str]]:
     """The formula for one query row, filled with its real numbers, from the mask term to the weight.
 
     Returns ``(latex, note)`` pairs: how the mask enters, the softmax with the row max, the
-    sum, and one line per key in ``keys`` (default: the heaviest unmasked key and the first
-    masked key). ``note`` is plain text explaining the line (empty when there is nothing to
+    sum, and per key in ``keys`` (default: the heaviest unmasked key and the first masked key)
+    a line for its masked logit ``z_j`` (when there is a mask term) and one for its weight. ``note`` is plain text explaining the line (empty when there is nothing to
     add). Keys are named by position (``j = 3``), never by user text.
 
     >>> from maskattn.lab import row_steps
@@ -157,8 +157,10 @@ def inspector_latex(steps: AttentionSteps, row: int, keys=None, *, max_terms: in
             raise MaskAttnError(f"key {j!r} does not exist: there are keys 0 to {Tk - 1}")
         exact = nx.to_float(z[j]) - nx.to_float(m)                  # the real-number exponent
         shifted, e, w = steps.shifted[r, j], steps.exps[r, j], steps.weights[r, j]
-        chain = _z_chain(steps, r, j)
-        chain += rf"e^{{\,z_{{{j}}} - m}} = e^{{{_tex(z[j], dtype)} - {_paren(m, dtype)}}}"
+        z_line = _z_chain(steps, r, j)
+        if z_line:                                                  # where the mask enters, on its own line
+            lines.append((z_line, ""))
+        chain = rf"e^{{\,z_{{{j}}} - m}} = e^{{{_tex(z[j], dtype)} - {_paren(m, dtype)}}}"
         if _rounding_matters(exact, shifted):
             chain += rf" = e^{{{_tex(exact, 'float64')}}} \to e^{{{_tex(shifted, dtype)}}}"
         else:

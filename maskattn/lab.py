@@ -14,7 +14,7 @@ last two masked, float32):
 >>> [round(float(w), 4) for w in row_steps(logits, mask, mask_value=-1e9).weights[0]]
 [0.9002, 0.0998, 0.0, 0.0]
 >>> sweep = sweep_constants(logits, mask, constants=[-1.0, -1e9])
->>> [fmt(x, 3) for x in sweep.at("float16").leaked]   # -1e9 is -inf in float16: 0 * -inf = NaN
+>>> [spell(x, digits=3) for x in sweep.at("float16").leaked]   # -1e9 is -inf in float16: 0 * -inf = NaN
 ['0.0975', 'NaN']
 """
 
@@ -29,7 +29,8 @@ import numpy as np
 from . import frameworks, numerics as nx
 from .attention import DEFAULT_MASK_VALUE, METHODS, AttentionSteps, attention_steps, leaked_mass
 from .errors import MaskAttnError
-from .explain import classify_row, fmt
+from .explain import classify_row
+from .text import spell
 from .tokens import MAX_TOKENS_PER_SEQUENCE
 
 #: the sweep: constants -10**0 ... -10**38 on a log grid, then -inf. Every dtype's exp
@@ -107,7 +108,7 @@ def parse_logits(text, dtype="float32", *, max_keys: int = MAX_KEYS) -> np.ndarr
         if not math.isfinite(value):
             raise MaskAttnError(f"score {i} is {part[:20]!r}: every score must be a finite number")
         if abs(value) > limit:
-            raise MaskAttnError(f"score {i} is {part[:20]}, outside the {dtype} range ±{fmt(limit)}")
+            raise MaskAttnError(f"score {i} is {part[:20]}, outside the {dtype} range ±{spell(limit, digits=6)}")
         values.append(value)
     return np.array(values, dtype=np.float64)                       # (Tk,)
 
@@ -232,10 +233,10 @@ def constant_grid(decades: tuple[int, int] = SWEEP_DECADES, per_decade: int = SW
 
     The first ``dense_decades`` decades get ``dense_per_decade`` points each, the rest ``per_decade``.
 
-    >>> [fmt(c, 3) for c in constant_grid((0, 2), 2, dense_decades=0)]
+    >>> [spell(c, digits=3) for c in constant_grid((0, 2), 2, dense_decades=0)]
     ['-1', '-3.16', '-10', '-31.6', '-100', '-inf']
     >>> g = constant_grid()
-    >>> g.size, fmt(g[1], 3), fmt(g[-2]), fmt(g[-1])
+    >>> g.size, spell(g[1], digits=3), spell(g[-2], digits=6), spell(g[-1], digits=6)
     (60, '-1.47', '-1e38', '-inf')
     """
     try:
@@ -296,7 +297,7 @@ def sweep_constants(logits, mask, *, method: str = "add", constants=None,
     is computed once (in float16 everything beyond 65504 is one run of -inf).
 
     >>> s = sweep_constants([3.2, 1.0, -0.5, 2.0], [0, 0, 1, 1], constants=[-1.0, -1e4, -1e9])
-    >>> [fmt(x, 3) for x in s.at("float32").leaked]
+    >>> [spell(x, digits=3) for x in s.at("float32").leaked]
     ['0.0974', '0', '0']
     """
     x, m = _row_inputs(logits, mask)
@@ -436,27 +437,27 @@ def _method_verdict(label: str, method: str, steps: AttentionSteps, mask: np.nda
     blocked = mask == 1
     if math.isnan(leaked):
         if method == "add" and np.isnan(steps.mask_term.astype(np.float64)).any():
-            return (f"NaN: the constant is {fmt(constant)} in {dtype}, and every unmasked key computes "
-                    f"0 × {fmt(constant)} = NaN, which poisons the whole row.")
+            return (f"NaN: the constant is {spell(constant, digits=6)} in {dtype}, and every unmasked key computes "
+                    f"0 × {spell(constant, digits=6)} = NaN, which poisons the whole row.")
         if blocked.all() and constant == -math.inf:
             return "NaN: every score is -inf, so the row max is -inf and -inf - (-inf) = NaN."
         return "NaN: a NaN reached the scores."
     if not blocked.any():
         return "nothing is masked in this row: every method gives the plain softmax."
     if method == "multiply_weights":
-        return (f"wrong: masked keys get 0, but the row now sums to {fmt(row_sum, 4)}, not 1 "
+        return (f"wrong: masked keys get 0, but the row now sums to {spell(row_sum, digits=4)}, not 1 "
                 "(the weights were normalised before the mask removed some).")
     if method == "safe" and blocked.all():
         return "zeros: with every key masked there is nothing to attend to, so the safe softmax returns 0."
     if method == "zero_logits":
         if leaked > 0:
-            return (f"wrong: masked logits set to 0 still get exp(0 - max) > 0, so {fmt(leaked, 3)} of the "
+            return (f"wrong: masked logits set to 0 still get exp(0 - max) > 0, so {spell(leaked, digits=3)} of the "
                     "weight lands on masked keys.")
         return "masked logits set to 0 happen to get no weight here, but exp(0 - max) is not 0 in general."
     if blocked.all():
         return f"every key is masked; the row comes out {classify_row(steps.weights[0])} (see the table below)."
     if leaked > 0:
-        return (f"leaks {fmt(leaked, 3)} of the weight onto masked keys: {fmt(constant)} is not negative enough "
+        return (f"leaks {spell(leaked, digits=3)} of the weight onto masked keys: {spell(constant, digits=6)} is not negative enough "
                 f"to push exp below {dtype}'s underflow point {nx.underflow_threshold(dtype):.2f}.")
     return "correct: masked keys get exactly 0 and the rest is the softmax of the unmasked keys."
 
@@ -492,7 +493,7 @@ def compare_methods(logits, mask, *, mask_value=DEFAULT_MASK_VALUE, dtype="float
 def _fully_masked_reason(kind: str, method: str, dtype: str, constant: float, x: np.ndarray) -> str:
     gap = nx.spacing(constant, dtype)
     if kind == "NaN":
-        return (f"the constant is {fmt(constant)} in {dtype}, so every score is -inf; the row max is -inf "
+        return (f"the constant is {spell(constant, digits=6)} in {dtype}, so every score is -inf; the row max is -inf "
                 "and -inf - (-inf) = NaN.")
     if method == "multiply_weights":
         return "softmax ran on the raw logits, then every weight was multiplied by 0: nothing is left."
@@ -502,18 +503,18 @@ def _fully_masked_reason(kind: str, method: str, dtype: str, constant: float, x:
     if method == "zero_logits":
         return "every logit was set to 0, so all scores tie and softmax spreads the weight evenly."
     if method in ("fill", "safe"):
-        return f"every score was replaced by the same {fmt(constant)}, so all scores tie and softmax spreads evenly."
+        return f"every score was replaced by the same {spell(constant, digits=6)}, so all scores tie and softmax spreads evenly."
     # add: the logits ride on the constant and are rounded to its spacing
     if kind == "unmasked softmax":
-        return (f"numbers near {fmt(constant)} are {fmt(gap)} apart in {dtype}, fine enough to keep each logit, "
+        return (f"numbers near {spell(constant, digits=6)} are {spell(gap, digits=6)} apart in {dtype}, fine enough to keep each logit, "
                 "and softmax ignores a shift shared by every key: the mask has no effect.")
     if kind == "uniform":
-        return (f"numbers near {fmt(constant)} are {fmt(gap)} apart in {dtype}, so every logit rounds to the "
+        return (f"numbers near {spell(constant, digits=6)} are {spell(gap, digits=6)} apart in {dtype}, so every logit rounds to the "
                 "same score and they all tie.")
     if kind == "near one-hot":
-        return (f"scores are rounded to multiples of {fmt(gap)} in {dtype}; one key rounded a step above the "
-                f"rest and takes almost all the weight (exp(-{fmt(gap)}) = {fmt(math.exp(-gap), 2)}).")
-    return (f"scores are rounded to multiples of {fmt(gap)} in {dtype}; some keys rounded up, some down, "
+        return (f"scores are rounded to multiples of {spell(gap, digits=6)} in {dtype}; one key rounded a step above the "
+                f"rest and takes almost all the weight (exp(-{spell(gap, digits=6)}) = {spell(math.exp(-gap), digits=2)}).")
+    return (f"scores are rounded to multiples of {spell(gap, digits=6)} in {dtype}; some keys rounded up, some down, "
             "so the weights are neither even nor the unmasked ones.")
 
 
@@ -623,26 +624,26 @@ def lab_summary(sweep: ConstantSweep, current: ConstantSweep, logits, mask) -> l
             continue
         c, cc, lk = here.constant[0], here.cast_constant[0], here.leaked[0]
         if math.isnan(lk):
-            why = (f"{fmt(c)} becomes {fmt(cc)} and 0 × {fmt(cc)} = NaN on the unmasked keys"
+            why = (f"{spell(c, digits=6)} becomes {spell(cc, digits=6)} and 0 × {spell(cc, digits=6)} = NaN on the unmasked keys"
                    if method == "add" and math.isinf(cc) else "a NaN reaches the scores")
-            out.append(f"{dtype}: NaN at the constant {fmt(c)}, because {why}.")
+            out.append(f"{dtype}: NaN at the constant {spell(c, digits=6)}, because {why}.")
         elif lk == 0:
-            out.append(f"{dtype}: exactly 0 at {fmt(c)}: every masked exponent is below "
+            out.append(f"{dtype}: exactly 0 at {spell(c, digits=6)}: every masked exponent is below "
                        f"{nx.underflow_threshold(dtype):.2f}.")
         else:
-            out.append(f"{dtype}: {fmt(lk, 3)} of the weight leaks at {fmt(c)}.")
+            out.append(f"{dtype}: {spell(lk, digits=3)} of the weight leaks at {spell(c, digits=6)}.")
     f32 = sweep.at("float32")
     finite = np.isfinite(f32.constant)
     zero = f32.constant[(f32.leaked == 0) & finite]
     leaking = f32.constant[(f32.leaked > 0) & finite]
     if method in ("add", "fill") and zero.size and leaking.size:
-        out.append(f"In float32 the leak reaches exactly 0 between {fmt(leaking.min(), 3)} and {fmt(zero.max(), 3)} "
-                   f"on this grid; from the row's own numbers, at about {fmt(underflow_constant(x, m, 'float32'), 4)} "
+        out.append(f"In float32 the leak reaches exactly 0 between {spell(leaking.min(), digits=3)} and {spell(zero.max(), digits=3)} "
+                   f"on this grid; from the row's own numbers, at about {spell(underflow_constant(x, m, 'float32'), digits=4)} "
                    f"({nx.underflow_threshold('float32'):.2f} plus its largest unmasked logit minus its largest "
                    "masked one).")
     f16 = sweep.at("float16")
     nan16 = f16.constant[f16.is_nan & np.isfinite(f16.constant)]
     if nan16.size:
-        out.append(f"In float16 every constant beyond {fmt(overflow_constant('float16'))} becomes -inf"
+        out.append(f"In float16 every constant beyond {spell(overflow_constant('float16'), digits=6)} becomes -inf"
                    + (": with method add, 0 × -inf = NaN." if method == "add" else "."))
     return out

@@ -34,7 +34,8 @@ import numpy as np
 from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, AttentionSteps, attention_steps, leaked_mass
 from .errors import MaskAttnError
-from .explain import classify_row, fmt
+from .explain import classify_row
+from .text import spell
 from .tokens import PAD_TOKEN, embed, position_labels, project_qkv
 
 #: the largest perturbation ``leak_test`` accepts (the page's slider stops at 1e6)
@@ -96,7 +97,7 @@ def _nan_reason(steps: AttentionSteps, index) -> str:
     """Why row ``index`` of ``steps`` came out NaN, in a few words."""
     z, term = _f64(steps.masked_logits[index]), _f64(steps.mask_term[index])
     if np.isnan(term).any():
-        return (f"its mask term is 0 × {fmt(steps.mask_value)} = NaN in {steps.dtype}, "
+        return (f"its mask term is 0 × {spell(steps.mask_value, digits=6)} = NaN in {steps.dtype}, "
                 "which poisons the whole row")
     if np.all(z == -np.inf):
         return "every score is -inf, so the row max is -inf and -inf - (-inf) = NaN"
@@ -171,16 +172,16 @@ class DeletedKeys:
         if counts["differs"]:
             r = worst("differs")
             return (f"The masked softmax is not the softmax of the unmasked keys: {_name(labels, r)} differs by up to "
-                    f"{fmt(self.row_difference[r], 3)}, because {self.reasons[r]}.")
+                    f"{spell(self.row_difference[r], digits=3)}, because {self.reasons[r]}.")
         if counts["summation order"]:
             r = worst("summation order")
             return (f"Deleting the masked keys gives the same exponentials in all {kept} rows that keep a key and "
                     f"{counts['identical']} of them are bit for bit identical; in {counts['summation order']} the "
-                    f"weights differ by up to {fmt(self.row_difference[r], 3)} only because the sum ran over a "
+                    f"weights differ by up to {spell(self.row_difference[r], digits=3)} only because the sum ran over a "
                     f"different number of terms ({_name(labels, r)}: {self.reasons[r]}){full}.")
         if counts["identical"]:
             return (f"Deleting the masked keys and taking the softmax of the rest gives bit for bit the same weights "
-                    f"in all {kept} rows that keep a key (max difference {fmt(self.max_difference)}){full}.")
+                    f"in all {kept} rows that keep a key (max difference {spell(self.max_difference, digits=6)}){full}.")
         r = first("fully masked")
         return f"Every row is fully masked: {self.reasons[r]}."
 
@@ -232,7 +233,7 @@ def delete_masked_keys(logits, mask=None, *, dtype="float32", mask_value=DEFAULT
     >>> p.kinds.tolist(), p.max_difference
     (['identical'], 0.0)
     >>> p = delete_masked_keys([[3.2, 1.0, -0.5, 2.0]], [[0, 0, 1, 1]], mask_value=-10)
-    >>> p.kinds.tolist(), fmt(p.max_difference, 3)
+    >>> p.kinds.tolist(), spell(p.max_difference, digits=3)
     (['differs'], '1.23e-5')
     >>> p = delete_masked_keys([[1.0, 2.0, 3.0]], [[0, 0, 1]], dtype="float16")
     >>> p.kinds.tolist(), p.reasons.tolist()
@@ -278,7 +279,7 @@ def delete_masked_keys(logits, mask=None, *, dtype="float32", mask_value=DEFAULT
             shape = classify_row(w[index])
             kinds[index] = "fully masked"
             reasons[index] = (f"every key is masked, so deleting them leaves nothing to take a softmax of, "
-                              f"while the masked softmax gave {shape} weights (max {fmt(w[index].max(), 3)})")
+                              f"while the masked softmax gave {shape} weights (max {spell(w[index].max(), digits=3)})")
         elif identical[index]:
             kinds[index] = "identical"
             reasons[index] = ("no key is masked" if n == Tk else
@@ -299,12 +300,12 @@ def _differs_reason(steps: AttentionSteps, index, leaked: float) -> str:
     blocked = steps.mask[index] == 1
     if steps.method == "multiply_weights":
         total = float(np.sum(_f64(steps.weights[index])))
-        return f"the weights were multiplied by the mask after softmax, so the row sums to {fmt(total, 4)}, not 1"
+        return f"the weights were multiplied by the mask after softmax, so the row sums to {spell(total, digits=4)}, not 1"
     if leaked > 0:
         j = int(np.argmax(np.where(blocked, _f64(steps.exps[index]), -1)))
         why = ("masked logits are set to 0, and exp(0 - max) is not 0" if steps.method == "zero_logits"
-               else f"exp({fmt(steps.shifted[index][j], 3)}) is not 0 in {steps.dtype}")
-        return f"its masked keys keep weight {fmt(leaked, 3)} ({why})"
+               else f"exp({spell(steps.shifted[index][j], digits=3)}) is not 0 in {steps.dtype}")
+        return f"its masked keys keep weight {spell(leaked, digits=3)} ({why})"
     return "the softmax over all keys rounds differently from the softmax over the kept ones"
 
 
@@ -370,9 +371,9 @@ class ExpMagnitude:
     def exact_text(self) -> str:
         """e^x in exact arithmetic, e.g. ``1.24953e-434294482``."""
         if self.exponent is None:
-            return fmt(math.exp(self.x) if not math.isnan(self.x) else math.nan)
+            return spell(math.exp(self.x) if not math.isnan(self.x) else math.nan, digits=6)
         if abs(self.exponent) >= 10**15:           # the mantissa's digits would be lost in the exponent's
-            return f"10^{fmt(self.log10, 9)}"
+            return f"10^{spell(self.log10, digits=9)}"
         return f"{self.mantissa:.6g}e{self.exponent}"
 
     @property
@@ -391,24 +392,24 @@ class ExpMagnitude:
         >>> exact_vs_float(-1e9, "float32").takeaway()
         'e^-1e9 = 1.24953e-434294482 is not 0 in exact arithmetic, but it is 434294437 orders of magnitude below the smallest float32 subnormal 1.4e-45 (exp gives exactly 0 below -103.97), so float32 stores exactly 0.'
         """
-        e, t = f"e^{fmt(self.x)}", self.dtype
+        e, t = f"e^{spell(self.x, digits=6)}", self.dtype
         if math.isnan(self.x):
             return f"{e} is NaN: there is no number to round."
         if self.exponent is None:
-            return f"{e} = {self.exact_text} exactly, and {t} gives {fmt(self.value)}."
+            return f"{e} = {self.exact_text} exactly, and {t} gives {spell(self.value, digits=6)}."
         if self.value == 0:
             gap = math.log10(self.smallest_subnormal) - self.log10
-            below = f"{fmt(gap, 9 if gap >= 10 else 2)} orders of magnitude below" if gap >= 1 else "below half of"
+            below = f"{spell(gap, digits=9 if gap >= 10 else 2)} orders of magnitude below" if gap >= 1 else "below half of"
             return (f"{e} = {self.exact_text} is not 0 in exact arithmetic, but it is {below} the smallest {t} "
-                    f"subnormal {fmt(self.smallest_subnormal, 2)} (exp gives exactly 0 below "
+                    f"subnormal {spell(self.smallest_subnormal, digits=2)} (exp gives exactly 0 below "
                     f"{self.underflow_threshold:.2f}), so {t} stores exactly 0.")
         if math.isinf(self.value):
             return f"{e} = {self.exact_text} is beyond the largest {t} number, so {t} gives inf."
         if self.below_normal:
-            return (f"{e} = {self.exact_text} is below the smallest normal {t} number {fmt(self.smallest_normal, 3)} "
+            return (f"{e} = {self.exact_text} is below the smallest normal {t} number {spell(self.smallest_normal, digits=3)} "
                     f"but not below exp's underflow point {self.underflow_threshold:.2f}: {t} keeps it as the "
-                    f"subnormal {fmt(self.value, 3)} (hardware that flushes subnormals gives 0).")
-        return f"{e} = {self.exact_text} is representable in {t}, which stores {fmt(self.value, 7)}."
+                    f"subnormal {spell(self.value, digits=3)} (hardware that flushes subnormals gives 0).")
+        return f"{e} = {self.exact_text} is representable in {t}, which stores {spell(self.value, digits=7)}."
 
 
 def exact_vs_float(x, dtype="float32") -> ExpMagnitude:
@@ -435,7 +436,7 @@ def exact_vs_float(x, dtype="float32") -> ExpMagnitude:
         log10, exponent, mantissa = _exact_log10(x)
         log10_text = f"{log10:.12f}"
     else:
-        log10, exponent, mantissa, log10_text = x, None, None, fmt(x)     # e^x is 0, inf or NaN
+        log10, exponent, mantissa, log10_text = x, None, None, spell(x, digits=6)     # e^x is 0, inf or NaN
     subnormal, normal, threshold, _ = _limits(dtype)
     return ExpMagnitude(x, x_in_dtype, dtype, float(log10), log10_text, exponent, mantissa, value,
                         subnormal, normal, threshold)
@@ -480,7 +481,7 @@ class RowUnderflow:
             return f"{keys} {'have' if n > 1 else 'has'} z - m = NaN in {self.dtype}, so exp gives NaN, not 0{zeroed}."
         if self.fully_masked:
             spread = ("is 0 for every key" if self.shifted.min() == 0
-                      else f"runs from {fmt(self.shifted.min(), 4)} to 0")
+                      else f"runs from {spell(self.shifted.min(), digits=4)} to 0")
             return (f"Every key of {name} is masked, so the row max m is a masked score too and z - m {spread}: "
                     f"subtracting m undoes the constant, and "
                     f"{int(np.sum(self.exps > 0))} of the {n} exps are not 0{zeroed}.")
@@ -491,15 +492,15 @@ class RowUnderflow:
             return (f"{keys} {'sit' if n > 1 else 'sits'} at z - m = -inf, and e^-inf is exactly 0 in any "
                     f"arithmetic: {'their weights are' if n > 1 else 'its weight is'} exactly 0.")
         if zero.all():
-            gap = f"{'sit at least' if n > 1 else 'sits'} {fmt(-d, 3)} below the row max"
-            return (f"{keys} {gap}: e^{fmt(d, 3)} = {self.exact[closest].exact_text} exactly, and since every "
+            gap = f"{'sit at least' if n > 1 else 'sits'} {spell(-d, digits=3)} below the row max"
+            return (f"{keys} {gap}: e^{spell(d, digits=3)} = {self.exact[closest].exact_text} exactly, and since every "
                     f"exponent below {self.underflow_threshold:.2f} gives exactly 0 in {self.dtype}, "
                     f"{'their weights are' if n > 1 else 'its weight is'} exactly 0.")
         kept = int((~zero).sum())
         head = (f"None of the {n} masked keys of {name} is exactly 0" if kept == n else
                 f"{kept} of the {n} masked keys of {name} {'is' if kept == 1 else 'are'} not exactly 0")
-        return (f"{head} in {self.dtype}: the closest has z - m = {fmt(d, 4)}, above the underflow point "
-                f"{self.underflow_threshold:.2f}, so e^(z - m) = {fmt(self.exps[closest], 3)} and it keeps weight"
+        return (f"{head} in {self.dtype}: the closest has z - m = {spell(d, digits=4)}, above the underflow point "
+                f"{self.underflow_threshold:.2f}, so e^(z - m) = {spell(self.exps[closest], digits=3)} and it keeps weight"
                 f"{zeroed}.")
 
 
@@ -547,9 +548,9 @@ def check_perturbation(amount) -> float:
     except (TypeError, ValueError):
         raise MaskAttnError(f"the perturbation must be a number, got {amount!r:.60}") from None
     if not math.isfinite(value):
-        raise MaskAttnError(f"the perturbation must be a finite number, got {fmt(value)}")
+        raise MaskAttnError(f"the perturbation must be a finite number, got {spell(value, digits=6)}")
     if abs(value) > MAX_PERTURBATION:
-        raise MaskAttnError(f"the perturbation must be at most {fmt(MAX_PERTURBATION)} in size, got {fmt(value)}")
+        raise MaskAttnError(f"the perturbation must be at most {spell(MAX_PERTURBATION, digits=6)} in size, got {spell(value, digits=6)}")
     return value
 
 
@@ -597,7 +598,7 @@ class LeakReport:
         if not self.positions:
             return "Nothing was shaken: no key is masked."
         noun = "token" if self.target == "embeddings" else "key"
-        shaken = (f"after noise of size {fmt(self.amount, 3)} was added to the {self.target} of "
+        shaken = (f"after noise of size {spell(self.amount, digits=3)} was added to the {self.target} of "
                   f"{_names(labels, self.positions, noun)}")
         shielded, leaks = np.flatnonzero(self.shielded), np.flatnonzero(self.leaks)
         own = np.flatnonzero(self.perturbed_queries)
@@ -611,7 +612,7 @@ class LeakReport:
             who = f"{len(leaks)} of {_count(len(shielded), 'query')} whose shaken positions are all masked"
             parts = [f"{who} did not come out unchanged {shaken}: {_name(labels, r, 'query')} "
                      + (f"is NaN, because {self._nan_reason(r)}" if nan.any()
-                        else f"moved by {fmt(self.delta[r], 3)}, because {self._leak_reason(r)}")]
+                        else f"moved by {spell(self.delta[r], digits=3)}, because {self._leak_reason(r)}")]
         else:
             one = len(shielded) == 1
             who = (f"The output{'' if one else 's'} of {_names(labels, shielded, 'query')}"
@@ -619,13 +620,14 @@ class LeakReport:
                    "The 1 query whose shaken positions are all masked" if one else
                    f"All {len(shielded)} queries whose shaken positions are all masked")
             parts = [f"{who} {'is' if one else 'are'} bit for bit unchanged {shaken}"]
+        own = own[~self.unchanged[own]]                             # noise of size 0 changes nothing
         if own.size:
             parts.append(("the shaken position changed as a query too" if len(own) == 1 else
                           f"the {len(own)} shaken positions changed as queries too")
-                         + f" (up to {fmt(np.max(self.delta[own]), 3)}: a mask hides keys, not a query's own vector)")
+                         + f" (up to {spell(np.max(self.delta[own]), digits=3)}: a mask hides keys, not a query's own vector)")
         if others.size:
             parts.append(f"{_names(labels, others, 'query')} can see a shaken key and moved by up to "
-                         f"{fmt(np.max(self.delta[others]), 3)}")
+                         f"{spell(np.max(self.delta[others]), digits=3)}")
         return "; ".join(parts) + "."
 
     def _nan_reason(self, r: int) -> str:
@@ -636,10 +638,10 @@ class LeakReport:
         before, after = (leaked_mass(s.weights, s.mask)[r] for s in (self.before, self.after))
         s = self.after
         scores = np.abs(_f64(s.logits[r])[s.mask[r] == 1])
-        outweigh = (f" (the shaken scores reach {fmt(scores.max(), 3)} and outweigh the constant)"
+        outweigh = (f" (the shaken scores reach {spell(scores.max(), digits=3)} and outweigh the constant)"
                     if s.method == "add" and scores.size and scores.max() > abs(s.mask_value) else "")
-        return (f"its masked keys hold weight {fmt(before, 3)} before and {fmt(after, 3)} after shaking with the "
-                f"constant {fmt(s.mask_value)} in {s.dtype}{outweigh}")
+        return (f"its masked keys hold weight {spell(before, digits=3)} before and {spell(after, digits=3)} after shaking with the "
+                f"constant {spell(s.mask_value, digits=6)} in {s.dtype}{outweigh}")
 
 
 def _report(before, after, positions, perturbed_queries, target, amount, labels) -> LeakReport:
@@ -686,7 +688,7 @@ def leak_test(q, k, v, mask=None, *, keys=None, amount=1e6, rng=0, mask_value=DE
     >>> leak_test(q, k, v, pad, amount=1e6).unchanged.tolist()
     [True, True, True, True]
     >>> r = leak_test(q, k, v, pad, amount=1e6, mask_value=-10)
-    >>> r.unchanged.tolist(), fmt(r.delta.max(), 3)
+    >>> r.unchanged.tolist(), spell(r.delta.max(), digits=3)
     ([False, False, False, False], '1.3e6')
     """
     amount = check_perturbation(amount)
@@ -794,14 +796,14 @@ class AttentionGrads:
             return "No key is masked, so every cell of dL/dlogits can be non-zero."
         if not partly.any():
             return (f"Every row is fully masked: its softmax still depends on the masked scores, so dL/dlogits "
-                    f"reaches up to {fmt(np.max(np.abs(dl)), 3)} ({s.method}, {s.dtype}).")
+                    f"reaches up to {spell(np.max(np.abs(dl)), digits=3)} ({s.method}, {s.dtype}).")
         worst = np.max(np.abs(np.where(partly, dl, 0)))
         n = int(partly.sum())
         if worst > 0:
             r = tuple(int(i) for i in np.argwhere(np.abs(np.where(partly, dl, 0)) == worst)[0])
             why = ("the mask is applied after softmax, so the masked logits still shape its sum"
                    if s.method == "multiply_weights" else "the masked keys keep weight, so training still pushes on them")
-            return (f"The masked cells of dL/dlogits are not 0: up to {fmt(worst, 3)} at {_name(labels, r[:-1])}, "
+            return (f"The masked cells of dL/dlogits are not 0: up to {spell(worst, digits=3)} at {_name(labels, r[:-1])}, "
                     f"key {labels[r[-1]] if labels is not None else r[-1]}; {why}.")
         unseen = np.flatnonzero(blocked.reshape(-1, *blocked.shape[-2:]).all(axis=(0, 1)))  # keys no query sees
         start = f"All {n} masked cells of dL/dlogits in rows that keep a key are exactly 0 in {s.dtype}"
@@ -816,7 +818,7 @@ class AttentionGrads:
         why = ((f"the fully masked {_names(labels, np.flatnonzero(full), 'row')}" if full.ndim == 1
                 else f"{_count(int(full.sum()), 'row')} with every key masked")
                + " still put weight on them" if full.any() else "masked keys keep weight with this method")
-        grads = " and ".join(f"{name} up to {fmt(x, 3)}" for name, x in moved.items() if x)
+        grads = " and ".join(f"{name} up to {spell(x, digits=3)}" for name, x in moved.items() if x)
         return f"{start}, but {keys}, which no query may see, still {'gets' if one else 'get'} {grads}: {why}."
 
 

@@ -6,8 +6,8 @@ from urllib.parse import quote, urlencode
 import streamlit as st
 
 from maskattn import ui
-from maskattn.explain import fmt
 from maskattn.presets import PRESETS
+from maskattn.text import spell
 from maskattn.state import CONSTANT_LABELS, to_query_params
 from maskattn.ui import Key
 
@@ -42,7 +42,7 @@ def share_link(params: dict) -> str:
 
 def describe(s, view) -> str:
     masks = s.mask_names() or ["none"]
-    constant = fmt(s.custom_constant) if s.constant == "custom" else CONSTANT_LABELS[s.constant]
+    constant = spell(s.custom_constant, digits=6) if s.constant == "custom" else CONSTANT_LABELS[s.constant]
     return (f"sequence {s.sequence + 1} · masks: {', '.join(masks)} · constant {constant} · "
             f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed} · query row {view.row}")
 

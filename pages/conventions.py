@@ -12,7 +12,7 @@ from maskattn.numerics import DTYPE_NAMES
 from maskattn.text import spell
 
 #: small multiples: three across at 1280×720 with the sidebar open (one scale, explained once)
-SMALL_PANEL = 264
+SMALL_PANEL = 256
 ui.ensure_frame()
 settings, view = ui.current_inputs(), ui.current_view()
 big = view.presentation

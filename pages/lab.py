@@ -8,12 +8,11 @@ import pandas as pd
 import streamlit as st
 
 from maskattn import DTYPE_NAMES, MaskAttnError, figures, lab, ui
-from maskattn.explain import fmt
 from maskattn.state import CONSTANT_PRESETS
 from maskattn.text import spell
 from maskattn.ui import Key
 
-EXAMPLE_TEXT = ", ".join(fmt(x) for x in lab.EXAMPLE_LOGITS)
+EXAMPLE_TEXT = ", ".join(spell(x, digits=6) for x in lab.EXAMPLE_LOGITS)
 #: the constant slider: 0, then -1 ... -1e38 one decade at a time, then -inf
 SLIDER_CONSTANTS = [0.0] + [-(10.0 ** d) for d in range(lab.SWEEP_DECADES[0], lab.SWEEP_DECADES[1] + 1)] + [-math.inf]
 ZOOM_DECADE = 5
@@ -54,7 +53,7 @@ def literal_table(records: list[dict], index) -> None:
 
 
 def constant_label(c: float) -> str:
-    return "0" if c == 0 else fmt(c).replace("-", "−")
+    return "0" if c == 0 else spell(c, digits=6).replace("-", "−")
 
 
 st.title("Constant lab: why −1e9?")
@@ -108,7 +107,7 @@ with right:
     st.select_slider("Mask constant (the sidebar's, shared by every page)", options=options, key=Key.LAB_CONSTANT,
                      format_func=constant_label, on_change=constant_moved)
     if current > 0:
-        st.warning(f"The sidebar's constant {fmt(current)} is positive: it boosts masked keys instead of hiding "
+        st.warning(f"The sidebar's constant {spell(current, digits=6)} is positive: it boosts masked keys instead of hiding "
                    "them, and has no place on the log axis below. Move the slider to pick a negative one.")
     st.caption(f"Method **{inputs.method}**, comparisons in **{dtype}** (both in the sidebar). "
                "The sweep below always shows all four dtypes.")
@@ -130,8 +129,8 @@ if at_current is not None:
     st.markdown(f"#### Leaked mass at your constant {ui.md_escape(constant_label(current))}")
     for column, name in zip(st.columns(4), DTYPE_NAMES):
         leaked = float(at_current.at(name).leaked[0])
-        column.metric(name, "NaN" if math.isnan(leaked) else "exactly 0" if leaked == 0 else fmt(leaked, 3),
-                      help=f"The constant is {fmt(at_current.at(name).cast_constant[0])} in {name}.")
+        column.metric(name, "NaN" if math.isnan(leaked) else "exactly 0" if leaked == 0 else spell(leaked, digits=3),
+                      help=f"The constant is {spell(at_current.at(name).cast_constant[0], digits=6)} in {name}.")
 
 zoom = st.toggle(f"Zoom in on −1 … −1e{ZOOM_DECADE} (where exp underflows)", key=Key.LAB_ZOOM)
 fig = figures.leaked_mass_figure(
@@ -160,7 +159,7 @@ st.dataframe(pd.DataFrame([{
     "0 × constant": spell(r["0 × constant"]),
     "exp(d) = 0 for d below": f"{r['exp underflows below']:.2f}",
     "spacing at the constant": spell(r["spacing at constant"]),
-    "largest change in a logit difference": fmt(r["largest change in a difference"], 4),
+    "largest change in a logit difference": spell(r["largest change in a difference"], digits=4),
     "row's logits survive x + constant": "yes" if r["logits survive"] else "no",
 } for r in facts]), hide_index=True, width="stretch")
 st.caption("All computed now, by casting and adding in each dtype. “Survive” means that after adding the constant "
@@ -177,7 +176,7 @@ heat = figures.heatmap(weights, key_labels, method_labels, title="weights per me
                        dtype=dtype, font_size=fs, width=METHODS_WIDTH)
 ui.chart(heat, key="lab-methods", filename=f"methods-{dtype}")
 literal_table([{"method": o.label, "constant used": spell(o.constant),
-                "row sum": spell(o.row_sum), "leaked mass": fmt(o.leaked, 4),
+                "row sum": spell(o.row_sum), "leaked mass": spell(o.leaked, digits=4),
                 "verdict": o.verdict} for o in outcomes], "method")
 
 # fully masked rows ----------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ def stage(name: str) -> None:
 def verdict() -> None:
     heading = "### What happened" if not big else "#### Playground: what happened"
     st.markdown(heading + "\n" + "\n".join(f"- {line}" for line in cache.verdict_lines(inputs)))
+    if not big:                          # the slide has no room for it
+        st.page_link("pages/proof.py", label="Prove it: delete the masked columns, shake the padding", icon="🔬")
 
 
 if big:

@@ -42,9 +42,9 @@ def test_minus_1e9_plus_3_7_is_minus_1e9_in_float32_but_not_float64():
 def test_latex_writes_out_the_masked_exponent():
     s = lab.row_steps([2.3, 1.0], [0, 1], dtype="float32")
     lines = inspector_latex(s, 0)
-    assert len(lines) == 5                                # mask term, softmax, sum, one open key, one masked key
+    assert len(lines) == 7                 # mask term, softmax, sum, then z and weight of one open and one masked key
+    assert lines[-2][0] == r"z_{1} = 1 + 1 \times (-10^{9}) = 1 + (-10^{9}) = -10^{9}"   # starts at the mask term
     latex, note = lines[-1]
-    assert r"z_{1} = 1 + 1 \times (-10^{9}) = 1 + (-10^{9}) = -10^{9}" in latex      # starts at the mask term
     assert "e^{-1000000002.3}" in latex and r"\to e^{-10^{9}}" in latex
     assert note.startswith("exp(-1000000002.3) = 0 in float32") and "-103.97" in note
     mask_line, _ = lines[0]
@@ -63,8 +63,8 @@ def test_latex_for_a_leaking_key_says_not_zero():
 def test_latex_for_a_float16_nan_row_shows_where_the_nan_is_born():
     s = lab.row_steps([1.0, 2.0], [0, 1], dtype="float16")   # -1e9 is -inf: 0 * -inf = NaN
     lines = inspector_latex(s, 0, keys=[0, 1])
-    open_key, note = lines[-2]
-    assert r"z_{0} = 1 + 0 \times (-\infty) = 1 + \mathrm{NaN} = \mathrm{NaN}" in open_key
+    (open_key, _), (_, note) = lines[-4], lines[-3]
+    assert open_key == r"z_{0} = 1 + 0 \times (-\infty) = 1 + \mathrm{NaN} = \mathrm{NaN}"
     assert note.startswith("The mask term is 0 × -inf = NaN in float16")
     assert "NaN" in lines[-1][1]
 

@@ -32,8 +32,14 @@ def open_page(widgets=None, **query) -> AppTest:
 
 
 def figures(at) -> dict:
+    """Charts by their full title: a two-line title's second line is drawn as the subtitle."""
     specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-    return {s["layout"]["title"]["text"]: s for s in specs}
+    out = {}
+    for spec in specs:
+        title = spec["layout"]["title"]
+        sub = title.get("subtitle", {}).get("text")
+        out[title["text"] + (f"<br>{sub}" if sub else "")] = spec
+    return out
 
 
 def decode(z):

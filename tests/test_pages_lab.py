@@ -200,7 +200,8 @@ def test_inspector_follows_the_row_selectbox():
     bars = figure(at, "weights of query 2·sat")
     np.testing.assert_array_equal(decode(bars["data"][1]["y"]), result.steps.weights[2].astype(float))
     np.testing.assert_array_equal(decode(bars["data"][0]["y"]), result.unmasked.weights[2].astype(float))
-    assert any(r"w_{2}" in m.value for m in at.markdown)   # the formula: the heaviest key of row 2 is key 2 ("sat")
+    # the formula (MathML): the heaviest key of row 2 is key 2 ("sat")
+    assert any("<msub><mi>w</mi><mrow><mn>2</mn></mrow></msub>" in m.value for m in at.markdown)
 
 
 def test_inspector_row_from_the_url_and_clamped():

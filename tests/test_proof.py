@@ -682,6 +682,13 @@ def test_edge_amounts_are_accepted():
     assert leak_test(Q, K, V, PAD, amount=0).passed
 
 
+def test_noise_of_size_zero_moves_nothing_and_the_takeaway_says_no_more():
+    report = leak_test_tokens(TOKENS, TOKEN_PAD, amount=0)
+    assert report.unchanged.all() and report.passed
+    assert "changed as" not in report.takeaway()
+    assert "changed as queries too" in leak_test_tokens(TOKENS, TOKEN_PAD, amount=1.0).takeaway()
+
+
 @pytest.mark.parametrize("kwargs, match", [(dict(keys=[6]), "from 0 to 5, got 6"), (dict(keys="x"), "got 'x'"),
                                            (dict(keys=[-1]), "got -1")])
 def test_bad_keys(kwargs, match):

@@ -105,3 +105,37 @@ def test_disable_nagle_sets_tcp_nodelay_on_open_sockets_and_on_later_accepted_on
                 with later:                                    # Linux: inherited from the listener
                     assert later.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
             assert client.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+
+
+# --------------------------------------------------------------------------- the Proof page's panels
+
+def test_proof_panels_are_cached_per_inputs_and_carry_the_cores_takeaways():
+    from maskattn import proof
+
+    inputs = Inputs(text="a cached proof <pad>")
+    r = compute(inputs)
+    deleted = ui.cache.deleted_panel(inputs, ui.SCREEN)
+    assert ui.cache.deleted_panel(inputs, ui.SCREEN) is deleted              # built once per Inputs and Look
+    assert deleted.takeaway == ui.md_escape(proof.delete_masked_keys(r.steps).takeaway(r.labels))
+    grads = ui.cache.gradient_panel(inputs, ui.SCREEN)
+    expected = proof.attention_grads(r.q, r.k, r.v, r.mask, d_output=np.ones(r.steps.output.shape))
+    assert grads.takeaway == ui.md_escape(expected.takeaway(r.labels))
+    assert all(isinstance(f, figures.FrozenFigure) for f in (*deleted.figures.values(), *grads.figures.values()))
+    exact = ui.cache.exact_panel(inputs, 0)
+    assert exact.table.column("e^(z − m) exactly").to_pylist() == ["1.24953e-434294482"]
+    assert "exp rounds every exponent below -103.97 to exactly 0" in exact.note
+
+
+def test_the_leak_panel_names_its_verdict_from_the_report():
+    identical = ui.cache.leak_panel(Inputs(), ui.SCREEN, None, 1e6, 0)
+    assert identical.verdict == "identical"
+    assert identical.headline == "Bit-for-bit identical: 3 protected queries, max |Δ| = 0"
+    moved = ui.cache.leak_panel(Inputs(constant="-10"), ui.SCREEN, None, 1e6, 0)
+    assert moved.verdict == "moved" and moved.headline.startswith("Not identical: a protected output moved by ")
+    nan = ui.cache.leak_panel(Inputs(dtype="float16"), ui.SCREEN, None, 1e6, 0)
+    assert nan.headline == "Not identical: a protected output is NaN"
+    unprotected = ui.cache.leak_panel(Inputs(padding=False), ui.SCREEN, None, 1e6, 0)
+    assert unprotected.verdict == "unprotected"
+    future = ui.cache.leak_panel(Inputs(causal=True), ui.SCREEN, 2, 1e6, 0)      # change "sat": 0·the, 1·cat kept
+    assert future.verdict == "identical" and future.headline.startswith("Bit-for-bit identical: 2 protected")
+    assert future.table.column("verdict").to_pylist()[:2] == ["✅ bit-for-bit identical"] * 2

@@ -5,6 +5,7 @@
 - ``lab``: the constant lab's leaked-mass chart.
 - ``conventions``: a mask as one framework sees it.
 - ``masks``: a mask to draw on, a mask part in its own shape, the batch × heads broadcasting grid.
+- ``proof``: the Proof page's panels (delete the columns, the leak test, the backward pass).
 - ``base``: template, fonts, colour scales, safe labels, frozen figures, the camera's export config.
 
 Figure builders never call Streamlit and never read app settings: sizes and fonts are arguments.
@@ -19,12 +20,15 @@ from .lab import leaked_mass_figure
 from .masks import MAX_GRID_SEQUENCES, SMALL_PANEL, broadcast_figures, drawn_mask_figure, part_figure
 from .playground import (FIGURE_NAMES, PUBLICATION_CELL, PUBLICATION_FONT, STAGES, playground_figures,
                          stage_titles, state_subtitle, weights_bar_figure)
+from .proof import (DELETED_NAMES, GRADIENT_NAMES, LEAK_NAMES, deleted_figures, gradient_figures, leak_figures,
+                    max_abs, value_labels)
 
 __all__ = [
-    "BASE_FONT", "DTYPE_STYLE", "FIGURE_NAMES", "LOGIT_SCALE", "MAX_CLICKABLE", "MAX_GRID_SEQUENCES", "PANEL_WIDTH",
-    "PRESENTATION_FONT", "PUBLICATION_CELL", "PUBLICATION_FONT", "SMALL_PANEL", "SPECIAL", "STAGES", "TEMPLATE",
-    "WEIGHT_SCALE", "FrozenFigure", "Geometry", "broadcast_figures", "colour_range", "convention_mask_figure",
-    "drawn_mask_figure", "export_config", "geometry", "heatmap", "leaked_mass_figure", "outline_path", "part_figure",
-    "playground_figures", "row_outline", "safe_label", "special_codes", "stage_titles", "state_subtitle",
-    "weights_bar_figure",
+    "BASE_FONT", "DELETED_NAMES", "DTYPE_STYLE", "FIGURE_NAMES", "FrozenFigure", "GRADIENT_NAMES", "Geometry",
+    "LEAK_NAMES", "LOGIT_SCALE", "MAX_CLICKABLE", "MAX_GRID_SEQUENCES", "PANEL_WIDTH", "PRESENTATION_FONT",
+    "PUBLICATION_CELL", "PUBLICATION_FONT", "SMALL_PANEL", "SPECIAL", "STAGES", "TEMPLATE", "WEIGHT_SCALE",
+    "broadcast_figures", "colour_range", "convention_mask_figure", "deleted_figures", "drawn_mask_figure",
+    "export_config", "geometry", "gradient_figures", "heatmap", "leak_figures", "leaked_mass_figure", "max_abs",
+    "outline_path", "part_figure", "playground_figures", "row_outline", "safe_label", "special_codes",
+    "stage_titles", "state_subtitle", "value_labels", "weights_bar_figure",
 ]

@@ -90,7 +90,7 @@ class Geometry:
 
 def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_FONT, width: int | None = None,
              cell: float | None = None, colorbar: bool = True, legend: tuple[str, ...] = (), subtitle: bool = False,
-             max_height: int = 560) -> Geometry:
+             title_lines: int = 1, max_height: int = 560) -> Geometry:
     """The layout of a panel: either its ``width`` is fixed (screen) or its ``cell`` size (publication).
 
     >>> g = geometry(6, 6, x_labels=["0·the"] * 6, y_labels=["0·the"] * 6, width=400)
@@ -102,7 +102,7 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
     tick_size = max(9, font_size - 1 - (2 if max(rows, cols) > 32 else 0))
     char = CHAR_EM * tick_size
     label_chars = min(TICK_LABEL_CHARS, max([len(html.unescape(s)) for s in list(x_labels) + list(y_labels)] + [1]))
-    title_h = 6 + 1.35 * (font_size + 3) + (1.35 * (font_size - 2) + 4 if subtitle else 0)
+    title_h = 6 + 1.35 * (font_size + 3) * title_lines + (1.35 * (font_size - 2) + 4 if subtitle else 0)
     left = int(label_chars * char + 10 + 1.4 * font_size + 6)        # tick labels, then the axis title
     right = int(10 + 8 + 5 * CHAR_EM * (tick_size - 1) + 12) if colorbar else 14
     bottom = int(0.72 * label_chars * char + 0.72 * tick_size + 10 + 1.4 * font_size + 4)
@@ -310,6 +310,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         raise ValueError(f"kind must be scores, weights, values, mask or term, got {kind!r}")
     rows, cols = values.shape
     x, y = _axis_labels(rows, cols, x_labels, y_labels)
+    if "<br>" in title:          # Plotly draws a multi-line title upwards, out of the figure: use the subtitle
+        title, rest = title.split("<br>", 1)
+        subtitle = rest.replace("<br>", " · ") + (f" · {subtitle}" if subtitle else "")
     dtype = dtype or ("float64" if values.dtype == np.float64 else "float32")
     wide = values.astype(np.float64)                                 # exact for every dtype
     mask = None if mask is None else (np.asarray(mask) == 1)

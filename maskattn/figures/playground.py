@@ -103,8 +103,9 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
         mask_size["subtitle"] = state_subtitle(result, width=subtitle_chars(mask_width, font_size)) if subtitle else ""
     figs = {
         "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask, **mask_size),
-        "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", mask=mask,
-                          clickable=True, **size),
+        # the raw logits are the input, before any mask: no outline, so a mask change leaves this figure as it is
+        "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", clickable=True,
+                          **size),
         "mask-term": heatmap(steps.mask_term, labels, labels, title=titles["mask-term"], kind="term", mask=mask,
                              clickable=True, **size),
         "masked-logits": heatmap(steps.masked_logits, labels, labels, title=titles["masked-logits"],

@@ -21,6 +21,7 @@ from typing import Callable
 import numpy as np
 
 from .. import numerics as nx
+from ..text import spell
 from ..errors import MaskAttnError
 
 #: what a 1 / True in a mask means to a library
@@ -294,10 +295,5 @@ class Framework:
 
 
 def _number(x: float) -> str:
-    if x != x:
-        return "NaN"
-    if x in (float("inf"), float("-inf")):
-        return "-inf" if x < 0 else "inf"
-    if x == int(x) and abs(x) < 1e16:
-        return str(int(x))
-    return f"{x:.6g}"
+    """The app's one spelling of a number (``text.spell``): -1e9, -3.4e38, NaN, -inf."""
+    return spell(x, digits=6)

@@ -11,15 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 import functools
 import inspect
+import math
 
+import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from .. import figures
+from .. import figures, proof
 from ..broadcast import MaskBroadcast, broadcast_masks
 from ..explain import row_table, verdicts
 from ..inspector import STEP_COLUMNS, inspector_latex, inspector_rows
 from ..masks import parse_compact_mask
+from ..numerics import finfo
 from ..pipeline import PlaygroundResult, compute
 from ..state import Inputs
 from ..text import spell
@@ -176,3 +179,127 @@ def drawn_matrix(inputs: Inputs) -> tuple[tuple[tuple[int, ...], ...], list[str]
 def source_of(function) -> str:
     """``inspect.getsource``, read once (it tokenizes the whole module: ~4 ms a call)."""
     return inspect.getsource(function)
+
+
+# --------------------------------------------------------------------------- the Proof page
+
+
+@dataclass(frozen=True)
+class ProofPanel:
+    """One proof as the Proof page shows it: figures, a table, its takeaway (escaped for markdown)."""
+
+    takeaway: str
+    figures: dict[str, figures.FrozenFigure]
+    table: pa.Table | None = None
+    note: str = ""                  # a second sentence with the facts behind the takeaway
+
+
+@dataclass(frozen=True)
+class LeakPanel(ProofPanel):
+    """The leak test as the page shows it, with its verdict."""
+
+    verdict: str = "unprotected"    # "identical": every protected query kept its bits; "moved"; "unprotected"
+    headline: str = ""              # the verdict in a few words, with the number when it moved
+    shaken: str = ""                # what was shaken, in words (escaped)
+
+
+def _options(inputs: Inputs) -> dict:
+    """The mask constant, method, dtype and scaling of ``inputs``, as the core's keyword arguments."""
+    return dict(mask_value=inputs.mask_value, dtype=inputs.dtype, method=inputs.method, scale=inputs.scale)
+
+
+def _frozen(figs: dict) -> dict[str, figures.FrozenFigure]:
+    return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
+
+
+def _subtitle(inputs: Inputs, look: Look) -> str:
+    return figures.state_subtitle(result(inputs)) if look.subtitle else ""
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def deleted_panel(inputs: Inputs, look: Look) -> ProofPanel:
+    """Delete the columns: the masked softmax beside the softmax of the unmasked keys alone."""
+    r = result(inputs)
+    deleted = proof.delete_masked_keys(r.steps)
+    figs = figures.deleted_figures(deleted, r.labels, r.mask if r.has_mask else None, font_size=look.font_size,
+                                   width=look.panel_width, subtitle=_subtitle(inputs, look))
+    return ProofPanel(md_escape(deleted.takeaway(r.labels)), _frozen(figs))
+
+
+@st.cache_resource(max_entries=256, show_spinner=False)
+def exact_panel(inputs: Inputs, row: int) -> ProofPanel:
+    """Exact vs float for one query row: each masked key's e^(z − m) exactly and in the dtype."""
+    r = result(inputs)
+    under = proof.exact_vs_float_row(r.steps, row)
+    dtype = under.dtype
+    records = [{"key": r.labels[j], "z − m": spell(d, dtype), "e^(z − m) exactly": e.exact_text,
+                f"e^(z − m) in {dtype}": spell(x, dtype), "weight": spell(w, dtype)}
+               for j, d, e, x, w in zip(under.keys, under.shifted, under.exact, under.exps, under.weights)]
+    smallest = float(finfo(dtype).smallest_subnormal)
+    note = (f"The smallest positive {dtype} number is {spell(smallest, digits=3)} = "
+            f"e^{spell(round(math.log(smallest), 2))}, and exp rounds every exponent below "
+            f"{spell(round(under.underflow_threshold, 2))} to exactly 0 (below "
+            f"{spell(round(under.flush_threshold, 2))} on hardware that flushes subnormals to zero).")
+    return ProofPanel(md_escape(under.takeaway(r.labels)), {}, _arrow(records) if records else None, note)
+
+
+def _leak_report(inputs: Inputs, token: int | None, amount: float, seed: int):
+    r = result(inputs)
+    return proof.leak_test_tokens(
+        list(r.tokens), r.mask if r.has_mask else None, positions=None if token is None else [token],
+        pad_token=inputs.pad_token, amount=amount, rng=seed, d_model=inputs.d_model, seed=inputs.seed,
+        positional=inputs.positional, qk_mode=inputs.qk_mode, **_options(inputs))
+
+
+def _leak_row(report, i: int) -> dict:
+    """One query of the leak test: can it see a shaken position, how far did its output move, the verdict."""
+    moved = report.delta[i]
+    if report.shielded[i]:
+        sees, verdict = "no: all masked", ("✅ bit-for-bit identical" if report.unchanged[i] else "❌ moved: a leak")
+    elif report.perturbed_queries[i]:
+        sees, verdict = "shaken itself", "moved (its own vector changed)"
+    else:
+        sees, verdict = "yes", "unchanged" if report.unchanged[i] else "moved (it may see a shaken key)"
+    return {"query": report.labels[i], "sees a shaken position": sees, "max |Δ output|": spell(moved, digits=3),
+            "verdict": verdict}
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def leak_panel(inputs: Inputs, look: Look, token: int | None, amount: float, seed: int) -> LeakPanel:
+    """The leak test: shake the pad tokens' embeddings (``token`` None) or one future token's.
+
+    The before/after figures show the protected queries (those that mask every shaken
+    position), or, when none is, the queries that were not shaken themselves.
+    """
+    report = _leak_report(inputs, token, amount, seed)
+    labels = report.labels
+    shown = np.flatnonzero(report.shielded) if report.shielded.any() else np.flatnonzero(~report.perturbed_queries)
+    figs = (figures.leak_figures(report, shown, font_size=look.font_size, width=look.panel_width,
+                                 subtitle=_subtitle(inputs, look)) if shown.size else {})
+    table = _arrow([_leak_row(report, i) for i in range(len(labels))])
+    shaken = ", ".join(labels[i] for i in report.positions[:6]) + (" …" if len(report.positions) > 6 else "")
+    if report.passed:
+        n = int(report.shielded.sum())
+        verdict = "identical"
+        headline = (f"Bit-for-bit identical: {n} protected quer{'y' if n == 1 else 'ies'}, "
+                    f"max |Δ| = {spell(np.max(report.delta[report.shielded]))}")
+    elif report.leaks.any():
+        worst = report.delta[report.leaks]
+        verdict = "moved"
+        headline = ("Not identical: a protected output is NaN" if np.isnan(worst).any() else
+                    f"Not identical: a protected output moved by {spell(np.max(worst), digits=3)}")
+    else:
+        verdict, headline = "unprotected", "No query is protected"
+    return LeakPanel(md_escape(report.takeaway()), _frozen(figs), table, verdict=verdict, headline=headline,
+                     shaken=md_escape(shaken))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def gradient_panel(inputs: Inputs, look: Look) -> ProofPanel:
+    """The backward pass with d_output = ones: ∂L/∂logits and ∂L/∂V, masked cells outlined."""
+    r = result(inputs)
+    grads = proof.attention_grads(r.q, r.k, r.v, r.mask if r.has_mask else None,
+                                  d_output=np.ones(r.steps.output.shape), **_options(inputs))
+    figs = figures.gradient_figures(grads, r.labels, font_size=look.font_size, width=look.panel_width,
+                                    subtitle=_subtitle(inputs, look))
+    return ProofPanel(md_escape(grads.takeaway(r.labels)), _frozen(figs))

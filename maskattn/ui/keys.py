@@ -82,6 +82,14 @@ class Key:
     # Classroom
     OPEN_PLAYGROUND: Final = "_classroom_open_playground"   # a preset was just loaded: go to the Playground
 
+    # Proof
+    PROOF_AMOUNT: Final = "proof_amount"                    # the leak test's noise size (its slider)
+    PROOF_AMOUNT_TEXT: Final = "proof_amount_text"          # the same size, typed
+    PROOF_AMOUNT_ERROR: Final = "_proof_amount_error"       # why the last typed size was refused
+    PROOF_SEED: Final = "proof_seed"                        # the noise's seed: "shake" draws a new one
+    PROOF_TARGET: Final = "proof_target"                    # shake the padding, or change a future token
+    PROOF_TOKEN: Final = "proof_token"                      # the future token to change
+
 
 #: the widget key of each Inputs / View field (the field's own name)
 INPUT_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Inputs))

@@ -44,7 +44,7 @@ def test_expanders_build_their_content_when_opened_and_the_csv_matches(page, app
     page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=TIMEOUT_MS)
     wait_idle(page)
     # the inspector's formula is typeset (KaTeX), with its note under it
-    assert page.locator('[data-testid="stMarkdown"] .katex-display').count() >= 3
+    assert page.locator('[data-testid="stMarkdown"] .maskattn-formula math').count() >= 3
     assert page.get_by_text("↳").count() >= 1
     # closed expanders: no download buttons, no code yet
     assert page.get_by_role("button", name="weights (CSV)").count() == 0
