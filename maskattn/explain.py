@@ -24,15 +24,6 @@ from .text import difference, spell
 ROW_KINDS = ("NaN", "zeros", "uniform", "unmasked softmax", "near one-hot", "other")
 
 
-def fmt(x, digits: int = 6) -> str:
-    """``text.spell(x, digits=digits)``: a number for sentences, ``digits`` significant digits.
-
-    >>> fmt(-1e9), fmt(float("-inf")), fmt(0.0), fmt(2.312345678), fmt(1.6e-28)
-    ('-1e9', '-inf', '0', '2.31235', '1.6e-28')
-    """
-    return spell(x, digits=digits)
-
-
 def classify_row(weights_row, unmasked_row=None) -> str:
     """Name what a (fully masked) row's weights came out as; one of ``ROW_KINDS``.
 
@@ -63,15 +54,16 @@ def _fully_masked_reason(kind: str, result) -> str:
     if method in ("fill", "safe") and kind == "uniform":
         return "every key was replaced by the same constant, so all scores tie and softmax spreads evenly."
     if method == "add" and kind == "uniform":
-        return (f"adding {fmt(s.mask_value)} rounds every score to the same number in {dtype} "
-                f"(numbers there are {fmt(spacing(s.mask_value, dtype))} apart), so all scores tie.")
+        return (f"adding {spell(s.mask_value, digits=6)} rounds every score to the same number in {dtype} "
+                f"(numbers there are {spell(spacing(s.mask_value, dtype), digits=6)} apart), so all scores tie.")
     if method == "add" and kind == "unmasked softmax":
         return (f"in {dtype} the constant keeps each logit (numbers near it are "
-                f"{fmt(spacing(s.mask_value, dtype))} apart), and softmax ignores a shift shared by every key: "
-                "the mask has no effect at all.")
+                f"{spell(spacing(s.mask_value, dtype), digits=6)} apart), and softmax ignores a shift shared by "
+                "every key: the mask has no effect at all.")
     if method == "add" and kind == "near one-hot":
-        return (f"after adding {fmt(s.mask_value)} the scores are rounded to multiples of "
-                f"{fmt(spacing(s.mask_value, dtype))} in {dtype}, and one key rounded a step higher than the rest.")
+        return (f"after adding {spell(s.mask_value, digits=6)} the scores are rounded to multiples of "
+                f"{spell(spacing(s.mask_value, dtype), digits=6)} in {dtype}, and one key rounded a step higher "
+                "than the rest.")
     return "the scores still differ after masking, so softmax does not come out even."
 
 
@@ -85,16 +77,18 @@ def verdicts(result) -> list[str]:
     out = []
 
     if math.isinf(constant) and math.isfinite(raw_constant):
-        out.append(f"The constant {fmt(raw_constant)} does not fit in {dtype} (its largest magnitude is "
-                   f"{fmt(finfo(dtype).max)}), so it becomes {fmt(constant)}.")
+        out.append(f"The constant {spell(raw_constant, digits=6)} does not fit in {dtype} (its largest magnitude "
+                   f"is {spell(finfo(dtype).max, digits=6)}), so it becomes {spell(constant, digits=6)}.")
     if raw_constant > 0:
-        out.append(f"The constant {fmt(raw_constant)} is positive: it boosts the masked keys instead of hiding them.")
+        out.append(f"The constant {spell(raw_constant, digits=6)} is positive: it boosts the masked keys instead "
+                   "of hiding them.")
     elif raw_constant == 0 and s.method in ("add", "fill"):
         out.append("The constant is 0: masking changes nothing, so masked keys are attended as if unmasked.")
     if s.method == "multiply_weights":
         out.append("This method multiplies the weights by the mask after softmax: masked weights are 0, "
                    "but the rows no longer sum to 1 "
-                   f"(row {labels[int(np.nanargmin(result.row_sums))]} sums to {fmt(np.nanmin(result.row_sums), 4)}).")
+                   f"(row {labels[int(np.nanargmin(result.row_sums))]} sums to "
+                   f"{spell(np.nanmin(result.row_sums), digits=4)}).")
     if s.method == "zero_logits" and blocked.any():
         out.append("This method sets masked logits to 0, and exp(0 - max) is not 0: masked keys still get weight.")
 
@@ -105,16 +99,16 @@ def verdicts(result) -> list[str]:
         nan_term = s.method == "add" and np.isnan(s.mask_term.astype(np.float64)).any()
         out.append("The mask is on but blocks nothing here (this sequence has no pad token), so the mask is all "
                    "zeros and it is still applied"
-                   + (f": every cell computes 0 x {fmt(constant)} = NaN in {dtype}." if nan_term else
+                   + (f": every cell computes 0 x {spell(constant, digits=6)} = NaN in {dtype}." if nan_term else
                       ": softmax sees the raw logits."))
 
     nan_rows = np.isnan(w).any(axis=-1)
     if nan_rows.any():
         n = int(nan_rows.sum())
         if s.method == "add" and np.isnan(s.mask_term.astype(np.float64)).any():
-            out.append(f"{n} of {len(nan_rows)} rows are NaN: the constant is {fmt(constant)} in {dtype}, and each "
-                       "unmasked cell computes mask x constant = 0 x -inf = NaN, which poisons its whole row. "
-                       "Use method 'fill' (a where never multiplies by the constant)"
+            out.append(f"{n} of {len(nan_rows)} rows are NaN: the constant is {spell(constant, digits=6)} in "
+                       f"{dtype}, and each unmasked cell computes mask x constant = 0 x -inf = NaN, which poisons "
+                       "its whole row. Use method 'fill' (a where never multiplies by the constant)"
                        + (f", or a constant that fits in {dtype} such as -1e4 (finfo.min is not safe either: "
                           "min + min = -inf)." if math.isfinite(raw_constant) else "."))
         else:
@@ -139,17 +133,17 @@ def verdicts(result) -> list[str]:
             d = to_float(s.shifted[r, j])
             out.append(f"The masked keys of row {labels[r]} get weight exactly 0: key {labels[j]} scores "
                        f"exp({difference(s.masked_logits[r, j], s.row_max[r, 0], dtype, digits=6)}) = "
-                       f"exp({fmt(d)}), which is 0 in {dtype} because anything "
+                       f"exp({spell(d, digits=6)}), which is 0 in {dtype} because anything "
                        f"below {underflow_threshold(dtype):.2f} underflows.")
         if leaky.any():
             r = int(np.nanargmax(np.where(leaky, leaked, -1)))
             j = int(np.argmax(np.where(blocked[r], s.exps.astype(np.float64)[r], -1)))
             d, e = to_float(s.shifted[r, j]), to_float(s.exps[r, j])
-            out.append(f"Row {labels[r]} leaks {fmt(leaked[r], 3)} of its weight onto masked keys: key {labels[j]} "
-                       f"scores exp({fmt(d)}) = {fmt(e, 3)}, not 0 in {dtype} (that needs an exponent below "
-                       f"{underflow_threshold(dtype):.2f})."
-                       + (f" The constant {fmt(raw_constant)} is not negative enough." if s.method in ("add", "fill")
-                          and raw_constant <= 0 else ""))
+            out.append(f"Row {labels[r]} leaks {spell(leaked[r], digits=3)} of its weight onto masked keys: key "
+                       f"{labels[j]} scores exp({spell(d, digits=6)}) = {spell(e, digits=3)}, not 0 in {dtype} (that "
+                       f"needs an exponent below {underflow_threshold(dtype):.2f})."
+                       + (f" The constant {spell(raw_constant, digits=6)} is not negative enough."
+                          if s.method in ("add", "fill") and raw_constant <= 0 else ""))
 
     out += mask_verdicts(result)
     full = result.fully_masked & result.mask_active

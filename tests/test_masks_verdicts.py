@@ -5,10 +5,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from maskattn import MaskAttnError, MaskSpec, attention_steps, embed, project_qkv, tokenize
-from maskattn.explain import fmt
 from maskattn.masks import (create_sliding_window_mask, cross_document_weight, left_padding_verdict,
                             packing_leak_verdict, window_rule_verdict)
 from maskattn.tokens import position_labels
+from maskattn.text import spell
 
 
 def run(batch, spec, row=0, **options):
@@ -97,7 +97,8 @@ def test_the_leak_verdict_quotes_the_worst_query():
     labels = position_labels(PACKED.tokens[0])
     verdict = packing_leak_verdict(steps.weights, seg, labels)
     assert verdict.startswith(f"Packed without a document mask, {int((crossing > 0).sum())} of 9 queries")
-    assert f"query {worst} ({labels[worst]}) of document {seg[worst]} puts {fmt(crossing[worst], 3)}" in verdict
+    worst_weight = spell(crossing[worst], digits=3)
+    assert f"query {worst} ({labels[worst]}) of document {seg[worst]} puts {worst_weight}" in verdict
 
 
 def test_a_document_mask_stops_the_leak_exactly():

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 import maskattn.pipeline as pipeline
 from maskattn import MaskAttnError, scaled_dot_product_attention
-from maskattn.explain import (classify_row, fmt, left_padding_line, packing_line, prefix_line, row_table, verdicts,
+from maskattn.explain import (classify_row, left_padding_line, packing_line, prefix_line, row_table, verdicts,
                               window_line)
 from maskattn.pipeline import compute
 from maskattn.state import Inputs
@@ -62,14 +62,14 @@ def test_verdict_exact_zero_uses_real_numbers():
     line = next(v for v in verdicts(r) if "exactly 0" in v)
     masked_row = int(np.flatnonzero((r.mask == 1).any(-1) & ~(r.mask == 1).all(-1))[0])
     assert r.labels[masked_row] in line
-    assert fmt(r.steps.row_max[masked_row, 0]) in line and "-103.97" in line
+    assert spell(r.steps.row_max[masked_row, 0], digits=6) in line and "-103.97" in line
 
 
 def test_verdict_leak_for_small_constant():
     r = compute(Inputs(constant="-1"))
     line = next(v for v in verdicts(r) if "leaks" in v)
     worst = int(np.nanargmax(r.leaked))
-    assert r.labels[worst] in line and fmt(r.leaked[worst], 3) in line
+    assert r.labels[worst] in line and spell(r.leaked[worst], digits=3) in line
 
 
 @pytest.mark.parametrize("settings, kind", [

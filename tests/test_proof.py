@@ -16,7 +16,7 @@ from maskattn import (DTYPE_NAMES, METHODS, MaskAttnError, attention_grads, atte
                       delete_masked_keys, embed, exact_vs_float, exact_vs_float_row, leak_test,
                       leak_test_tokens, project_qkv, underflow_threshold)
 from maskattn import numerics as nx
-from maskattn.explain import fmt
+from maskattn.text import spell
 
 T, D = 6, 4
 RNG = np.random.default_rng(0)
@@ -293,7 +293,7 @@ def test_grads_takeaway_quotes_the_numbers():
     assert "keys 4·t4, 5·t5, which no query may see, get dL/dK and dL/dV rows of exactly 0" in clean
     leaky = attention_grads(Q, K, V, PAD, d_output=D_OUT, mask_value=-10)
     worst = np.max(np.abs(f64(leaky.dlogits)[:, 4:]))
-    assert f"not 0: up to {fmt(worst, 3)}" in leaky.takeaway(labels)
+    assert f"not 0: up to {spell(worst, digits=3)}" in leaky.takeaway(labels)
     nan = attention_grads(Q, K, V, PAD, d_output=D_OUT, dtype="float16").takeaway(labels)
     assert "0 × -inf = NaN in float16" in nan and "6 of 6 rows of dL/dlogits" in nan
     full = attention_grads(Q, K, V, FULL, d_output=D_OUT, mask_value=-math.inf, method="fill").takeaway(labels)
@@ -354,7 +354,7 @@ def test_too_small_constant_differs_by_the_leaked_weight():
     assert p.kinds.tolist() == ["differs"]
     assert p.difference[0, 2] == pytest.approx(1e-6, rel=0.1)
     assert p.difference[0, 3] == pytest.approx(1.2e-5, rel=0.1)
-    assert fmt(p.max_difference, 3) in p.takeaway() and "keep weight" in p.takeaway()
+    assert spell(p.max_difference, digits=3) in p.takeaway() and "keep weight" in p.takeaway()
 
 
 def test_summation_order_happens_and_is_named():
@@ -541,7 +541,7 @@ def test_row_version_lists_each_masked_key():
 
 def test_row_version_too_small_constant_and_fully_masked_row():
     r = exact_vs_float_row(attention_steps(Q, K, V, PAD, mask_value=-10), 0)
-    assert np.all(r.exps > 0) and f"{fmt(np.max(r.exps), 3)} and it keeps weight" in r.takeaway()
+    assert np.all(r.exps > 0) and f"{spell(np.max(r.exps), digits=3)} and it keeps weight" in r.takeaway()
     full = exact_vs_float_row(attention_steps(Q, K, V, FULL), 5)
     assert full.fully_masked and "the row max m is a masked score too" in full.takeaway()
 
@@ -586,14 +586,14 @@ def test_a_too_small_constant_leaks_and_the_report_says_by_how_much():
     r = leak_test_tokens(TOKENS, TOKEN_PAD, amount=1e6, mask_value=-10)
     assert not r.unchanged[REAL].any() and r.leaks[REAL].all() and not r.passed
     text = r.takeaway()
-    assert f"moved by {fmt(np.max(r.delta[REAL]), 3)}" in text and "constant -10 in float32" in text
+    assert f"moved by {spell(np.max(r.delta[REAL]), digits=3)}" in text and "constant -10 in float32" in text
 
 
 def test_a_flipped_mask_shields_nothing():
     r = leak_test_tokens(TOKENS, 1 - TOKEN_PAD, amount=1e3)
     assert not r.shielded.any() and not r.unchanged[REAL].any()
     assert "pointing the other way" in r.takeaway()
-    assert f"moved by up to {fmt(np.max(r.delta[REAL]), 3)}" in r.takeaway()
+    assert f"moved by up to {spell(np.max(r.delta[REAL]), digits=3)}" in r.takeaway()
 
 
 def test_float16_nan_is_not_unchanged():

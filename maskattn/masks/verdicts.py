@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import MaskAttnError
 from ..numerics import as_array
+from ..text import spell
 from .basic import fully_masked_rows
 from .drawn import position_spans
 from .patterns import create_sliding_window_mask, segment_id_array
@@ -27,11 +28,6 @@ def _labels(labels, n: int, what: str):
     if len(labels) != n:
         raise MaskAttnError(f"labels must name the {n} {what}, got {len(labels)} labels")
     return labels
-
-
-def _fmt(x) -> str:
-    from ..explain import fmt     # explain collects these verdicts: a top-level import would be circular
-    return fmt(x, 3)
 
 
 def left_padding_verdict(ids, mask, pad_id: int = 0, labels=None) -> str | None:
@@ -101,7 +97,7 @@ def packing_leak_verdict(weights, segment_ids, labels=None) -> str | None:
     worst = int(np.argmax(crossing))
     name = f"{worst}" + (f" ({labels[worst]})" if labels else "")
     return (f"Packed without a document mask, {leaking.size} of {int((seg != 0).sum())} queries put weight on "
-            f"other documents' keys; query {name} of document {seg[worst]} puts {_fmt(crossing[worst])} "
+            f"other documents' keys; query {name} of document {seg[worst]} puts {spell(crossing[worst], digits=3)} "
             "of its weight there, attending to text it should never see.")
 
 
