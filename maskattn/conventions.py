@@ -287,7 +287,7 @@ def conventions_table(dtype="float32") -> list[dict[str, str]]:
 
     >>> rows = conventions_table("float16")
     >>> [(r["framework"], r["constant in float16"]) for r in rows if r["framework"].startswith("Keras 3")]
-    [('Keras 3.15 · Softmax(mask=) scores path', '-30000 (float16)'), ('Keras 3.15 · fused dot_product_attention', '-2.37267e+38 (float32)')]
+    [('Keras 3.15 · Softmax(mask=) scores path', '-3e4 (float16)'), ('Keras 3.15 · fused dot_product_attention', '-2.372671e38 (float32)')]
     """
     dtype = nx.dtype_name(dtype)
     return [{"framework": f"{fw.library} · {fw.path}", "call": fw.api, "mask": fw.mask_text(),

@@ -58,7 +58,8 @@ CAPPED = {"ten megabytes": "characters", "100,000 tokens": "characters", "many l
 
 _UNESCAPED_LINK = re.compile(r"(?<!\\)\]\((?:javascript:|https://evil\.example)")
 _RAW_TAG = re.compile(r"<(script|img|svg|div)\b", re.IGNORECASE)
-_USER_TAG = re.compile(r"<(?:script|img|svg|div)\b[^>]*>", re.IGNORECASE)
+#: the app's own HTML blocks (ui.render.formula_html): MathML built from numbers, notes escaped
+_APP_HTML = re.compile(r'<(div|p) class="maskattn-(?:formula|note)"[^>]*>.*?</\1>', re.S)
 
 
 @pytest.fixture(autouse=True)
@@ -109,9 +110,12 @@ def check_safe(at: AppTest, name: str, text: str) -> None:
     assert len(at.main.children) > 0, f"{name}: the page drew nothing"
     for body, allow_html in markdown_bodies(at):
         assert not _UNESCAPED_LINK.search(body), f"{name}: a markdown link from user text: {body[:200]!r}"
-        if allow_html:                   # the app's own HTML (the MathML formula) may have tags; the user's may not
-            for tag in _USER_TAG.findall(text):
-                assert tag not in body, f"{name}: user text {tag!r} in an unsafe_allow_html body: {body[:200]!r}"
+        if allow_html:                  # the app's own HTML (the MathML formula) may have tags; user tags never
+            own = _APP_HTML.sub("", body)
+            assert not _APP_HTML.search(own)
+            for tag in re.findall(r"<[^<>]{1,60}>", text):
+                assert tag not in own, f"{name}: user text {tag!r} in an unsafe_allow_html body: {body[:200]!r}"
+            assert not re.search(r"<(?!/?(div|p|math|m\w+)\b)", _APP_HTML.sub("", body)), body[:200]
     for latex in at.get("latex") if hasattr(at, "latex") else []:
         assert r"\href{javascript" not in latex.proto.body
     for spec in chart_specs(at):

@@ -294,7 +294,8 @@ SLOW_CHECKS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, H
 @hsettings(max_examples=50, **SLOW_CHECKS)
 def test_random_links_to_the_playground_never_raise_and_name_each_refused_parameter(case):
     at = check_tampered_link(case)
-    assert at.title[0].value == "Playground"
+    heading = at.title[0].value if at.title else at.markdown[0].value     # presentation mode: a slide, no title
+    assert heading == "Playground" or heading.startswith("#### Playground: what happened")
     assert at.get("plotly_chart") or at.error              # the figures, or a friendly message
 
 

@@ -280,11 +280,11 @@ class Framework:
 
         >>> from maskattn.frameworks import get
         >>> get("keras3").constant_text("float16")
-        '-30000 (float16)'
+        '-3e4 (float16)'
         """
         value, where = self.constant(nx.dtype_name(dtype))
         rounded = nx.to_float(nx.cast(value, where))
-        return f"{_number(rounded)} ({where})"
+        return f"{spell(rounded, where)} ({where})"
 
     def mask_text(self) -> str:
         """What 1 / True means, the dtype and the shape, in one line."""
@@ -293,7 +293,3 @@ class Framework:
                    ADDED: "float, added to the scores"}[c.one_means]
         return f"{c.dtype}, {meaning}, {c.shape}"
 
-
-def _number(x: float) -> str:
-    """The app's one spelling of a number (``text.spell``): -1e9, -3.4e38, NaN, -inf."""
-    return spell(x, digits=6)

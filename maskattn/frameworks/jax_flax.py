@@ -7,7 +7,7 @@ for float64) and always runs the softmax in float32. XLA on CPU flushes subnorma
 ``jax.nn.softmax`` in the dtype. A fully masked row is uniform in both.
 
 >>> JAX.constant_text("float16"), FLAX.constant_text("float16")
-('-2.38198e38 (float32)', '-65504 (float16)')
+('-2.3819763e38 (float32)', '-65504 (float16)')
 """
 
 from __future__ import annotations
