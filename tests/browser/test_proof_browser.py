@@ -69,6 +69,7 @@ def test_the_learners_minute(page, app_url, artifacts):
     page.screenshot(path=str(artifacts / "proof-shaken-float32.png"), full_page=True)
 
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text="Mask constant").first
+    box.scroll_into_view_if_needed()     # a click that scrolls the sidebar closes the dropdown again at once
     box.locator('input[role="combobox"]').click()
     page.locator('[role="option"]').filter(has_text="−10 (too small)").first.click()
     page.locator(ALERT).filter(has_text="Not identical").first.wait_for(timeout=TIMEOUT_MS)
