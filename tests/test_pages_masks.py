@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from apptest_helpers import APP, TIMEOUT, chart, decode, fresh
+from apptest_helpers import chart, decode, fresh
 
 from maskattn.broadcast import broadcast_masks, shape_table
 from maskattn.masks import compact_mask

@@ -16,7 +16,7 @@ import streamlit as st
 
 from .. import figures
 from ..errors import MaskAttnError
-from ..masks import (EXAMPLE_MASK_TEXT, MASK_KINDS, MAX_COMPACT_SIZE, classify_mask, compact_mask, describe_mask,
+from ..masks import (EXAMPLE_MASK_TEXT, MAX_COMPACT_SIZE, classify_mask, compact_mask, describe_mask,
                      explain_mask_rows, format_mask, parse_mask)
 from . import cache
 from .keys import Key
@@ -76,7 +76,7 @@ def drawn_mask_editor(inputs, result, look) -> None:
     index_of = {figures.safe_label(label): i for i, label in enumerate(axis)}
     kind = classify_mask(matrix)
     title = "your mask (1 = blocked)" + (": click a cell to toggle it" if n <= figures.MAX_CLICKABLE else "")
-    subtitle = f"{kind}: {MASK_KINDS[kind]}" if inputs.drawn else "nothing drawn yet: every key is open"
+    subtitle = f"pattern: {kind} (explained beside)" if inputs.drawn else "nothing drawn yet: every key is open"
 
     with st.container(horizontal=True, gap="medium", vertical_alignment="top"):
         chart(cache.drawn_figure(inputs, look, title, subtitle), key=chart_key, filename=f"drawn-mask-{n}x{n}",
@@ -94,7 +94,8 @@ def drawn_mask_editor(inputs, result, look) -> None:
                            "maximum (the tutorial's tf.maximum).", icon="✅")
             st.markdown(f"**What it is:** {md_escape(describe_mask(matrix))}")
             rows = explain_mask_rows(matrix, list(result.tokens) if n == T else None)
-            with st.container(height=min(360, 40 + 30 * len(rows)), border=False):
+            # a few rows in full; many in a box that scrolls beside the mask
+            with st.container(height="content" if len(rows) <= 8 else 360, border=False):
                 st.markdown("\n".join(f"- {md_escape(line)}" for line in rows))
 
     if Key.DRAWN_TEXT not in st.session_state:
