@@ -19,7 +19,7 @@ from .lab import leaked_mass_figure
 from .proof import (DELETED_NAMES, GRADIENT_NAMES, LEAK_NAMES, deleted_figures, gradient_figures, leak_figures,
                     max_abs, value_labels)
 from .playground import (FIGURE_NAMES, PUBLICATION_CELL, PUBLICATION_FONT, STAGES, playground_figures,
-                         stage_titles, state_subtitle, weights_bar_figure)
+                         stage_titles, state_subtitle)
 
 __all__ = [
     "BASE_FONT", "DELETED_NAMES", "DTYPE_STYLE", "FIGURE_NAMES", "GRADIENT_NAMES", "LEAK_NAMES", "LOGIT_SCALE",
@@ -27,5 +27,5 @@ __all__ = [
     "TEMPLATE", "WEIGHT_SCALE", "FrozenFigure", "Geometry", "colour_range", "convention_mask_figure",
     "deleted_figures", "export_config", "geometry", "gradient_figures", "heatmap", "leak_figures",
     "leaked_mass_figure", "max_abs", "outline_path", "playground_figures", "row_outline", "safe_label",
-    "special_codes", "stage_titles", "state_subtitle", "value_labels", "weights_bar_figure",
+    "special_codes", "stage_titles", "state_subtitle", "value_labels",
 ]
