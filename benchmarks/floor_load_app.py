@@ -31,8 +31,7 @@ def content(inputs: Inputs) -> dict:
     return {"figures": ui.cache.playground_figures(inputs, ui.SCREEN), "labels": result.labels,
             "verdicts": "### What happened\n" + "\n".join(f"- {line}" for line in ui.cache.verdict_lines(inputs)),
             "inspector": ui.cache.inspector_table(inputs, 0, False), "row check": ui.cache.row_check_table(inputs),
-            "formula": ui.cache.inspector_formula(inputs, 0),
-            "row figure": ui.cache.row_weights_figure(inputs, 0, figures.BASE_FONT)}
+            "formula": ui.cache.inspector_formula(inputs, 0)}
 
 
 ui.disable_nagle()               # the same transport as the Playground's server
@@ -82,9 +81,8 @@ with toggle:
 st.dataframe(shown["inspector"], hide_index=True, width="stretch")
 st.caption("Every value is exact.")
 st.markdown(shown["formula"], unsafe_allow_html=True)
-st.plotly_chart(shown["row figure"], key="row-bars", config=config, theme=None)
 st.subheader("Row check")
 st.dataframe(shown["row check"], hide_index=True, width="stretch")
-st.plotly_chart(figs["output"], key="output", config=config, theme=None, width=figs["output"].layout.width)
+st.expander("The output: weights @ v, one row per query", key="open_output", on_change="rerun")
 st.expander("Every matrix as a table, and downloads", key="open_downloads", on_change="rerun")
 st.expander("The library function behind this page", key="open_library", on_change="rerun")

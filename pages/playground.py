@@ -89,20 +89,29 @@ with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
                              key=Key.SHOW_SPACING, persist_state="session",
                              help="The gap to the next representable number: why -1e9 + 3.7 is -1e9 in float32.")
 table = cache.inspector_table(inputs, row, show_spacing)
+bar = dict(min_value=0.0, max_value=1.0, format="%.3g")
 if big:
     st.table(table.to_pandas().set_index("key"))      # HTML, so the projector's type size applies
 else:
-    st.dataframe(table, hide_index=True, width="stretch")
-st.caption(f"Every value is exactly what {result.steps.dtype} holds after that step, in its shortest exact form.")
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        cache.WITH_MASK: st.column_config.ProgressColumn(help="This row's weights, as computed: the bars of the "
+                                                         "masked keys should be empty", **bar),
+        cache.WITHOUT_MASK: st.column_config.ProgressColumn(help="The same row with no mask at all (no mask "
+                                                            "term): where the masked keys' weight went", **bar)})
+st.caption(f"Every value is exactly what {result.steps.dtype} holds after that step, in its shortest exact form; "
+           "the last two columns draw the weight with the mask and without any mask.")
 st.markdown(cache.inspector_formula(inputs, row), unsafe_allow_html=True)   # MathML built from numbers only
-ui.chart(cache.row_weights_figure(inputs, row, look.font_size), key="row-bars", filename=f"row{row}-weights--{tag}")
 
 # per-row sanity and the output -------------------------------------------------------------
 st.subheader("Row check")
 st.dataframe(cache.row_check_table(inputs), hide_index=True, width="stretch",
              column_config={"row sum": st.column_config.NumberColumn(format="%.7f"),
                             "leaked mass": st.column_config.NumberColumn(format="%.3g")})
-ui.chart(figs["output"], key=ui.chart_key("output"), filename=f"output--{tag}")
+# built only while open, like the tables below: a figure that is not looked at costs every click
+output = st.expander("The output: weights @ v, one row per query", key=Key.OPEN_OUTPUT, on_change="rerun")
+if output.open:
+    with output:
+        ui.chart(figs["output"], key=ui.chart_key("output"), filename=f"output--{tag}")
 
 # built only while open: at 256 tokens the tables are 2.6 MB, and every element costs each rerun
 downloads = st.expander("Every matrix as a table, and downloads (CSV per matrix, JSON of everything)",

@@ -226,13 +226,6 @@ def test_export_config_names_the_file_and_fixes_the_size():
     assert (cfg["toImageButtonOptions"]["width"], cfg["toImageButtonOptions"]["height"]) == (392, 400)
 
 
-def test_weights_bar_names_nan_instead_of_an_empty_chart():
-    fig = figures.weights_bar_figure(["a", "b"], [0.5, 0.5], [np.nan, np.nan], title="t", blocked=[0, 1])
-    assert [a.text for a in fig.layout.annotations] == ["NaN", "NaN"]
-    assert list(fig.data[0].customdata) == ["0.5", "0.5"]
-    assert fig.layout.xaxis.title.text == "key (▪ = masked)"
-
-
 @pytest.mark.parametrize("inputs", [Inputs(), Inputs(dtype="float16", causal=True), Inputs(constant="-1"),
                                     Inputs(padding=False), Inputs(text=" ".join(f"w{i}" for i in range(40)))])
 def test_every_figure_passes_plotlys_full_validation(inputs):

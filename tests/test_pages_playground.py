@@ -34,7 +34,11 @@ def test_defaults_render_without_exception():
     at = run_app()
     assert not at.exception
     titles = {json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")}
-    assert {"mask (1 = blocked)", "softmax weights", "output = weights @ v"} <= titles
+    assert {"mask (1 = blocked)", "raw logits x = q·kᵀ/√d", "mask term: mask × (-1e9)",
+            "masked logits z = x + mask × c", "softmax weights"} == titles            # the output waits in its expander
+    at.session_state["open_output"] = True
+    at.run()
+    assert "output = weights @ v" in {json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")}
     weights = decode(chart(at, "softmax weights")["data"][0]["z"])
     np.testing.assert_array_equal(weights, compute(Inputs()).steps.weights)
     assert "exactly 0" in said(at)

@@ -63,18 +63,21 @@ def test_a_row_click_reuses_the_result_and_the_figures(monkeypatch):
         assert [s["y0"] for s in extra] == [row - 0.5] * 2          # only the row's outline is new
 
 
-def test_the_row_weights_figure_is_the_builders_figure_for_that_row():
+def test_the_inspector_table_draws_the_row_with_and_without_the_mask():
     inputs = Inputs(causal=True)
     result = compute(inputs)
-    built = figures.weights_bar_figure(result.labels, result.unmasked.weights[1], result.steps.weights[1],
-                                       blocked=result.mask[1], title="weights of query 1·cat: without and with the mask")
-    assert pio.to_json(ui.cache.row_weights_figure(inputs, 1, figures.BASE_FONT).to_dict()) == pio.to_json(built.to_dict())
+    table = ui.cache.inspector_table(inputs, 1, False).to_pandas()
+    np.testing.assert_array_equal(table[ui.cache.WITH_MASK], result.steps.weights[1].astype(float))
+    np.testing.assert_array_equal(table[ui.cache.WITHOUT_MASK], result.unmasked.weights[1].astype(float))
+    nan_row = ui.cache.inspector_table(Inputs(dtype="float16"), 0, False).to_pandas()
+    assert nan_row[ui.cache.WITH_MASK].isna().all() and not nan_row[ui.cache.WITHOUT_MASK].isna().any()
 
 
 def test_the_inspector_table_spells_each_step_exactly_and_marks_masked_keys():
     inputs = Inputs(dtype="float16")
     table = ui.cache.inspector_table(inputs, 0, True).to_pandas()
-    assert list(table.columns) == ["key", "masked", *STEP_COLUMNS, ui.cache.SPACING_COLUMN]
+    assert list(table.columns) == ["key", "masked", *STEP_COLUMNS, ui.cache.SPACING_COLUMN, ui.cache.WITH_MASK,
+                                   ui.cache.WITHOUT_MASK]
     assert list(table["masked"]) == ["", "", "", "yes", "yes", "yes"]     # "the cat sat" + three pads
     assert set(table["weight"]) == {"NaN"}                                # float16: -1e9 is -inf, 0 x -inf
     assert list(table["mask term"]) == ["NaN"] * 3 + ["-inf"] * 3        # where the NaN comes from

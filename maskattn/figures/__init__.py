@@ -19,7 +19,7 @@ from .heatmap import (MAX_CLICKABLE, PANEL_WIDTH, SPECIAL, Geometry, colour_rang
 from .lab import leaked_mass_figure
 from .masks import MAX_GRID_SEQUENCES, SMALL_PANEL, broadcast_figures, drawn_mask_figure, part_figure
 from .playground import (FIGURE_NAMES, PUBLICATION_CELL, PUBLICATION_FONT, STAGES, playground_figures,
-                         stage_titles, state_subtitle, weights_bar_figure)
+                         stage_titles, state_subtitle)
 from .proof import (DELETED_NAMES, GRADIENT_NAMES, LEAK_NAMES, deleted_figures, gradient_figures, leak_figures,
                     max_abs, value_labels)
 
@@ -30,5 +30,5 @@ __all__ = [
     "broadcast_figures", "colour_range", "convention_mask_figure", "deleted_figures", "drawn_mask_figure",
     "export_config", "geometry", "gradient_figures", "heatmap", "leak_figures", "leaked_mass_figure", "max_abs",
     "outline_path", "part_figure", "playground_figures", "row_outline", "safe_label", "special_codes",
-    "stage_titles", "state_subtitle", "value_labels", "weights_bar_figure",
+    "stage_titles", "state_subtitle", "value_labels",
 ]

@@ -127,31 +127,3 @@ def _align_tops(figs: list[go.Figure]) -> None:
         if extra:
             f.layout.margin.t = top
             f.layout.height = f.layout.height + extra
-
-
-def weights_bar_figure(labels, unmasked, masked, *, title: str, blocked=None, font_size: int = BASE_FONT,
-                       dtype: str = "float32") -> go.Figure:
-    """A query row's weights without the mask and with it, side by side per key.
-
-    NaN weights cannot be drawn as bars: they are named ("NaN") where the bar would be.
-    blocked: optional ``(Tk,)`` 0/1; masked keys are marked in the axis labels.
-    """
-    blocked = np.zeros(len(labels), bool) if blocked is None else np.asarray(blocked) == 1
-    x = [safe_label(s) + (" ▪" if b else "") for s, b in zip(labels, blocked)]
-    traces, annotations = [], []
-    for name, values, colour, shift in (("without the mask", unmasked, "#8da0cb", -0.2),
-                                        ("with the mask", masked, "#1b3a5c", 0.2)):
-        w = np.asarray(values).astype(np.float64)
-        traces.append(dict(type="bar", x=x, y=np.nan_to_num(w, nan=0.0), name=name, marker={"color": colour},
-                           customdata=[spell(v, dtype) for v in w],
-                           hovertemplate="key %{x}<br>weight %{customdata}<extra>" + name + "</extra>"))
-        for j in np.flatnonzero(np.isnan(w)):
-            annotations.append(dict(x=j + shift, y=0, xref="x", yref="y", text="NaN", showarrow=False,
-                                    yanchor="bottom", font={"color": colour, "size": font_size - 1}))
-    layout = dict(title={"text": title}, barmode="group", yaxis={"title": {"text": "weight"}, "rangemode": "tozero"},
-                  xaxis={"title": {"text": "key (▪ = masked)" if blocked.any() else "key"}, "type": "category"},
-                  font={"size": font_size}, annotations=annotations,
-                  legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
-                  margin={"l": 10, "r": 10, "t": 60, "b": 10}, height=320, plot_bgcolor="white",
-                  template=_TEMPLATE)
-    return go.Figure({"data": traces, "layout": layout})

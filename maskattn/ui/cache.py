@@ -70,18 +70,10 @@ def stage_figure(inputs: Inputs, look: Look, name: str, row: int) -> figures.Fro
     return base.with_shapes(figures.row_outline(row, cols))
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
-def row_weights_figure(inputs: Inputs, row: int, font_size: int) -> figures.FrozenFigure:
-    """The inspector's bar chart of one query row's weights, without and with the mask."""
-    r = result(inputs)
-    label = figures.safe_label(r.labels[row])
-    return figures.FrozenFigure(figures.weights_bar_figure(
-        r.labels, r.unmasked.weights[row], r.steps.weights[row], blocked=r.mask[row] if r.has_mask else None,
-        title=f"weights of query {label}: without and with the mask", font_size=font_size, dtype=r.steps.dtype))
-
-
-#: the inspector's columns: the key, the steps in order, and (on request) the dtype's spacing
+#: the inspector's columns: the key, the steps in order, (on request) the dtype's spacing, and the weight
+#: with and without the mask as numbers the table draws as bars
 SPACING_COLUMN = "spacing at masked logit"
+WITH_MASK, WITHOUT_MASK = "with the mask", "without the mask"
 
 
 def _arrow(records: list[dict]) -> pa.Table:
@@ -91,15 +83,19 @@ def _arrow(records: list[dict]) -> pa.Table:
 
 @st.cache_resource(max_entries=256, show_spinner=False)
 def inspector_table(inputs: Inputs, row: int, show_spacing: bool) -> pa.Table:
-    """One query row step by step, every value spelled exactly as the compute dtype holds it."""
+    """One query row step by step, every value spelled exactly as the compute dtype holds it, then its
+    weight with and without the mask as numbers (``None`` for NaN) for the table to draw as bars."""
     r = result(inputs)
     dtype = r.steps.dtype
+    unmasked = r.unmasked.weights[row].astype(np.float64)                   # (Tk,)
     records = []
-    for record in inspector_rows(r.steps, row, r.labels):
+    for j, record in enumerate(inspector_rows(r.steps, row, r.labels)):
         out = {"key": record["key"], "masked": "yes" if record["masked"] else ""}
         out |= {c: spell(record[c], dtype) for c in STEP_COLUMNS}
         if show_spacing:
             out[SPACING_COLUMN] = spell(record[SPACING_COLUMN])
+        out[WITH_MASK] = None if np.isnan(record["weight"]) else record["weight"]
+        out[WITHOUT_MASK] = None if np.isnan(unmasked[j]) else float(unmasked[j])
         records.append(out)
     return _arrow(records)
 

@@ -58,6 +58,7 @@ class Key:
     OPEN_DOWNLOADS: Final = "open_downloads"
     SHOW_TABLES: Final = "show_tables"
     OPEN_LIBRARY: Final = "open_library"
+    OPEN_OUTPUT: Final = "open_output"
     OPEN_MORE: Final = "open_more"                          # presentation mode: the rest of the story
 
     # Constant lab
