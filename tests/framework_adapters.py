@@ -21,7 +21,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 #: the library each registry key needs (its pytest marker has the same name)
 LIBRARY = {"tf_tutorial": "tensorflow", "keras2": "tf_keras", "keras3": "keras", "keras3_fused": "keras",
-           "torch_sdpa": "torch", "torch_sdpa_float": "torch", "torch_mha": "torch", "hf_eager": "transformers",
+           "torch_sdpa": "torch", "torch_sdpa_float": "torch", "torch_mha": "torch", "torch_flex": "torch", "hf_eager": "transformers",
            "hf_sdpa": "transformers", "jax": "jax", "flax": "flax", "annotated_transformer": "torch"}
 
 
@@ -120,6 +120,21 @@ def torch_mha(logits, mask, dtype):
         mha.out_proj.weight.copy_(torch.eye(d, dtype=dt))
     _, weights = mha(q[None], k[None], k[None], attn_mask=torch.tensor(mask == 1))   # need_weights=True default
     return weights[0].detach().to(torch.float64).numpy()
+
+
+def torch_flex(logits, mask, dtype):
+    import torch
+    from torch.nn.attention.flex_attention import create_block_mask, flex_attention
+    q, k, v = torch_inputs(logits, dtype)
+    attend = torch.tensor(mask == 0)
+    Tq, Tk = mask.shape
+
+    def mask_mod(b, h, q_idx, kv_idx):
+        return attend[q_idx, kv_idx]
+
+    block_mask = create_block_mask(mask_mod, None, None, Tq, Tk, device="cpu")
+    out = flex_attention(q[None, None], k[None, None], v[None, None], block_mask=block_mask, scale=1.0)
+    return out[0, 0].to(torch.float64).numpy()
 
 
 class _Layer:
@@ -222,6 +237,6 @@ def flax_attention(logits, mask, dtype):
 
 
 ADAPTERS = {"tf_tutorial": tf_tutorial, "keras2": keras2, "keras3": keras3, "keras3_fused": keras3_fused,
-            "torch_sdpa": torch_sdpa, "torch_sdpa_float": torch_sdpa_float, "torch_mha": torch_mha,
+            "torch_sdpa": torch_sdpa, "torch_sdpa_float": torch_sdpa_float, "torch_mha": torch_mha, "torch_flex": torch_flex,
             "hf_eager": hf_eager, "hf_sdpa": hf_sdpa, "jax": jax_dpa, "flax": flax_attention,
             "annotated_transformer": annotated_transformer}

@@ -6,7 +6,7 @@
 >>> frameworks.get("pytorch")
 Traceback (most recent call last):
 ...
-maskattn.errors.MaskAttnError: framework must be one of tf_tutorial, keras2, keras3, keras3_fused, torch_sdpa, torch_sdpa_float, torch_mha, hf_sdpa, hf_eager, jax, flax, annotated_transformer, got 'pytorch'
+maskattn.errors.MaskAttnError: framework must be one of tf_tutorial, keras2, keras3, keras3_fused, torch_sdpa, torch_sdpa_float, torch_mha, torch_flex, hf_sdpa, hf_eager, jax, flax, annotated_transformer, got 'pytorch'
 
 Adding a framework is one file holding ``ENTRIES`` plus its name in ``_MODULES``.
 tests/test_frameworks_real.py checks every entry against the real library.
@@ -17,7 +17,7 @@ from __future__ import annotations
 from importlib import import_module
 
 from ..errors import MaskAttnError
-from ._framework import ADDED, ATTEND, BLOCKED, Convention, Framework, tutorial_mask
+from ._framework import ADDED, ATTEND, BLOCKED, NEWER_PARTS, Convention, Expression, Framework, tutorial_mask
 
 #: the framework files, in the order the app lists them
 _MODULES = ("tf_tutorial", "keras", "pytorch", "huggingface", "jax_flax", "annotated_transformer")
@@ -43,5 +43,5 @@ def all_frameworks() -> tuple[Framework, ...]:
     return tuple(REGISTRY.values())
 
 
-__all__ = ["ADDED", "ATTEND", "BLOCKED", "Convention", "Framework", "REGISTRY", "all_frameworks", "get", "keys",
-           "tutorial_mask"]
+__all__ = ["ADDED", "ATTEND", "BLOCKED", "NEWER_PARTS", "Convention", "Expression", "Framework", "REGISTRY",
+           "all_frameworks", "get", "keys", "tutorial_mask"]

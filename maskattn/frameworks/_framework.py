@@ -23,6 +23,7 @@ import numpy as np
 from .. import numerics as nx
 from ..text import spell
 from ..errors import MaskAttnError
+from ..masks.patterns import window_reach
 
 #: what a 1 / True in a mask means to a library
 BLOCKED, ATTEND, ADDED = "blocked", "attend", "added"
@@ -79,6 +80,30 @@ TUTORIAL_FLOAT = Convention(BLOCKED, "float32 (1.0 / 0.0)", "padding (B, 1, 1, T
 ATTEND_BOOL = Convention(ATTEND, "bool", "broadcastable to (B, H, Tq, Tk)", lambda blocked, dtype: ~blocked)
 BLOCKED_BOOL = Convention(BLOCKED, "bool", "attn_mask (Tq, Tk) or (B·H, Tq, Tk); key_padding_mask (B, Tk)",
                           lambda blocked, dtype: blocked.copy())
+
+
+# ------------------------------------------------------------------------------------------------
+# the newer masks: how each library expresses them
+# ------------------------------------------------------------------------------------------------
+
+#: the masks beyond the tutorial's padding and look-ahead, by their ``masks.MASK_PARTS`` names
+NEWER_PARTS: dict[str, str] = {"window": "sliding window", "document": "packed documents", "prefix": "prefix LM",
+                               "drawn": "any mask (drawn)"}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """How a library expresses one of the newer masks (tests/test_frameworks_real.py runs each claim)."""
+
+    api: str        # the exact call, argument or setting
+    native: bool    # an argument or mask function of its own (False: build the mask and pass it in)
+
+
+def expressions(window: str, document: str, prefix: str, drawn: str, *, native: tuple[str, ...] = ()
+                ) -> dict[str, Expression]:
+    """The four newer masks of one library; ``native`` names the parts it has an API of its own for."""
+    return {part: Expression(api, part in native)
+            for part, api in zip(NEWER_PARTS, (window, document, prefix, drawn))}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -215,6 +240,8 @@ class Framework:
     added: Callable | None = field(default=None, repr=False, compare=False)   # ADDED conventions: logits + values
     mask_value: float | None = None   # for paths that take the app's constant (the tutorial's function)
     method: str | None = None
+    expressions: dict[str, Expression] = field(default_factory=dict, repr=False, compare=False)  # NEWER_PARTS
+    window_setting: Callable[[int], object] | None = field(default=None, repr=False, compare=False)  # reach -> arg
 
     # --- the one public question -----------------------------------------------------------------
 
@@ -257,6 +284,22 @@ class Framework:
         if self.mask_value is None:
             return self
         return replace(self, mask_value=float(mask_value), method=method)
+
+    def window_argument(self, window: int, rule: str = "keys"):
+        """The value of this library's own window setting that sees exactly the keys of
+        ``masks.create_sliding_window_mask(T, window, rule)``; None when it has no such setting.
+
+        The app counts a window in keys (``rule="keys"``, as Hugging Face does) or in distance
+        back (``"distance"``, as JAX and FlashAttention do): this is where the off-by-one is done.
+
+        >>> from maskattn.frameworks import get
+        >>> get("jax").window_argument(3), get("hf_sdpa").window_argument(3, "distance")
+        ((2, 0), 4)
+        >>> get("torch_mha").window_argument(3) is None
+        True
+        """
+        reach = window_reach(window, rule)
+        return None if self.window_setting is None else self.window_setting(reach)
 
     # --- text, generated from the fields ---------------------------------------------------------
 

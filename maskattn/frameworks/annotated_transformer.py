@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MaskAttnError
-from ._framework import ATTEND, Convention, Framework, fill, softmax_wide
+from ._framework import ATTEND, Convention, Framework, expressions, fill, softmax_wide
 
 #: what PyTorch says when masked_fill's value does not fit the tensor's dtype
 HALF_OVERFLOW = "RuntimeError: value cannot be converted to type c10::Half without overflow"
@@ -28,6 +28,14 @@ def _attention(x, blocked, dtype, fw):
 ONE_IS_ATTEND = Convention(ATTEND, "int / bool (1 = attend)", "src_mask (B, 1, Tk), tgt_mask (B, Tq, Tk)",
                            lambda blocked, dtype: (~blocked).astype(np.int64))
 
+#: the notebook has only subsequent_mask and the padding mask; any other 1 = attend tensor goes to attention()
+AT_EXPRESSIONS = expressions(
+    window="tgt_mask & (q - kv <= reach) on torch.arange, with subsequent_mask(T)",
+    document="mask = (seg[:, :, None] == seg[:, None, :]): (B, Tq, Tk), 1 = attend",
+    prefix="subsequent_mask(T) | (torch.arange(T) < p): the first p key columns opened",
+    drawn="mask = any (B, Tq, Tk) 0/1 tensor, 1 = attend (scores.masked_fill(mask == 0, -1e9))",
+)
+
 ANNOTATED_TRANSFORMER = Framework(
     key="annotated_transformer", library="Annotated Transformer (PyTorch 2.13)",
     api="attention(query, key, value, mask)", path="masked_fill(mask == 0, -1e9)", default=True,
@@ -35,5 +43,6 @@ ANNOTATED_TRANSFORMER = Framework(
     convention=ONE_IS_ATTEND, applies="fill", constant=lambda dtype: (-1e9, dtype),
     softmax="torch softmax: float32 arithmetic, rounded once",
     source="harvardnlp/annotated-transformer the_annotated_transformer.py", model=_attention,
+    expressions=AT_EXPRESSIONS,
 )
 ENTRIES = (ANNOTATED_TRANSFORMER,)

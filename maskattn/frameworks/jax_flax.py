@@ -13,7 +13,8 @@ for float64) and always runs the softmax in float32. XLA on CPU flushes subnorma
 from __future__ import annotations
 
 from .. import numerics as nx
-from ._framework import ATTEND_BOOL, Framework, fill, flush_subnormals, softmax_steps, softmax_wide, wide
+from ._framework import (ATTEND_BOOL, Framework, expressions, fill, flush_subnormals, softmax_steps, softmax_wide,
+                         wide)
 
 
 def _jax_negative(dtype):
@@ -35,6 +36,24 @@ def _flax(x, blocked, dtype, fw):
     return flush_subnormals(softmax_steps(fill(blocked, x, fw.constant(dtype)[0], dtype), dtype), wide(dtype))
 
 
+JAX_EXPRESSIONS = expressions(
+    window="jax.nn.dot_product_attention(..., is_causal=True, local_window_size=(reach, 0)): it counts the "
+           "distance back (query_pos <= key_pos + reach), so a window of w keys is reach = w - 1",
+    document="mask=seg[:, None, :, None] == seg[:, None, None, :]: bool (B, 1, T, S), True = attend",
+    prefix="mask=(kv <= q) | (kv < p) with is_causal=False (is_causal would close the prefix); a window then "
+           "keeps its right side open: local_window_size=(reach, T - 1)",
+    drawn="mask=any bool array broadcastable to (B, N, T, S), True = attend",
+    native=("window",),
+)
+FLAX_EXPRESSIONS = expressions(
+    window="nn.make_attention_mask(pos, pos, lambda q, k: q - k <= reach) with nn.make_causal_mask(ids), "
+           "combined by nn.combine_masks (logical and)",
+    document="nn.make_attention_mask(segment_ids, segment_ids, pairwise_fn=jnp.equal): (B, 1, T, T)",
+    prefix="nn.make_attention_mask(pos, pos, lambda q, k: (k <= q) | (k < p)) instead of nn.make_causal_mask",
+    drawn="mask=any bool (B, H, Tq, Tk) array, True = attend, combined by nn.combine_masks",
+    native=("document",),
+)
+
 JAX = Framework(
     key="jax", library="JAX 0.10.2", api="jax.nn.dot_product_attention(q, k, v, mask=attend)",
     path="nn.dot_product_attention", default=True,
@@ -42,6 +61,7 @@ JAX = Framework(
     convention=ATTEND_BOOL, applies="fill", constant=_jax_negative,
     softmax="always float32, cast back to the dtype (float64 too)",
     source="jax/_src/nn/functions.py (_dot_product_attention_core)", model=_jax,
+    expressions=JAX_EXPRESSIONS, window_setting=lambda reach: (reach, 0),
 )
 FLAX = Framework(
     key="flax", library="Flax 0.12.8", api="flax.linen.dot_product_attention(q, k, v, mask=attend)",
@@ -49,6 +69,6 @@ FLAX = Framework(
     how_to_get="nn.MultiHeadDotProductAttention / nn.dot_product_attention (force_fp32_for_softmax=False)",
     convention=ATTEND_BOOL, applies="fill", constant=lambda dtype: (float(nx.finfo(dtype).min), dtype),
     softmax="jax.nn.softmax in the dtype, step by step",
-    source="flax/linen/attention.py (dot_product_attention_weights)", model=_flax,
+    source="flax/linen/attention.py (dot_product_attention_weights)", model=_flax, expressions=FLAX_EXPRESSIONS,
 )
 ENTRIES = (JAX, FLAX)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numerics as nx
-from ._framework import ATTEND_BOOL, Framework, constant, fill, tf_softmax, wide
+from ._framework import ATTEND_BOOL, Framework, constant, expressions, fill, tf_softmax, wide
 
 
 def _keras2_negative(dtype):
@@ -51,13 +51,23 @@ def _keras3_fused(x, blocked, dtype, fw):
     return nx.cast(tf_softmax(scores, wide(dtype)), dtype)
 
 
+#: Keras has no argument for the newer masks: each is a bool attention_mask (B, Tq, Tk), True = attend
+KERAS_EXPRESSIONS = expressions(
+    window="attention_mask=(kv <= q) & (q - kv <= reach) from keras.ops.arange (reach = w - 1 for w keys); "
+           "use_causal_mask=True ANDs the causal part itself",
+    document="attention_mask=ops.equal(seg[:, :, None], seg[:, None, :]): (B, Tq, Tk), True = same document",
+    prefix="attention_mask=(kv <= q) | (kv < p), with use_causal_mask=False (the causal mask would close the "
+           "prefix again)",
+    drawn="attention_mask=any bool (B, Tq, Tk), True = attend; masks combine with ops.logical_and",
+)
+
 KERAS2 = Framework(
     key="keras2", library="tf_keras 2.21", api="tf_keras.layers.MultiHeadAttention(..., attention_mask=mask)",
     path="Softmax(mask=), adds", default=True,
     how_to_get="tf_keras (Keras 2), which adds (1 - mask) * large_negative",
     convention=ATTEND_BOOL, applies="add", constant=_keras2_negative,
     softmax="tf.nn.softmax in the layer's dtype: float32 arithmetic, rounded once",
-    source="tf_keras/src/layers/activation/softmax.py", model=_keras2,
+    source="tf_keras/src/layers/activation/softmax.py", model=_keras2, expressions=KERAS_EXPRESSIONS,
 )
 KERAS3 = Framework(
     key="keras3", library="Keras 3.15", api="keras.layers.MultiHeadAttention(..., return_attention_scores=True)",
@@ -65,7 +75,7 @@ KERAS3 = Framework(
     how_to_get="return_attention_scores=True (or dropout > 0): the layer calls Softmax(mask=)",
     convention=ATTEND_BOOL, applies="fill", constant=_keras3_negative,
     softmax="tf.nn.softmax in the dtype, then blocked cells set to 0",
-    source="keras/src/layers/activations/softmax.py", model=_keras3,
+    source="keras/src/layers/activations/softmax.py", model=_keras3, expressions=KERAS_EXPRESSIONS,
 )
 KERAS3_FUSED = Framework(
     key="keras3_fused", library="Keras 3.15", api="keras.layers.MultiHeadAttention(..., attention_mask=mask)",
@@ -74,5 +84,6 @@ KERAS3_FUSED = Framework(
     convention=ATTEND_BOOL, applies="fill", constant=_fused_negative,
     softmax="float32 (float64 for float64) softmax, cast back to the dtype",
     source="keras/src/backend/tensorflow/nn.py (_dot_product_attention_xla)", model=_keras3_fused,
+    expressions=KERAS_EXPRESSIONS,
 )
 ENTRIES = (KERAS2, KERAS3, KERAS3_FUSED)

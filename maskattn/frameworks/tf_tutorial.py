@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numerics as nx
-from ._framework import TUTORIAL_FLOAT, Framework, constant, fill, tf_softmax
+from ._framework import TUTORIAL_FLOAT, Framework, constant, expressions, fill, tf_softmax
 
 
 def _tutorial(x, blocked, dtype, fw):
@@ -34,6 +34,17 @@ def _tutorial(x, blocked, dtype, fw):
     return weights.astype(nx.resolve_dtype(dtype))
 
 
+#: every newer mask is one more float mask in the tutorial's convention (1.0 = blocked), combined with tf.maximum
+TUTORIAL_EXPRESSIONS = expressions(
+    window="1 - tf.linalg.band_part(tf.ones((T, T)), reach, 0): 1.0 outside the band of the query and the reach "
+           "keys before it (reach = w - 1 for a window of w keys)",
+    document="tf.cast(seg[:, :, tf.newaxis] != seg[:, tf.newaxis, :], tf.float32)[:, tf.newaxis]: (B, 1, T, T), "
+             "1.0 across documents",
+    prefix="tf.where(tf.range(T) < p, 0.0, create_look_ahead_mask(T)): the look-ahead mask with the first p key "
+           "columns opened",
+    drawn="tf.constant(drawn, tf.float32): any (T, T) 0/1 matrix, 1.0 = blocked",
+)
+
 TF_TUTORIAL = Framework(
     key="tf_tutorial", library="TensorFlow 2.21", api="scaled_dot_product_attention(q, k, v, mask)",
     path="the tutorial's function", default=True,
@@ -41,6 +52,6 @@ TF_TUTORIAL = Framework(
     convention=TUTORIAL_FLOAT, applies="add",
     constant=lambda dtype: (-1e9, dtype), softmax="tf.nn.softmax: float32 arithmetic, rounded once to the dtype",
     source="tensorflow/text docs/tutorials/transformer.ipynb", model=_tutorial,
-    mask_value=-1e9, method="add",
+    mask_value=-1e9, method="add", expressions=TUTORIAL_EXPRESSIONS,
 )
 ENTRIES = (TF_TUTORIAL,)

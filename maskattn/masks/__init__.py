@@ -20,7 +20,7 @@ from .basic import (CAUSAL_ALIGNMENTS, check_int, combine_masks, create_causal_m
 from .drawn import (EXAMPLE_MASK_TEXT, MASK_KINDS, MAX_COMPACT_SIZE, classify_mask, compact_mask, describe_mask,
                     explain_mask_rows, format_mask, parse_compact_mask, parse_mask, validate_drawn)
 from .patterns import (WINDOW_RULES, create_document_mask, create_prefix_lm_mask, create_sliding_window_mask,
-                       segment_id_array, window_overlay)
+                       segment_id_array, window_overlay, window_reach)
 from .spec import MASK_PARTS, MaskSpec
 from .verdicts import cross_document_weight, left_padding_verdict, packing_leak_verdict, window_rule_verdict
 
@@ -31,5 +31,5 @@ __all__ = [
     "create_query_padding_mask", "create_sliding_window_mask", "cross_document_weight", "describe_mask",
     "explain_mask_rows", "format_mask", "fully_masked_rows", "left_padding_verdict", "packing_leak_verdict",
     "parse_compact_mask", "parse_mask", "segment_id_array", "validate_drawn", "window_overlay",
-    "window_rule_verdict",
+    "window_reach", "window_rule_verdict",
 ]

@@ -28,6 +28,23 @@ WINDOW_RULES: dict[str, str] = {
 }
 
 
+def window_reach(window: int, rule: str = "keys") -> int:
+    """How many positions back a query may look in a window of ``window`` counted by ``rule``.
+
+    The one number every library's window setting is converted from: a query ``i`` sees
+    keys ``j`` with ``0 <= i - j <= reach``. JAX's ``local_window_size=(reach, 0)`` and
+    FlashAttention's ``window_size=(reach, 0)`` take it as it is; Hugging Face's
+    ``sliding_window`` is ``reach + 1``.
+
+    >>> window_reach(3), window_reach(3, "distance")
+    (2, 3)
+    """
+    window = check_int(window, "window", 1)
+    if not isinstance(rule, str) or rule not in WINDOW_RULES:
+        raise MaskAttnError(f"rule must be one of {', '.join(WINDOW_RULES)}, got {rule!r}")
+    return window - 1 if rule == "keys" else window
+
+
 def window_overlay(size: int, window: int, rule: str = "keys") -> np.ndarray:
     """1.0 on keys too far *behind* the query for a window of ``window``; the future is left open.
 
@@ -38,10 +55,7 @@ def window_overlay(size: int, window: int, rule: str = "keys") -> np.ndarray:
     [[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [1.0, 1.0, 0.0]]
     """
     size = check_int(size, "size")
-    window = check_int(window, "window", 1)
-    if not isinstance(rule, str) or rule not in WINDOW_RULES:
-        raise MaskAttnError(f"rule must be one of {', '.join(WINDOW_RULES)}, got {rule!r}")
-    reach = window - 1 if rule == "keys" else window      # how far back a query may look
+    reach = window_reach(window, rule)                     # how far back a query may look
     return np.tril(np.ones((size, size), dtype=np.float32), k=-reach - 1)   # (T, T)
 
 
