@@ -315,23 +315,24 @@ def _torch_attend_mask(state: CodeState, *, key_padding: bool = True) -> str:
     lines = ["# bool mask, True = may attend (the opposite of the TF tutorial's 1 = blocked); parts combine with &"]
     if _uses_positions(state):
         lines.append(_POSITIONS.format(m="torch").rstrip("\n"))
-    lines.append("attend = torch.ones(1, 1, T, T, dtype=torch.bool)           # (B, H, Tq, Tk)")
+    lines.append(_commented("attend = torch.ones(1, 1, T, T, dtype=torch.bool)", "(B, H, Tq, Tk)"))
+    parts = []
     if spec.padding and key_padding:
-        lines.append("attend = attend & (ids_t != 0)[:, None, None, :]          # padding: pad keys blocked")
+        parts.append("(ids_t != 0)[:, None, None, :]  # padding: pad keys blocked")
     if spec.query_padding:
-        lines.append("attend = attend & (ids_t != 0)[:, None, :, None]          # padded query rows blocked")
+        parts.append("(ids_t != 0)[:, None, :, None]  # padded query rows blocked")
     if state.causal:
-        lines.append("attend = attend & (kv_idx <= q_idx)                       # causal: keys j <= i")
+        parts.append("(kv_idx <= q_idx)  # causal: keys j <= i")
     if spec.prefix_length is not None:
-        lines.append("attend = attend & ((kv_idx <= q_idx) | (kv_idx < PREFIX))  # prefix LM: the prefix, then causal")
+        parts.append("((kv_idx <= q_idx) | (kv_idx < PREFIX))  # prefix LM: the prefix, then causal")
     if spec.window is not None:
-        lines.append(f"attend = attend & ({_window_test(state, 'q_idx', 'kv_idx')})"
-                     "  # sliding window: keys too far back blocked")
+        parts.append(f"({_window_test(state, 'q_idx', 'kv_idx')})  # sliding window: keys too far back blocked")
     if spec.segments:
-        lines.append("doc_t = torch.tensor([document_ids])                       # (B=1, T)")
-        lines.append("attend = attend & (doc_t[:, None, :, None] == doc_t[:, None, None, :])  # same document only")
+        lines.append(_commented("doc_t = torch.tensor([document_ids])", "(B=1, T)"))
+        parts.append("(doc_t[:, None, :, None] == doc_t[:, None, None, :])  # same document only")
     if spec.drawn is not None:
-        lines.append("attend = attend & (torch.tensor(DRAWN) == 0)              # the drawn mask (1 = blocked)")
+        parts.append("(torch.tensor(DRAWN) == 0)  # the drawn mask (1 = blocked)")
+    lines += [_commented(f"attend = attend & {part.split('  # ')[0]}", part.split("  # ")[1]) for part in parts]
     return "\n".join(lines) + "\n"
 
 
@@ -342,18 +343,17 @@ def _torch_mha_masks(state: CodeState) -> str:
            else "key_padding_mask = None\n")
     parts = []
     if spec.query_padding:
-        parts.append("(ids_t == 0)[:, :, None]                     # padded query rows")
+        parts.append("(ids_t == 0)[:, :, None]  # padded query rows")
     if state.causal:
-        parts.append("(kv_idx > q_idx)                             # causal: future keys")
+        parts.append("(kv_idx > q_idx)  # causal: future keys")
     if spec.prefix_length is not None:
-        parts.append("((kv_idx > q_idx) & (kv_idx >= PREFIX))      # prefix LM: future keys after the prefix")
+        parts.append("((kv_idx > q_idx) & (kv_idx >= PREFIX))  # prefix LM: future keys after the prefix")
     if spec.window is not None:
-        parts.append(f"({_window_test(state, 'q_idx', 'kv_idx', keep=False)})"
-                     "                    # sliding window: keys too far back")
+        parts.append(f"({_window_test(state, 'q_idx', 'kv_idx', keep=False)})  # sliding window: keys too far back")
     if spec.segments:
-        parts.append("(doc_t[:, :, None] != doc_t[:, None, :])     # other documents")
+        parts.append("(doc_t[:, :, None] != doc_t[:, None, :])  # other documents")
     if spec.drawn is not None:
-        parts.append("(torch.tensor(DRAWN) == 1)                   # the drawn mask")
+        parts.append("(torch.tensor(DRAWN) == 1)  # the drawn mask")
     if not parts:
         return kpm + "attn_mask = None\n"
     lines = ["# attn_mask: bool, True = BLOCKED (the opposite of F.scaled_dot_product_attention); (Tq, Tk), or",
@@ -363,7 +363,7 @@ def _torch_mha_masks(state: CodeState) -> str:
     if spec.segments:
         lines.append("doc_t = torch.tensor([document_ids])  # (B=1, T)")
     lines.append("attn_mask = torch.zeros(T, T, dtype=torch.bool)")
-    lines += [f"attn_mask = attn_mask | {part}" for part in parts]
+    lines += [_commented(f"attn_mask = attn_mask | {part.split('  # ')[0]}", part.split("  # ")[1]) for part in parts]
     return kpm + "\n".join(lines) + "\n"
 
 
@@ -488,8 +488,10 @@ def _pytorch_flex(state: CodeState) -> str:
 # --- TensorFlow: the tutorial's own functions, and one more per newer mask -------------------------------
 
 _TF_HELPERS = {
-    "window": ("def create_sliding_window_mask(size, window):  # 1.0 on keys too far back; the future is the look-ahead's\n"
-               "    return 1 - tf.linalg.band_part(tf.ones((size, size)), window, -1)  # (seq_len, seq_len)\n"),
+    "window": {"keys": ("def create_sliding_window_mask(size, window):  # 1.0 on keys too far back: q - kv >= window\n"
+                        "    return 1 - tf.linalg.band_part(tf.ones((size, size)), window - 1, -1)  # (seq_len, seq_len)\n"),
+               "distance": ("def create_sliding_window_mask(size, window):  # 1.0 on keys too far back: q - kv > window\n"
+                            "    return 1 - tf.linalg.band_part(tf.ones((size, size)), window, -1)  # (seq_len, seq_len)\n")},
     "prefix": ("def create_prefix_lm_mask(size, prefix_length):  # the look-ahead mask, the first keys open to all\n"
                "    return tf.where(tf.range(size) < prefix_length, 0.0, create_look_ahead_mask(size))  # (seq_len, seq_len)\n"),
     "document": ("def create_document_mask(segment_ids):  # 1.0 where query and key are in different documents\n"
@@ -522,7 +524,7 @@ def _tensorflow(state: CodeState) -> str:
     if state.causal:
         parts.append("create_look_ahead_mask(T)")
     if spec.window is not None:
-        parts.append(f"create_sliding_window_mask(T, {_reach(state)})")
+        parts.append("create_sliding_window_mask(T, WINDOW)")
     if spec.prefix_length is not None:
         parts.append("create_prefix_lm_mask(T, PREFIX)")
     if spec.segments:
@@ -530,14 +532,13 @@ def _tensorflow(state: CodeState) -> str:
     if spec.drawn is not None:
         parts.append("tf.constant(DRAWN, tf.float32)")
     if parts:
-        combined = parts[0]
-        for p in parts[1:]:
-            combined = f"tf.maximum({combined},\n                  {p})"
         mask = ("# the tutorial's convention: 1.0 = blocked; masks combined with tf.maximum\n"
-                f"mask = tf.cast({combined}, dtype)\n")
+                f"mask = {parts[0]}\n" + "".join(f"mask = tf.maximum(mask, {p})\n" for p in parts[1:])
+                + "mask = tf.cast(mask, dtype)\n")
     else:
         mask = "mask = None  # no mask is on\n"
-    helpers = "".join(_TF_HELPERS[part] + "\n\n" for part, on in (
+    helpers = "".join((_TF_HELPERS[part] if part != "window" else _TF_HELPERS[part][spec.window_rule]) + "\n\n"
+                      for part, on in (
         ("window", spec.window is not None), ("prefix", spec.prefix_length is not None),
         ("document", spec.segments)) if on)
     return (
@@ -574,9 +575,15 @@ def _tensorflow(state: CodeState) -> str:
 
 # --- JAX: is_causal and local_window_size, the rest in one bool mask -------------------------------------
 
+def _commented(code: str, comment: str, column: int = 64) -> str:
+    """``code  # comment`` with the comments of neighbouring lines aligned."""
+    return f"{code:<{column}}  # {comment}"
+
+
 def _combined(name: str, function: str, parts: list[str]) -> list[str]:
     """``name = function(name, part)  # comment`` for each ``"part  # comment"``."""
-    return [f"{name} = {function}({name}, {part.split('  # ')[0]})  # {part.split('  # ')[1]}" for part in parts]
+    return [_commented(f"{name} = {function}({name}, {part.split('  # ')[0]})", part.split("  # ")[1])
+            for part in parts]
 
 
 def _jax_mask(state: CodeState) -> str:
@@ -599,7 +606,7 @@ def _jax_mask(state: CodeState) -> str:
         parts.append("jnp.array(DRAWN) == 0  # the drawn mask (1 = blocked)")
     if parts:
         lines.insert(0, "# bool mask, True = may attend; masks combined with jnp.logical_and (as flax combine_masks)")
-        lines.append("mask = jnp.ones((1, 1, T, T), dtype=bool)                  # (B, N, T, S)")
+        lines.append(_commented("mask = jnp.ones((1, 1, T, T), dtype=bool)", "(B, N, T, S)"))
         lines += _combined("mask", "jnp.logical_and", parts)
     else:
         lines.append("mask = None")
@@ -608,8 +615,8 @@ def _jax_mask(state: CodeState) -> str:
         options.append("is_causal=True")
     if spec.window is not None:
         right = "T - 1" if spec.prefix_length is not None else "0"
-        lines.append(f"# JAX counts the window as the distance back (query_pos <= key_pos + left): {_reach(state)}"
-                     + ("; the right side stays open for the prefix" if right != "0" else ""))
+        lines.append(f"# JAX counts a window as the distance back (q - kv <= left): left = {_reach(state)}"
+                     + ("; right open for the prefix" if right != "0" else ""))
         options.append(f"local_window_size=({_reach(state)}, {right})")
     if not state.scale:
         options.append("scale=1.0")
@@ -711,8 +718,7 @@ def _hf_mask(state: CodeState, implementation: str) -> str:
     if spec.query_padding:
         ands.append("lambda b, h, q_idx, kv_idx: ids_t[b, q_idx] != 0  # padded query rows")
     if spec.segments:
-        lines.append("doc_t = torch.tensor([document_ids])  # (B=1, T); like position_ids restarting at 0 per "
-                     "document with attention_mask=None")
+        lines.append("doc_t = torch.tensor([document_ids])  # (B=1, T); the same as position_ids restarting at 0")
         ands.append("packed_sequence_mask_function(doc_t)  # same document only")
         names.append("packed_sequence_mask_function")
     if spec.drawn is not None:
@@ -739,9 +745,8 @@ def _hf_mask(state: CodeState, implementation: str) -> str:
     if len(ands) > 1:
         names.append("and_masks")
     head = ["import torch", "from transformers import MistralConfig",
-            f"from transformers.masking_utils import {', '.join(sorted(set(names) - {'MistralConfig'}))}", ""]
-    comment = (f"# sliding_window counts keys (kv_idx > q_idx - sliding_window): "
-               + ("the app's count" if spec.window_rule == "keys" else "one more than the distance back")
+            "from transformers.masking_utils import (" + ", ".join(sorted(set(names) - {"MistralConfig"})) + ")", ""]
+    comment = ("# it counts keys: " + ("the app's count" if spec.window_rule == "keys" else "the distance back + 1")
                if spec.window is not None else "")
     body = [f"config = MistralConfig(sliding_window={window}, attn_implementation={implementation!r})"
             + (f"  {comment}" if window != "None" else ""),
@@ -823,8 +828,11 @@ def mask_code(state: CodeState, key: str) -> str:
     """
     _check(state, key, _MASK_BUILDERS)
     builder = _MASK_BUILDERS[key]
-    body = builder(state) if builder is not None else _from_snippet(state, key)
+    body = (builder(state) if builder is not None else _from_snippet(state, key)).split("\n")
+    imports = [line for line in body if line.startswith(("import ", "from "))]
+    body = "\n".join(line for line in body if line not in imports).lstrip("\n")
     source = (f"# {frameworks.get(key).title}: the mask of {state.spec.describe()}\n"
+              + "\n".join(imports) + "\n\n"
               f"ids = {list(state.ids)!r}  # token ids; the pad token has id {PAD_ID}\n"
               "T = len(ids)\n" + _mask_data(state) + "\n" + body)
     compile(source, f"<maskattn mask {key}>", "exec")

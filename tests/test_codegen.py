@@ -6,10 +6,13 @@ requirements-dev.txt). What they must print is ``codegen.expected_weights``: the
 registry entry (maskattn.frameworks) on the core's logits.
 """
 
+from dataclasses import replace
+import itertools
 import math
 import re
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -37,9 +40,14 @@ def state_for(masks="combined", **kwargs):
 
 
 def run(source: str) -> dict:
-    namespace = {"__name__": "__snippet__"}
-    exec(compile(source, "<snippet>", "exec"), namespace)
-    return namespace
+    """Execute a snippet as a module of its own (FlexAttention's tracing looks a mask_mod's globals up by module)."""
+    module = types.ModuleType(f"__snippet_{next(_SNIPPETS_RUN)}__")
+    sys.modules[module.__name__] = module
+    exec(compile(source, f"<{module.__name__}>", "exec"), module.__dict__)
+    return module.__dict__
+
+
+_SNIPPETS_RUN = itertools.count()
 
 
 def as_float64(x) -> np.ndarray:
@@ -262,6 +270,215 @@ def test_tensorflow_snippet_keeps_the_tutorial_constant():
     assert "scaled_attention_logits += (mask * MASK_VALUE)" in source and "-1000000000.0" in source
 
 
+# --- the newer masks: window, prefix LM, packed documents, a drawn mask, and all of them at once ----------
+
+#: twelve tokens and a shorter line (padded), and three lines to pack (one holds a typed pad token)
+TEXT12 = "a b c d e f g h i j k l\nthe cat sat"
+PACK = "the cat sat\n<pad> dog ran home\nbirds sing"
+#: a 9×9 mask drawn by hand for PACK's packed row (9 tokens), 1 = blocked
+DRAWN9 = "-".join("".join("1" if (i * 7 + j * 3) % 11 == 0 and i != j else "0" for j in range(9)) for i in range(9))
+NEWER = {
+    "window": dict(text=TEXT12, causal=True, window=3),
+    "window_distance_left": dict(text=TEXT12, window=3, window_rule="distance", padding_side="left", sequence=1),
+    "prefix": dict(text=TEXT12, prefix_length=4, sequence=1, mask_queries=True),
+    "prefix_window": dict(text=TEXT12, prefix_length=5, window=2),
+    "packed_causal": dict(text=PACK, packed=True, causal=True),
+    "packed_bidirectional": dict(text=PACK, packed=True),
+    "drawn": dict(text="the cat sat", padding=False, drawn="001-100-010"),
+    "everything": dict(text=PACK, packed=True, causal=True, window=3, prefix_length=2, mask_queries=True,
+                       drawn=DRAWN9),
+    "everything_distance": dict(text=PACK, packed=True, window=2, window_rule="distance", prefix_length=3,
+                                drawn=DRAWN9, padding=False),
+}
+
+
+def newer_state(case, **kwargs):
+    result = compute(Inputs(**{**NEWER[case], **kwargs}))
+    assert not result.notices, result.notices                # every part of the case is applied
+    return result, codegen.state_from_result(result)
+
+
+@pytest.mark.parametrize("case", list(NEWER))
+def test_newer_masks_are_all_in_the_state_and_block_something(case):
+    result, state = newer_state(case)
+    assert codegen.tutorial_mask(state).tolist() == result.mask.tolist()
+    spec = result.spec
+    for name, value in NEWER[case].items():
+        if name in ("window", "prefix_length", "drawn"):
+            assert getattr(spec, name) is not None
+    assert spec.segments == NEWER[case].get("packed", False)
+    assert result.mask_active
+
+
+def test_everything_has_fully_masked_rows_and_rows_that_see_several_keys():
+    result, _ = newer_state("everything")
+    seen = (result.mask == 0).sum(axis=-1)
+    assert result.fully_masked.any() and (seen >= 2).any()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float16"])
+@pytest.mark.parametrize("case", list(NEWER))
+def test_numpy_snippet_with_newer_masks_is_the_app_exactly(case, dtype):
+    result, state = newer_state(case, dtype=dtype)
+    source = codegen.generate(state, "numpy", print_results=False)
+    assert "maskattn.MaskSpec(" in source
+    ns = run(source)
+    assert np.array_equal(as_float64(ns["weights"]), result.steps.weights.astype(np.float64), equal_nan=True)
+
+
+NEWER_TORCH = ["torch_sdpa", "torch_sdpa_float", "torch_mha", "torch_flex"]
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("framework", NEWER_TORCH)
+@pytest.mark.parametrize("case", list(NEWER))
+def test_pytorch_snippet_with_newer_masks_matches_the_registry(torch, framework, case):
+    result, state = newer_state(case)
+    ns = run(codegen.generate(state, framework, print_results=False))
+    w = as_float64(ns["weights"])
+    assert_weights(w, codegen.expected_weights(state, framework), "float32")
+    blocked, partly = result.mask == 1, ~result.fully_masked      # (T, T), (T,)
+    assert (w[partly][blocked[partly]] == 0).all()                   # the snippet blocks what the app blocks ...
+    assert (w[partly][~blocked[partly]] > 0).all()                   # ... and nothing else
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("case", list(NEWER))
+def test_pytorch_tutorial_port_prints_the_apps_weights_with_newer_masks(torch, case):
+    # SDPA with the tutorial's mask * -1e9 added: the Playground's own numbers, fully masked rows included
+    result, state = newer_state(case)
+    w = as_float64(run(codegen.generate(state, "torch_sdpa_float", print_results=False))["weights"])
+    assert np.allclose(w, result.steps.weights.astype(np.float64), rtol=0, atol=1e-6)
+
+
+@pytest.mark.torch
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16", "float64"])
+@pytest.mark.parametrize("framework", NEWER_TORCH)
+def test_pytorch_snippet_with_every_newer_mask_in_every_dtype(torch, framework, dtype):
+    _, state = newer_state("everything", dtype=dtype)
+    ns = run(codegen.generate(state, framework, print_results=False))
+    assert ns["weights"].dtype == getattr(torch, dtype)
+    assert_weights(ns["weights"], codegen.expected_weights(state, framework), dtype)
+
+
+@pytest.mark.torch
+def test_flex_attention_snippet_runs_as_a_script_and_prints_the_weights(torch):
+    result, state = newer_state("everything")
+    source = codegen.generate(state, "torch_flex")
+    assert "and_masks(" in source and "or_masks(causal, prefix)" in source and "create_block_mask(" in source
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", source], capture_output=True, text=True,
+                         check=True, timeout=300).stdout
+    block = out.split("output = weights @ V:")[0]
+    numbers = [float(x) for x in re.findall(r"nan|-?\d+\.\d+(?:e[-+]\d+)?", block)]
+    expected = codegen.expected_weights(state, "torch_flex").astype(np.float64)
+    assert np.allclose(np.array(numbers), expected.ravel(), atol=1e-4, equal_nan=True)
+    assert (expected[result.fully_masked] == 0).all()            # FlexAttention: a fully masked row is zeros
+
+
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
+@pytest.mark.parametrize("case", list(NEWER))
+def test_jax_snippet_with_newer_masks_matches_the_registry(case, dtype):
+    pytest.importorskip("jax", reason="jax is not installed (requirements-dev.txt)")
+    result, state = newer_state(case, dtype=dtype)
+    source = codegen.generate(state, "jax", print_results=False)
+    if state.spec.window is not None:
+        assert "local_window_size=(" in source                   # JAX's own window argument, not a mask
+    ns = run(source)
+    assert_weights(ns["weights"], codegen.expected_weights(state, "jax"), dtype)
+
+
+@pytest.mark.slow
+@pytest.mark.tensorflow
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16"])      # (float16 NaN rows beyond 8 keys: see TF_STATES)
+@pytest.mark.parametrize("case", list(NEWER))
+def test_tensorflow_snippet_with_newer_masks_matches_the_registry(tf, case, dtype):
+    result, state = newer_state(case, dtype=dtype)
+    ns = run(codegen.generate(state, "tf_tutorial", print_results=False))
+    mask = np.broadcast_to(ns["mask"].numpy(), (1, 1) + result.mask.shape)[0, 0]
+    assert mask.tolist() == result.mask.tolist()
+    assert_weights(ns["weights"].numpy(), codegen.expected_weights(state, "tf_tutorial"), dtype)
+    if dtype == "float32":                                        # the tutorial's own function: the app's numbers
+        assert_weights(ns["weights"].numpy(), result.steps.weights, dtype)
+
+
+# --- the mask alone, in each registry entry's idiom, built by the real library ---------------------------------
+
+def _library_mask_to_tutorial(key, ns, T):
+    """The mask object a ``mask_code`` script left in ``ns``, as the tutorial's (T, T) float mask (1 = blocked)."""
+    from maskattn import conventions as cv
+    obj = ns["mask"]
+    if key == "torch_mha":
+        attn_mask, key_padding = obj
+        blocked = np.zeros((1, T, T), bool)
+        if attn_mask is not None:
+            blocked |= np.broadcast_to(attn_mask.numpy(), (1, T, T))
+        if key_padding is not None:
+            blocked |= key_padding.numpy()[:, None, :]
+        return blocked[0].astype(np.float32)
+    if key == "torch_flex":
+        if obj is None:
+            return np.zeros((T, T), np.float32)
+        from torch.nn.attention.flex_attention import create_mask
+        attend = create_mask(ns["mask_mod"], 1, None, T, T, device="cpu").numpy()
+        return cv.from_attend_bool(attend[0, 0])
+    if key == "jax":                                   # what jax.nn.dot_product_attention does with mask + options
+        import jax
+        import jax.numpy as jnp
+        q = jnp.zeros((1, T, 1, T), jnp.float32).at[..., 0].set(1.0)                     # (B, T, N, H)
+        k = jnp.zeros((1, T, 1, T), jnp.float32).at[0, :, 0, 0].set(jnp.arange(T) / 10)  # key j scores j / 10
+        v = jnp.eye(T, dtype=jnp.float32)[None, :, None, :]          # (B, T, N, T): the output row is the weights
+        w = np.asarray(jax.nn.dot_product_attention(q, k, v, **ns["options"]))[0, :, 0, :]
+        uniform = np.isclose(w, 1 / T).all(axis=-1, keepdims=True)  # only a fully masked row: JAX spreads it evenly
+        return np.where(uniform & (T > 1), 1.0, (w == 0)).astype(np.float32)
+    if obj is None:
+        return np.zeros((T, T), np.float32)
+    if hasattr(obj, "detach"):
+        obj = obj.detach()
+        obj = obj.to(__import__("torch").float64) if obj.is_floating_point() else obj
+    arr = np.asarray(obj)
+    if key == "tf_tutorial":
+        return np.broadcast_to(arr, (1, 1, T, T))[0, 0].astype(np.float32)
+    if key in ("torch_sdpa_float", "hf_eager"):
+        return cv.from_additive(np.broadcast_to(arr, (1, 1, T, T))[0, 0])
+    if key.startswith("keras"):
+        return cv.from_attend_bool(arr[0])
+    return cv.from_attend_bool(np.broadcast_to(arr != 0, (1, 1, T, T))[0, 0])     # torch bool, HF sdpa, Flax
+
+
+MASK_CODE_LIBRARY = {key: library for key, library in {
+    "tf_tutorial": "tensorflow", "keras2": "keras", "keras3": "keras", "keras3_fused": "keras",
+    "torch_sdpa": "torch", "torch_sdpa_float": "torch", "torch_mha": "torch", "torch_flex": "torch",
+    "hf_sdpa": "transformers", "hf_eager": "transformers", "jax": "jax", "flax": "flax",
+    "annotated_transformer": "torch"}.items()}
+
+
+def test_mask_code_covers_every_registry_entry():
+    from maskattn import frameworks
+    assert set(MASK_CODE_LIBRARY) == set(frameworks.keys())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(NEWER) + ["none"])
+@pytest.mark.parametrize("key", [pytest.param(k, marks=getattr(pytest.mark, lib)) for k, lib in
+                                 MASK_CODE_LIBRARY.items()])
+def test_mask_code_builds_the_apps_mask_in_the_real_library(key, case):
+    pytest.importorskip(MASK_CODE_LIBRARY[key], reason=f"{MASK_CODE_LIBRARY[key]} is not installed")
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    if case == "none":
+        result = compute(Inputs(text=TEXT12, padding=False))
+        state = codegen.state_from_result(result)
+    else:
+        result, state = newer_state(case)
+    ns = run(codegen.mask_code(state, key))
+    T = len(result.tokens)
+    got = _library_mask_to_tutorial(key, ns, T)
+    expected = result.mask
+    if key == "jax":                                   # a fully masked row comes out uniform: only its rows that see
+        expected = np.where(result.fully_masked[:, None], 1.0, expected)   # something tell which keys are seen
+    assert got.tolist() == expected.tolist(), f"{key} {case}\n{got}\n{expected}"
+
+
 # --- every snippet parses; user text stays a literal; errors ----------------------------------------
 
 @pytest.mark.parametrize("framework", list(codegen.FRAMEWORKS))
@@ -280,6 +497,11 @@ def test_errors_name_the_bad_value():
         codegen.generate(state, "keras")
     with pytest.raises(MaskAttnError, match="'flax'"):          # a registry entry without a snippet
         codegen.generate(state, "flax")
+    with pytest.raises(MaskAttnError, match="'numpy'"):         # mask_code is for registry entries
+        codegen.mask_code(state, "numpy")
+    _, packed = newer_state("packed_causal")
+    with pytest.raises(MaskAttnError, match="segment ids, got None"):
+        codegen.generate(replace(packed, segment_ids=None), "torch_flex")
     big = compute(Inputs(text=" ".join(f"w{i}" for i in range(100)), d_model=64))
     with pytest.raises(MaskAttnError, match="19,200 numbers"):
         codegen.generate(codegen.state_from_result(big), "numpy")
