@@ -33,7 +33,7 @@ from .attention import AttentionSteps, attention_steps
 from .errors import MaskAttnError
 from .explain import classify_row
 from .frameworks import ADDED, ATTEND, BLOCKED
-from .masks import create_causal_mask
+from .masks import MaskSpec, create_causal_mask
 
 
 # ------------------------------------------------------------------------------------------------
@@ -294,6 +294,49 @@ def conventions_table(dtype="float32") -> list[dict[str, str]]:
              "applied by": fw.applies, f"constant in {dtype}": fw.constant_text(dtype), "softmax": fw.softmax,
              "default path": "yes" if fw.default else f"no: {fw.how_to_get}", "source": fw.source}
             for fw in frameworks.all_frameworks()]
+
+
+# ------------------------------------------------------------------------------------------------
+# the newer masks, framework by framework
+# ------------------------------------------------------------------------------------------------
+
+def newer_parts(spec: MaskSpec) -> tuple[str, ...]:
+    """The newer masks ``spec`` switches on, as keys of ``frameworks.NEWER_PARTS``.
+
+    >>> newer_parts(MaskSpec(causal=True, window=3, segments=True))
+    ('window', 'document')
+    """
+    on = {"window": spec.window is not None, "document": spec.segments, "prefix": spec.prefix_length is not None,
+          "drawn": spec.drawn is not None}
+    return tuple(part for part in frameworks.NEWER_PARTS if on[part])
+
+
+def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
+    """How every registry entry expresses the newer masks ``spec`` has on (all four when it has none).
+
+    A cell says whether the library has an API of its own for that mask or takes it as a
+    mask you build, the call, and for a window setting its value for ``spec``'s window.
+
+    >>> rows = {r["framework"]: r for r in newer_masks_table(MaskSpec(window=3))}
+    >>> rows["JAX · nn.dot_product_attention"]["sliding window"].split(" — ")[0]
+    'its own API, here local_window_size=(2, 0)'
+    >>> rows["PyTorch · SDPA, bool mask"]["sliding window"].split(" — ")[0]
+    'a mask you build'
+    """
+    parts = newer_parts(spec) or tuple(frameworks.NEWER_PARTS)
+    records = []
+    for fw in frameworks.all_frameworks():
+        record = {"framework": fw.title}
+        for part in parts:
+            expression = fw.expressions[part]
+            how = "its own API" if expression.native else "a mask you build"
+            if part == "window" and spec.window is not None:
+                setting = fw.window_argument(spec.window, spec.window_rule)
+                if setting is not None:
+                    how += f", here {fw.window_parameter}={setting}"
+            record[frameworks.NEWER_PARTS[part]] = f"{how} — {expression.api}"
+        records.append(record)
+    return records
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Conventions: what every framework's real layer returns, the mask in its convention, a polarity check, code."""
+"""Conventions: what every framework's real layer returns, the mask in its convention, the newer masks in each
+framework, a polarity check, code."""
 
 import zlib
 
@@ -10,6 +11,7 @@ from maskattn.errors import MaskAttnError
 from maskattn.masks import create_causal_mask, create_padding_mask, fully_masked_rows
 from maskattn.numerics import DTYPE_NAMES
 from maskattn.text import spell
+from maskattn.ui import Key
 
 #: small multiples: three across at 1280×720 with the sidebar open (one scale, explained once)
 SMALL_PANEL = 256
@@ -98,7 +100,35 @@ with st.container(horizontal=True, gap="small"):
 st.caption("Dark cells are blocked, white cells may be attended, in every panel: the colour is the meaning, the "
            "text is the literal value that framework receives.")
 
-# 3. the polarity check ------------------------------------------------------------------------------
+# 3. the newer masks, framework by framework ------------------------------------------------------------
+st.header("Windows, packed documents, prefix LMs and drawn masks in each framework")
+state = codegen.state_from_result(result)
+spec = result.spec
+newer = cv.newer_parts(spec)
+if newer:
+    st.markdown(f"This state's mask is **{ui.md_escape(spec.describe())}**. Some libraries have an argument or a "
+                "mask function of their own for a part (JAX's `local_window_size`, Hugging Face's `sliding_window`, "
+                "FlexAttention's `mask_mod`), the others take it as a mask you build in their convention. Where a "
+                "library counts a window differently from the app, the code below does the off-by-one.")
+else:
+    st.info("No sliding window, prefix LM, packing or drawn mask is on, so the table lists all four; switch one on "
+            "in the sidebar (or draw a mask on the Masks page) to get its code for this state.", icon="💡")
+st.dataframe(pd.DataFrame(cv.newer_masks_table(spec)), hide_index=True, width="stretch",
+             column_config={"framework": st.column_config.TextColumn(width="medium")})
+keys = frameworks.keys()
+mask_key = st.selectbox("Build this state's whole mask in", options=keys, format_func=lambda k: frameworks.get(k).title,
+                        index=keys.index("torch_flex"), key=Key.CONV_MASK_FRAMEWORK)
+try:
+    mask_source = codegen.mask_code(state, mask_key)
+except MaskAttnError as err:
+    st.info(f"{err}", icon="✂️")
+else:
+    st.code(mask_source, language="python", line_numbers=False, height=min(120 + 18 * mask_source.count("\n"), 460))
+    st.caption(f"The script leaves {frameworks.get(mask_key).library.split(' (')[0]}'s own mask object in `mask`. CI "
+               "runs it on the real library for every kind of mask and checks that the object blocks exactly the "
+               "cells outlined above.")
+
+# 4. the polarity check ------------------------------------------------------------------------------
 st.header("Polarity check")
 st.markdown("Write or paste a mask in the convention you have, pick the framework it is going to, and see whether "
             "it attends to what you meant.")
@@ -107,15 +137,15 @@ left, right = st.columns(2)
 with left:
     source = st.selectbox("My mask is written for", options=list(sources), index=sources.index("torch_sdpa"),
                           format_func=lambda k: f"{frameworks.get(k).title} (1 = "
-                                                f"{frameworks.get(k).convention.one_means})", key="conv_source")
+                                                f"{frameworks.get(k).convention.one_means})", key=Key.CONV_SOURCE)
 with right:
     target = st.selectbox("It goes to", options=list(frameworks.keys()), index=frameworks.keys().index("torch_mha"),
-                          format_func=lambda k: frameworks.get(k).title, key="conv_target")
+                          format_func=lambda k: frameworks.get(k).title, key=Key.CONV_TARGET)
 example = mask if result.mask_active else create_causal_mask(T, T)                     # (T, T) 1 = blocked
 attend_source = frameworks.get(source).convention.one_means == frameworks.ATTEND
 written = cv.to_attend_bool(example) if attend_source else example == 1
 default_text = cv.format_mask_text(written)
-text_key = f"conv_text_{source}_{zlib.crc32(default_text.encode())}"
+text_key = f"{Key.CONV_TEXT}_{source}_{zlib.crc32(default_text.encode())}"
 pasted = st.text_area(f"The mask ({T} rows of {T} values: 0/1 or True/False; NumPy and PyTorch printouts paste "
                       "fine). Prefilled with the current mask written for your convention.",
                       value=default_text, key=text_key, height=min(60 + 22 * T, 320))
@@ -141,7 +171,7 @@ if check is not None:
                f"{dtype} ({target_fw.applies}, blocked scores {target_fw.constant_text(dtype)}); the right-hand "
                "one gets your mask exactly as written.")
 
-# 4. fully masked rows ----------------------------------------------------------------------------------
+# 5. fully masked rows ----------------------------------------------------------------------------------
 st.header("Fully masked rows: every framework has its own answer")
 full = fully_masked_rows(mask) & result.mask_active
 row = int(full.argmax()) if full.any() else T - 1
@@ -169,7 +199,7 @@ st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
 st.caption("Computed by each framework's registry entry (maskattn.frameworks) from the row's own logits: "
            "“uniform”, “near one-hot” and “unmasked softmax” depend on those logits, NaN, zeros and raises do not.")
 
-# 4. causal masks when Tq != Tk --------------------------------------------------------------------
+# 6. causal masks when Tq != Tk --------------------------------------------------------------------
 st.header("Causal masks when there are fewer queries than keys")
 st.markdown("With a KV cache the newest queries attend to every earlier key. Which corner the causal triangle "
             "starts from decides whether that works: PyTorch `is_causal`, JAX and Keras align it **top-left**; "
@@ -181,7 +211,7 @@ if L < 2:
     st.info("Type at least two tokens in this sequence to compare the alignments.")
 else:
     num_queries = st.slider(f"Queries: the last Tq of the {L} tokens (keys: all {L})", min_value=1, max_value=L,
-                            value=(L + 1) // 2, key=f"conv_num_queries_{L}")
+                            value=(L + 1) // 2, key=f"{Key.CONV_NUM_QUERIES}_{L}")
     key_mask = padding_mask[result.sequence, 0, 0, :L] if padding_mask is not None else None   # (Tk,)
     options = dict(mask_value=settings.mask_value, dtype=dtype, method=settings.method, scale=settings.scale)
     k_labels = labels[:L]
@@ -205,21 +235,13 @@ else:
                "mask). Top-left: it sees only the first keys, as if it stood at the start of the sequence — a "
                "silent bug when decoding with a cache.")
 
-# 5. copy as code ----------------------------------------------------------------------------------
+# 7. copy as code ----------------------------------------------------------------------------------
 st.header("Copy as code")
-st.markdown("Each snippet embeds this sequence's Q, K and V (rounded to the dtype), builds the mask in that "
-            "framework's convention, calls the framework's own attention and prints the weights. The copy button "
-            "is at the top right of the code.")
+st.markdown("Each snippet embeds this sequence's Q, K and V (rounded to the dtype), builds the whole mask — every "
+            "part switched on — in that framework's convention, calls the framework's own attention and prints the "
+            "weights. The copy button is at the top right of the code.")
 framework = st.radio("Framework", options=list(codegen.FRAMEWORKS), format_func=codegen.FRAMEWORKS.__getitem__,
-                     horizontal=True, key="conv_framework")
-state = codegen.state_from_result(result)
-spec = result.spec
-not_in_code = [name for name, on in (("the sliding window", spec.window), ("the prefix LM", spec.prefix_length),
-                                     ("the document mask", spec.segments), ("the drawn mask", spec.drawn)) if on]
-if not_in_code:     # the code generator builds the tutorial's masks; the newer ones come with the framework registry
-    st.info(f"This code builds the padding, query padding and causal masks only: {', '.join(not_in_code)} "
-            f"{'is' if len(not_in_code) == 1 else 'are'} not in it yet, so its weights differ from the "
-            "Playground's.", icon="🚧")
+                     horizontal=True, key=Key.CONV_FRAMEWORK)
 try:
     source = codegen.generate(state, framework)
 except MaskAttnError as err:

@@ -195,3 +195,96 @@ def test_jax_constant_is_capped_at_float32_and_computed_in_the_logits_dtype():
     c = float(functions._get_large_negative(np.float32))
     assert c == pytest.approx(-0.7 * float(nx.finfo("float32").max), rel=1e-7)
     assert frameworks.get("jax").constant("float16") == (pytest.approx(c, rel=1e-7), "float32")
+
+
+# --- the newer masks: each library's own way of saying them sees the app's keys ----------------------------
+
+WINDOW_CASES = [(T, w, rule) for T in (1, 7, 12) for w in (1, 2, 3, 5, 12) for rule in ("keys", "distance")]
+
+
+@pytest.mark.slow
+@pytest.mark.jax
+def test_jax_local_window_size_from_the_registry_sees_the_apps_keys():
+    jax = pytest.importorskip("jax", reason="jax is not installed")
+    import jax.numpy as jnp
+    from maskattn import create_sliding_window_mask
+    for T, w, rule in WINDOW_CASES:
+        q = k = jnp.zeros((1, T, 1, T), jnp.float32)                # equal scores: weight > 0 iff the key is seen
+        v = jnp.eye(T, dtype=jnp.float32)[None, :, None, :]         # (B, T, N, T): the output row is the weights
+        window = frameworks.get("jax").window_argument(w, rule)     # the off-by-one is the registry's
+        out = jax.nn.dot_product_attention(q, k, v, local_window_size=window, implementation="xla")
+        seen = np.asarray(out)[0, :, 0, :] > 0                       # (T, T)
+        np.testing.assert_array_equal(create_sliding_window_mask(T, w, rule), ~seen, err_msg=f"{T} {w} {rule}")
+
+
+@pytest.mark.slow
+@pytest.mark.transformers
+@pytest.mark.parametrize("key", ["hf_sdpa", "hf_eager"])
+def test_hugging_face_sliding_window_from_the_registry_sees_the_apps_keys(key):
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    from transformers.masking_utils import create_sliding_window_causal_mask
+    from maskattn import conventions as cv, create_sliding_window_mask
+    implementation = key.removeprefix("hf_")
+    for T, w, rule in WINDOW_CASES:
+        config = transformers.MistralConfig(sliding_window=frameworks.get(key).window_argument(w, rule),
+                                            attn_implementation=implementation)
+        embeds = torch.zeros(1, T, 1)
+        mask = create_sliding_window_causal_mask(config, embeds, None, cache=None, allow_is_causal_skip=False)
+        got = (cv.from_attend_bool(mask[0, 0].numpy()) if implementation == "sdpa"
+               else cv.from_additive(mask[0, 0].numpy()))
+        np.testing.assert_array_equal(create_sliding_window_mask(T, w, rule), got, err_msg=f"{T} {w} {rule}")
+
+
+@pytest.mark.slow
+@pytest.mark.transformers
+def test_hugging_face_packing_and_prefix_claims():
+    transformers = pytest.importorskip("transformers", reason="transformers is not installed")
+    torch = pytest.importorskip("torch", reason="torch is not installed")
+    from transformers import masking_utils as mu
+    from maskattn import MaskSpec, conventions as cv
+    config = transformers.MistralConfig(sliding_window=None, attn_implementation="sdpa")
+    segments = np.array([[1, 1, 1, 2, 2, 3, 3, 3, 3]])
+    T = segments.shape[1]
+    embeds = torch.zeros(1, T, 1)
+    # position_ids restarting at 0 in every document, with attention_mask=None: the document mask, causal
+    positions = torch.tensor([[0, 1, 2, 0, 1, 0, 1, 2, 3]])
+    by_positions = mu.create_causal_mask(config, embeds, None, cache=None, position_ids=positions,
+                                         allow_is_causal_skip=False)
+    by_function = mu.create_causal_mask(config, embeds, None, cache=None, allow_is_causal_skip=False,
+                                        and_mask_function=mu.packed_sequence_mask_function(torch.tensor(segments)))
+    app = MaskSpec(causal=True, segments=True).build(np.ones((1, T), int), segment_ids=segments)[0, 0]
+    assert cv.from_attend_bool(by_positions[0, 0].numpy()).tolist() == app.tolist()
+    assert cv.from_attend_bool(by_function[0, 0].numpy()).tolist() == app.tolist()
+    # a prefix LM: or_mask_function and PaliGemma's block_sequence_ids give the same mask (without a window)
+    for p in (0, 1, 4, T):
+        by_or = mu.create_causal_mask(config, embeds, None, cache=None, allow_is_causal_skip=False,
+                                      or_mask_function=lambda b, h, q_idx, kv_idx: kv_idx < p)
+        blocks = torch.where(torch.arange(T) < p, 0, -1)[None]
+        by_blocks = mu.create_causal_mask(config, embeds, None, cache=None, allow_is_causal_skip=False,
+                                          block_sequence_ids=blocks)
+        app = MaskSpec(prefix_length=p).build(np.ones((1, T), int))[0, 0]
+        assert cv.from_attend_bool(by_or[0, 0].numpy()).tolist() == app.tolist()
+        assert cv.from_attend_bool(by_blocks[0, 0].numpy()).tolist() == app.tolist()
+
+
+@pytest.mark.slow
+@pytest.mark.flax
+def test_flax_document_mask_is_make_attention_mask_with_equal():
+    pytest.importorskip("flax", reason="flax is not installed")
+    import jax.numpy as jnp
+    from flax import linen as nn
+    from maskattn import create_document_mask
+    segments = np.array([[1, 1, 2, 2, 2, 0], [1, 2, 3, 3, 0, 0]])
+    mask = nn.make_attention_mask(jnp.asarray(segments), jnp.asarray(segments), pairwise_fn=jnp.equal)
+    assert np.asarray(mask).shape == (2, 1, 6, 6)
+    assert (np.asarray(mask)[:, 0] == 0).astype(np.float32).tolist() == create_document_mask(segments).tolist()
+
+
+def test_every_entry_says_how_it_expresses_every_newer_mask():
+    for fw in frameworks.all_frameworks():
+        assert set(fw.expressions) == set(frameworks.NEWER_PARTS), fw.key
+        assert all(e.api for e in fw.expressions.values())
+    natives = {fw.key for fw in frameworks.all_frameworks() if fw.expressions["window"].native}
+    with_argument = {fw.key for fw in frameworks.all_frameworks() if fw.window_argument(3) is not None}
+    assert with_argument == {"jax", "hf_sdpa", "hf_eager"} and with_argument <= natives

@@ -63,7 +63,8 @@ def test_default_page_draws_every_framework_and_convention_without_errors():
     assert attend["text"][0] == ["True"] * 3 + ["False"] * 3
     assert blocked["text"][0] == ["False"] * 3 + ["True"] * 3
     assert decode(attend["z"]).tolist() == decode(blocked["z"]).tolist()      # same colours: same meaning
-    assert len(at.code) == 1 and "import numpy as np" in at.code[0].value
+    assert len(at.code) == 2 and "import numpy as np" in at.code[-1].value      # the newer masks' code, the snippet
+    assert "create_block_mask" in at.code[0].value
 
 
 def test_float16_panels_show_what_each_real_layer_returns():
@@ -106,13 +107,46 @@ def test_a_bad_pasted_mask_is_an_error_message_not_a_traceback():
 def test_each_framework_gets_its_code(framework):
     at = open_page({"conv_framework": framework}, causal="1", qpad="1")
     assert not at.exception
-    source = at.code[0].value
+    source = at.code[-1].value
     state = codegen.state_from_result(compute(Inputs(causal=True, mask_queries=True)))
     assert source.rstrip() == codegen.generate(state, framework).rstrip()    # st.code drops the last newline
-    # padded query rows are fully masked: PyTorch gives zeros (SDPA) or NaN (MHA) where the app's float32
-    # −1e9 and JAX's where(−0.7·finfo(float32).max) both give uniform rows
+    # padded query rows are fully masked: PyTorch gives zeros (SDPA, FlexAttention) or NaN (MHA) where the app's
+    # float32 −1e9 and JAX's where(−0.7·finfo(float32).max) both give uniform rows
     differs = any("differ from the Playground" in w.value for w in at.warning)
-    assert differs == (framework in ("torch_sdpa", "torch_mha"))
+    assert differs == (framework in ("torch_sdpa", "torch_mha", "torch_flex"))
+
+
+NEWER_QUERY = {"tokens": "the cat sat\n<pad> dog ran home\nbirds sing", "packed": "1", "causal": "1", "window": "3",
+               "prefix": "2", "drawn": "-".join(["000000000"] * 8 + ["100000000"])}
+
+
+def test_every_newer_mask_gets_its_code_in_every_framework_and_no_leaves_out_note():
+    at = open_page({"conv_framework": "torch_flex"}, **NEWER_QUERY)
+    assert not at.exception
+    result = compute(Inputs(text=NEWER_QUERY["tokens"], packed=True, causal=True, window=3, prefix_length=2,
+                            drawn=NEWER_QUERY["drawn"]))
+    state = codegen.state_from_result(result)
+    table = next(d.value for d in at.dataframe if "sliding window" in d.value.columns)   # each newer mask, per framework
+    assert list(table.columns) == ["framework", "sliding window", "packed documents", "prefix LM", "any mask (drawn)"]
+    jax_row = table[table["framework"] == frameworks.get("jax").title].iloc[0]
+    assert "local_window_size=(2, 0)" in jax_row["sliding window"]    # a window of 3 keys: JAX's distance 2
+    hf_row = table[table["framework"] == frameworks.get("hf_sdpa").title].iloc[0]
+    assert "sliding_window=3" in hf_row["sliding window"]
+    mask_code = at.code[0].value                                     # FlexAttention's mask_mod, the default choice
+    assert mask_code.rstrip() == codegen.mask_code(state, "torch_flex").rstrip()
+    source = at.code[1].value
+    assert source.rstrip() == codegen.generate(state, "torch_flex").rstrip()
+    assert not any("not in it yet" in i.value for i in at.info)      # the code covers every mask
+    assert any("same weights as the Playground" in s.value for s in at.success) or at.warning
+
+
+@pytest.mark.parametrize("key", ["jax", "hf_sdpa", "flax", "keras3_fused", "tf_tutorial"])
+def test_the_mask_code_follows_the_chosen_framework(key):
+    at = open_page({"conv_mask_framework": key}, **NEWER_QUERY)
+    assert not at.exception
+    state = codegen.state_from_result(compute(Inputs(text=NEWER_QUERY["tokens"], packed=True, causal=True, window=3,
+                                                     prefix_length=2, drawn=NEWER_QUERY["drawn"])))
+    assert at.code[0].value.rstrip() == codegen.mask_code(state, key).rstrip()
 
 
 def test_fully_masked_table_and_kv_cache_alignments():

@@ -242,6 +242,7 @@ class Framework:
     method: str | None = None
     expressions: dict[str, Expression] = field(default_factory=dict, repr=False, compare=False)  # NEWER_PARTS
     window_setting: Callable[[int], object] | None = field(default=None, repr=False, compare=False)  # reach -> arg
+    window_parameter: str | None = None   # the name of the library's own window setting
 
     # --- the one public question -----------------------------------------------------------------
 

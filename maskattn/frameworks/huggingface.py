@@ -53,7 +53,7 @@ HF_EAGER = Framework(
     convention=HF_ATTENTION_MASK, applies="add", constant=_finfo_min,
     softmax="torch softmax: float32 arithmetic, rounded once; plain (a row of only -inf is NaN)",
     source="transformers/masking_utils.py (eager_mask); models/bert/modeling_bert.py", model=_eager,
-    expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1,
+    expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1, window_parameter="sliding_window",
 )
 HF_SDPA = Framework(
     key="hf_sdpa", library="transformers 5.24", api="BertModel(config)(ids, attention_mask=...)",
@@ -62,6 +62,6 @@ HF_SDPA = Framework(
     convention=HF_ATTENTION_MASK, applies="bool", constant=lambda dtype: (-np.inf, "float32" if dtype != "float64" else dtype),
     softmax="torch SDPA: float32 (float64 for float64); a row of only -inf gets 0",
     source="transformers/masking_utils.py (sdpa_mask); integrations/sdpa_attention.py", model=_sdpa_bool,
-    expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1,
+    expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1, window_parameter="sliding_window",
 )
 ENTRIES = (HF_SDPA, HF_EAGER)

@@ -61,7 +61,7 @@ JAX = Framework(
     convention=ATTEND_BOOL, applies="fill", constant=_jax_negative,
     softmax="always float32, cast back to the dtype (float64 too)",
     source="jax/_src/nn/functions.py (_dot_product_attention_core)", model=_jax,
-    expressions=JAX_EXPRESSIONS, window_setting=lambda reach: (reach, 0),
+    expressions=JAX_EXPRESSIONS, window_setting=lambda reach: (reach, 0), window_parameter="local_window_size",
 )
 FLAX = Framework(
     key="flax", library="Flax 0.12.8", api="flax.linen.dot_product_attention(q, k, v, mask=attend)",

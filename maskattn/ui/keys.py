@@ -83,6 +83,14 @@ class Key:
     # Classroom
     OPEN_PLAYGROUND: Final = "_classroom_open_playground"   # a preset was just loaded: go to the Playground
 
+    # Conventions
+    CONV_SOURCE: Final = "conv_source"                      # the polarity check: the mask's convention
+    CONV_TARGET: Final = "conv_target"                      # ... and the framework it goes to
+    CONV_TEXT: Final = "conv_text"                          # + the source and the mask's crc: the pasted mask
+    CONV_NUM_QUERIES: Final = "conv_num_queries"            # + the length: queries in the KV-cache view
+    CONV_MASK_FRAMEWORK: Final = "conv_mask_framework"      # whose code builds the newer masks
+    CONV_FRAMEWORK: Final = "conv_framework"                # whose code reproduces the weights
+
     # Proof
     PROOF_AMOUNT: Final = "proof_amount"                    # the leak test's noise size (its slider)
     PROOF_AMOUNT_TEXT: Final = "proof_amount_text"          # the same size, typed
