@@ -214,8 +214,8 @@ def _mask_data(state: CodeState) -> str:
     if spec.window is not None:
         w = spec.window
         lines.append(f"WINDOW = {w}  # sliding window: " + (
-            f"a query sees {w} keys, itself included (q - kv < {w}: Hugging Face's count)" if spec.window_rule == "keys"
-            else f"a query sees keys up to {w} back, {w + 1} keys (q - kv <= {w}: FlashAttention's and JAX's count)"))
+            f"{w} keys, itself included (q - kv < {w}, Hugging Face's count)" if spec.window_rule == "keys"
+            else f"keys up to {w} back, {w + 1} keys (q - kv <= {w}, FlashAttention's and JAX's count)"))
     if spec.prefix_length is not None:
         lines.append(f"PREFIX = {spec.prefix_length}  # prefix LM: every query sees the first {spec.prefix_length} "
                      "keys, causal after them")
@@ -816,7 +816,7 @@ def mask_code(state: CodeState, key: str) -> str:
     # JAX · nn.dot_product_attention: the mask of look-ahead + sliding window 2 (q − kv < 2: 2 keys)
     ids = [1, 2, 3]  # token ids; the pad token has id 0
     T = len(ids)
-    WINDOW = 2  # sliding window: a query sees 2 keys, itself included (q - kv < 2: Hugging Face's count)
+    WINDOW = 2  # sliding window: 2 keys, itself included (q - kv < 2, Hugging Face's count)
     <BLANKLINE>
     import jax.numpy as jnp
     <BLANKLINE>

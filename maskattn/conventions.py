@@ -312,16 +312,14 @@ def newer_parts(spec: MaskSpec) -> tuple[str, ...]:
 
 
 def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
-    """How every registry entry expresses the newer masks ``spec`` has on (all four when it has none).
+    """How every registry entry expresses the newer masks ``spec`` has on (all four when it has none), in a few words.
 
-    A cell says whether the library has an API of its own for that mask or takes it as a
-    mask you build, the call, and for a window setting its value for ``spec``'s window.
+    ✓ marks an API of the library's own (else it is a mask you build and pass in); a window
+    setting gets its value for ``spec``'s window. ``frameworks.get(key).expressions`` has the full calls.
 
     >>> rows = {r["framework"]: r for r in newer_masks_table(MaskSpec(window=3))}
-    >>> rows["JAX · nn.dot_product_attention"]["sliding window"].split(" — ")[0]
-    'its own API, here local_window_size=(2, 0)'
-    >>> rows["PyTorch · SDPA, bool mask"]["sliding window"].split(" — ")[0]
-    'a mask you build'
+    >>> rows["JAX · nn.dot_product_attention"]["sliding window"], rows["PyTorch · SDPA, bool mask"]["sliding window"]
+    ('✓ local_window_size=(2, 0)', 'bool attn_mask')
     """
     parts = newer_parts(spec) or tuple(frameworks.NEWER_PARTS)
     records = []
@@ -329,14 +327,28 @@ def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
         record = {"framework": fw.title}
         for part in parts:
             expression = fw.expressions[part]
-            how = "its own API" if expression.native else "a mask you build"
-            if part == "window" and spec.window is not None:
-                setting = fw.window_argument(spec.window, spec.window_rule)
-                if setting is not None:
-                    how += f", here {fw.window_parameter}={setting}"
-            record[frameworks.NEWER_PARTS[part]] = f"{how} — {expression.api}"
+            text = expression.short
+            if part == "window" and spec.window is not None and fw.window_parameter is not None:
+                text = f"{fw.window_parameter}={fw.window_argument(spec.window, spec.window_rule)}"
+            record[frameworks.NEWER_PARTS[part]] = ("✓ " if expression.native else "") + text
         records.append(record)
     return records
+
+
+def newer_masks_calls(spec: MaskSpec) -> dict[str, list[tuple[str, str]]]:
+    """For each newer mask ``spec`` has on (all four when none): (registry keys, the full call) per distinct call.
+
+    >>> calls = newer_masks_calls(MaskSpec(prefix_length=2))
+    >>> [keys for keys, call in calls["prefix LM"]][:2]
+    ['tf_tutorial', 'keras2, keras3, keras3_fused']
+    """
+    out = {}
+    for part in newer_parts(spec) or tuple(frameworks.NEWER_PARTS):
+        calls: dict[str, list[str]] = {}
+        for fw in frameworks.all_frameworks():
+            calls.setdefault(fw.expressions[part].api, []).append(fw.key)
+        out[frameworks.NEWER_PARTS[part]] = [(", ".join(keys), call) for call, keys in calls.items()]
+    return out
 
 
 # ------------------------------------------------------------------------------------------------

@@ -101,20 +101,21 @@ st.caption("Dark cells are blocked, white cells may be attended, in every panel:
            "text is the literal value that framework receives.")
 
 # 3. the newer masks, framework by framework ------------------------------------------------------------
-st.header("Windows, packed documents, prefix LMs and drawn masks in each framework")
+st.header("The newer masks in each framework")
 state = codegen.state_from_result(result)
 spec = result.spec
 newer = cv.newer_parts(spec)
 if newer:
-    st.markdown(f"This state's mask is **{ui.md_escape(spec.describe())}**. Some libraries have an argument or a "
-                "mask function of their own for a part (JAX's `local_window_size`, Hugging Face's `sliding_window`, "
-                "FlexAttention's `mask_mod`), the others take it as a mask you build in their convention. Where a "
-                "library counts a window differently from the app, the code below does the off-by-one.")
+    st.markdown(f"This state's mask: **{ui.md_escape(spec.describe())}**. ✓ marks an argument or mask function of "
+                "the library's own; the others take the part as a mask you build in their convention. Where a "
+                "library counts a window differently from the app, its value here already has the off-by-one.")
 else:
     st.info("No sliding window, prefix LM, packing or drawn mask is on, so the table lists all four; switch one on "
             "in the sidebar (or draw a mask on the Masks page) to get its code for this state.", icon="💡")
-st.dataframe(pd.DataFrame(cv.newer_masks_table(spec)), hide_index=True, width="stretch",
-             column_config={"framework": st.column_config.TextColumn(width="medium")})
+st.table(pd.DataFrame(cv.newer_masks_table(spec)).set_index("framework"), border="horizontal")
+with st.expander("Every call in full"):
+    for part, calls in cv.newer_masks_calls(spec).items():
+        st.markdown(f"**{part}**  \n" + "  \n".join(f"{keys}: `{call}`" for keys, call in calls))
 keys = frameworks.keys()
 mask_key = st.selectbox("Build this state's whole mask in", options=keys, format_func=lambda k: frameworks.get(k).title,
                         index=keys.index("torch_flex"), key=Key.CONV_MASK_FRAMEWORK)
@@ -123,10 +124,10 @@ try:
 except MaskAttnError as err:
     st.info(f"{err}", icon="✂️")
 else:
-    st.code(mask_source, language="python", line_numbers=False, height=min(120 + 18 * mask_source.count("\n"), 460))
-    st.caption(f"The script leaves {frameworks.get(mask_key).library.split(' (')[0]}'s own mask object in `mask`. CI "
-               "runs it on the real library for every kind of mask and checks that the object blocks exactly the "
-               "cells outlined above.")
+    st.code(mask_source, language="python", line_numbers=False, height=min(40 + 20 * mask_source.count("\n"), 460))
+    st.caption(f"The script leaves {frameworks.get(mask_key).name}'s own mask object in `mask`. CI runs it on the "
+               "real library for every kind of mask and checks that the object blocks exactly the cells outlined "
+               "above.")
 
 # 4. the polarity check ------------------------------------------------------------------------------
 st.header("Polarity check")

@@ -97,13 +97,15 @@ class Expression:
 
     api: str        # the exact call, argument or setting
     native: bool    # an argument or mask function of its own (False: build the mask and pass it in)
+    short: str      # the same in a few words, for a table cell
 
 
-def expressions(window: str, document: str, prefix: str, drawn: str, *, native: tuple[str, ...] = ()
-                ) -> dict[str, Expression]:
-    """The four newer masks of one library; ``native`` names the parts it has an API of its own for."""
-    return {part: Expression(api, part in native)
-            for part, api in zip(NEWER_PARTS, (window, document, prefix, drawn))}
+def expressions(window: str, document: str, prefix: str, drawn: str, *, short: tuple[str, str, str, str],
+                native: tuple[str, ...] = ()) -> dict[str, Expression]:
+    """The four newer masks of one library (``short``: the same four in a few words each); ``native``
+    names the parts it has an API of its own for."""
+    return {part: Expression(api, part in native, brief)
+            for part, api, brief in zip(NEWER_PARTS, (window, document, prefix, drawn), short)}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ AT_EXPRESSIONS = expressions(
     document="mask = (seg[:, :, None] == seg[:, None, :]): (B, Tq, Tk), 1 = attend",
     prefix="subsequent_mask(T) | (torch.arange(T) < p): the first p key columns opened",
     drawn="mask = any (B, Tq, Tk) 0/1 tensor, 1 = attend (scores.masked_fill(mask == 0, -1e9))",
+    short=("1 = attend mask", "1 = attend mask", "1 = attend mask", "1 = attend mask"),
 )
 
 ANNOTATED_TRANSFORMER = Framework(

@@ -43,6 +43,7 @@ HF_EXPRESSIONS = expressions(
     prefix="create_causal_mask(..., or_mask_function=lambda b, h, q_idx, kv_idx: kv_idx < p); PaliGemma's "
            "block_sequence_ids=where(position < p, 0, -1) gives the same mask when no window is on",
     drawn="a 4-D attention_mask (B, 1, Tq, Tk) is used as it is: bool (sdpa) or 0 / finfo.min (eager)",
+    short=("config.sliding_window", "position_ids", "or_mask_function", "4-D attention_mask"),
     native=("window", "document", "prefix"),
 )
 

@@ -43,6 +43,7 @@ JAX_EXPRESSIONS = expressions(
     prefix="mask=(kv <= q) | (kv < p) with is_causal=False (is_causal would close the prefix); a window then "
            "keeps its right side open: local_window_size=(reach, T - 1)",
     drawn="mask=any bool array broadcastable to (B, N, T, S), True = attend",
+    short=("local_window_size", "bool mask", "bool mask", "bool mask"),
     native=("window",),
 )
 FLAX_EXPRESSIONS = expressions(
@@ -51,6 +52,7 @@ FLAX_EXPRESSIONS = expressions(
     document="nn.make_attention_mask(segment_ids, segment_ids, pairwise_fn=jnp.equal): (B, 1, T, T)",
     prefix="nn.make_attention_mask(pos, pos, lambda q, k: (k <= q) | (k < p)) instead of nn.make_causal_mask",
     drawn="mask=any bool (B, H, Tq, Tk) array, True = attend, combined by nn.combine_masks",
+    short=("make_attention_mask", "make_attention_mask", "make_attention_mask", "bool mask"),
     native=("document",),
 )
 

@@ -59,6 +59,7 @@ KERAS_EXPRESSIONS = expressions(
     prefix="attention_mask=(kv <= q) | (kv < p), with use_causal_mask=False (the causal mask would close the "
            "prefix again)",
     drawn="attention_mask=any bool (B, Tq, Tk), True = attend; masks combine with ops.logical_and",
+    short=("attention_mask",) * 4,
 )
 
 KERAS2 = Framework(

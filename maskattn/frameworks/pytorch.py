@@ -71,16 +71,19 @@ SDPA_EXPRESSIONS = expressions(
     document="attn_mask=doc[:, None, :, None] == doc[:, None, None, :]: (B, 1, Tq, Tk), True = same document",
     prefix="attn_mask=(kv_idx <= q_idx) | (kv_idx < p)",
     drawn="attn_mask=any bool tensor broadcastable to (B, H, Tq, Tk), True = attend; parts combine with &",
+    short=("bool attn_mask", "bool attn_mask", "bool attn_mask", "bool attn_mask"),
 )
 SDPA_FLOAT_EXPRESSIONS = expressions(
     **{part: f"the bool mask as for SDPA ({e.api.split(':')[0]}), then blocked.to(dtype) * -1e9 added"
-       for part, e in SDPA_EXPRESSIONS.items()})
+       for part, e in SDPA_EXPRESSIONS.items()},
+    short=("float attn_mask",) * 4)
 MHA_EXPRESSIONS = expressions(
     window="attn_mask=~((kv_idx <= q_idx) & (q_idx - kv_idx <= reach)): (Tq, Tk), True = BLOCKED",
     document="attn_mask=doc[:, :, None] != doc[:, None, :]: (B·H, Tq, Tk) (repeat_interleave over the heads), "
              "True = BLOCKED",
     prefix="attn_mask=(kv_idx > q_idx) & (kv_idx >= p): (Tq, Tk), True = BLOCKED",
     drawn="attn_mask=any bool (Tq, Tk) or (B·H, Tq, Tk), True = BLOCKED; key_padding_mask (B, Tk) for pad keys",
+    short=("attn_mask (1 = block)",) * 4,
 )
 FLEX_EXPRESSIONS = expressions(
     window="mask_mod q_idx - kv_idx <= reach (write the count the model was trained with: < w for w keys), "
@@ -89,6 +92,7 @@ FLEX_EXPRESSIONS = expressions(
     prefix="or_masks(causal, lambda b, h, q_idx, kv_idx: kv_idx < p)",
     drawn="mask_mod attend[q_idx, kv_idx] (a lookup in any bool tensor); create_block_mask(mask_mod, B, H, Tq, "
           "Tk) turns the combined mask_mod into a BlockMask",
+    short=("mask_mod q − kv ≤ r", "mask_mod doc == doc", "or_masks(causal, …)", "mask_mod lookup"),
     native=("window", "document", "prefix", "drawn"),
 )
 

@@ -36,13 +36,14 @@ def _tutorial(x, blocked, dtype, fw):
 
 #: every newer mask is one more float mask in the tutorial's convention (1.0 = blocked), combined with tf.maximum
 TUTORIAL_EXPRESSIONS = expressions(
-    window="1 - tf.linalg.band_part(tf.ones((T, T)), reach, 0): 1.0 outside the band of the query and the reach "
-           "keys before it (reach = w - 1 for a window of w keys)",
+    window="1 - tf.linalg.band_part(tf.ones((T, T)), reach, -1): 1.0 on keys more than reach positions back "
+           "(reach = w - 1 for a window of w keys), tf.maximum with the look-ahead mask",
     document="tf.cast(seg[:, :, tf.newaxis] != seg[:, tf.newaxis, :], tf.float32)[:, tf.newaxis]: (B, 1, T, T), "
              "1.0 across documents",
     prefix="tf.where(tf.range(T) < p, 0.0, create_look_ahead_mask(T)): the look-ahead mask with the first p key "
            "columns opened",
     drawn="tf.constant(drawn, tf.float32): any (T, T) 0/1 matrix, 1.0 = blocked",
+    short=("1 − band_part(…, reach, −1)", "seg_q ≠ seg_k", "prefix columns → 0", "tf.constant(mask)"),
 )
 
 TF_TUTORIAL = Framework(
