@@ -814,15 +814,15 @@ def mask_code(state: CodeState, key: str) -> str:
     >>> st = CodeState(("a", "b", "c"), (1, 2, 3), np.eye(3), np.eye(3), np.eye(3), MaskSpec(window=2))
     >>> print(mask_code(st, "jax"))
     # JAX · nn.dot_product_attention: the mask of look-ahead + sliding window 2 (q − kv < 2: 2 keys)
+    import jax.numpy as jnp
+    <BLANKLINE>
     ids = [1, 2, 3]  # token ids; the pad token has id 0
     T = len(ids)
     WINDOW = 2  # sliding window: 2 keys, itself included (q - kv < 2, Hugging Face's count)
     <BLANKLINE>
-    import jax.numpy as jnp
-    <BLANKLINE>
     ids_j = jnp.array([ids])  # (B=1, T)
     mask = None
-    # JAX counts the window as the distance back (query_pos <= key_pos + left): WINDOW - 1
+    # JAX counts a window as the distance back (q - kv <= left): left = WINDOW - 1
     options = dict(mask=mask, is_causal=True, local_window_size=(WINDOW - 1, 0))
     <BLANKLINE>
     """
