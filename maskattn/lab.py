@@ -523,16 +523,16 @@ def frameworks_giving_zeros(dtype) -> list[str]:
     """The registry's frameworks whose fully masked rows come out all zeros in ``dtype`` (computed, not listed).
 
     >>> frameworks_giving_zeros("float32")
-    ['Keras · Softmax(mask=) scores path', 'PyTorch · SDPA, bool mask', 'transformers · SDPA attention']
+    ['Keras · Softmax(mask=) scores path', 'PyTorch · SDPA, bool mask', 'PyTorch · FlexAttention, mask_mod', 'transformers · SDPA attention']
     >>> len(frameworks_giving_zeros("float16"))   # + SDPA with mask * -1e9: -1e9 is -inf in float16
-    4
+    5
     """
     return list(_frameworks_giving_zeros(_dtype(dtype)))
 
 
 @functools.cache
 def _frameworks_giving_zeros(dtype: str) -> tuple[str, ...]:
-    """Once per dtype: twelve framework mirrors run for every fully masked row's reason otherwise (~3 ms)."""
+    """Once per dtype: every framework mirror would run for every fully masked row's reason otherwise (~3 ms)."""
     names = []
     for fw in frameworks.all_frameworks():
         try:
