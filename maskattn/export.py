@@ -150,10 +150,22 @@ def _slug(text: str, limit: int) -> str:
     return out[:limit].strip("-") or "x"
 
 
-def file_tag(result: PlaygroundResult) -> str:
+def file_tag(result: PlaygroundResult, *, masking: bool = True) -> str:
     """The whole state in a file name: tokens, sequence, masks, constant, method, dtype, model, and a
-    short hash of every input (the text beyond the first tokens included), so two cases never share one."""
+    short hash of every input (the text beyond the first tokens included), so two cases never share one.
+
+    ``masking=False``: for a figure that does not depend on the mask (the raw logits), leave the masks,
+    the constant and the method out: two cases that draw the same picture share its name, and the
+    Playground's figure stays the same when only the mask changes (the browser does not redraw it).
+    """
     inputs = result.inputs
+    if not masking:
+        digest = hashlib.sha256(repr(sorted(to_query_params(inputs.without_masking()).items())).encode())
+        model = f"d{inputs.d_model}-seed{inputs.seed}" + ("" if inputs.scale else "-unscaled") + (
+            "" if inputs.positional else "-nope") + ("" if inputs.qk_mode == "projected" else "-shared")
+        layout = [part for part, on in (("left", inputs.padding_side == "left"), ("packed", inputs.packed)) if on]
+        return "--".join([_slug(" ".join(result.tokens[:4]), 24), f"seq{result.sequence + 1}", *layout,
+                          result.steps.dtype, model, digest.hexdigest()[:6]])
     masks = [_slug(re.sub(r"\(q − kv ≤ \d+\)", "le", name).replace("padded queries", "qpad")
                    .replace("×", "x").replace("+ documents", "docs").replace("no document mask", "nodocs"), 24)
              for name in inputs.mask_names()] or ["nomask"]

@@ -56,6 +56,11 @@ CONSTANT_LABELS: dict[str, str] = {
 MAX_SEED = 2**32 - 1
 
 
+#: the Inputs fields that change only the mask or how it is applied, never the raw logits
+MASKING_FIELDS: tuple[str, ...] = ("padding", "mask_queries", "causal", "window", "window_rule", "prefix_length",
+                                   "document_mask", "drawn", "constant", "custom_constant", "method")
+
+
 @dataclass(frozen=True)
 class Inputs:
     """Every control that changes the numbers, with the defaults a new visitor sees."""
@@ -99,6 +104,18 @@ class Inputs:
                         window=self.window or None, window_rule=self.window_rule,
                         prefix_length=self.prefix_length or None, segments=self.packed and self.document_mask,
                         drawn=parse_compact_mask(self.drawn) if self.drawn else None)
+
+    def without_masking(self) -> Inputs:
+        """These inputs with every field that only changes how the mask is built or applied at its default:
+        what the raw logits depend on (the tokens, their padding and packing, the model, the dtype).
+
+        >>> Inputs(causal=True, constant="-1e4", method="fill").without_masking() == Inputs()
+        True
+        >>> Inputs(packed=True, dtype="float16").without_masking() == Inputs(packed=True, dtype="float16")
+        True
+        """
+        defaults = Inputs()
+        return replace(self, **{name: getattr(defaults, name) for name in MASKING_FIELDS})
 
     def mask_names(self) -> list[str]:
         """The masks and batch layout in short words, for subtitles, descriptions and file names.

@@ -41,7 +41,8 @@ def select_clicked_row(chart_key: str) -> None:
 def stage(name: str) -> None:
     """One stage panel, the inspector's row outlined, clickable."""
     key = ui.chart_key(name)
-    ui.chart(cache.stage_figure(inputs, look, name, row), key=key, filename=f"{name}--{tag}",
+    name_tag = tag if name != "logits" else export.file_tag(result, masking=False)   # the raw logits: no mask
+    ui.chart(cache.stage_figure(inputs, look, name, row), key=key, filename=f"{name}--{name_tag}",
              on_select=lambda: select_clicked_row(key), selection_mode="points")
 
 

@@ -190,9 +190,19 @@ def test_playground_figures_are_fixed_size_and_deterministic():
     for name in figures.STAGES:
         assert a[name].layout.width == figures.PANEL_WIDTH
         assert pio.to_json(a[name]) == pio.to_json(b[name])
-    # every stage panel has the same grid of cells, so the stages line up
-    assert len({(f.layout.margin.l, f.layout.margin.r, f.layout.height - f.layout.margin.t)
+    # every stage panel has the same grid of cells at the same height, so the stages line up
+    assert len({(f.layout.margin.l, f.layout.margin.r, f.layout.margin.t,
+                 f.layout.height - f.layout.margin.t - f.layout.margin.b)
                 for f in (a[n] for n in figures.STAGES)}) == 1
+
+
+def test_the_raw_logits_figure_does_not_change_with_the_mask():
+    """A mask, constant or method change leaves the raw logits figure byte for byte: the server sends a
+    reference instead of the figure and the browser does not redraw it."""
+    specs = {pio.to_json(figures.playground_figures(compute(inputs))["logits"])
+             for inputs in (Inputs(), Inputs(causal=True), Inputs(constant="-1e4", method="fill"),
+                            Inputs(padding=False, mask_queries=True))}
+    assert len(specs) == 1
 
 
 def test_publication_size_grows_with_the_tokens():
@@ -236,3 +246,22 @@ def test_every_figure_passes_plotlys_full_validation(inputs):
     built += list(figures.playground_figures(r, cell=figures.PUBLICATION_CELL, width=None).values())
     for fig in built:
         go.Figure(fig.to_dict())                                  # raises on any invalid property
+
+
+def test_colour_scales_travel_as_explicit_stops():
+    """The builders skip Plotly's validation, which is what turns a Python-only name such as "RdBu_r"
+    into stops: Plotly.js would not know it and would draw another scale."""
+    r = compute(Inputs(constant="-1"))
+    for fig in figures.playground_figures(r).values():
+        spec = fig.to_dict()
+        scales = [spec["layout"].get("coloraxis", {}).get("colorscale")]
+        scales += [t.get("colorscale") for t in spec["data"]]
+        assert all(s is None or isinstance(s, (list, tuple)) for s in scales), scales
+
+
+def test_stage_panels_line_up_whatever_their_legends():
+    """Legends sit under the x axis: every stage panel's plot starts at the same height."""
+    for inputs in (Inputs(), Inputs(dtype="float16"), Inputs(constant="-1"), Inputs(padding=False)):
+        figs = figures.playground_figures(compute(inputs))
+        tops = {figs[name].layout.margin.t for name in figures.STAGES}
+        assert len(tops) == 1, (inputs, tops)

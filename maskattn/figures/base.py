@@ -9,10 +9,11 @@ from __future__ import annotations
 import html
 
 import plotly.graph_objects as go
-from plotly.colors import sample_colorscale
+from plotly.colors import get_colorscale, sample_colorscale
 
 #: colour-blind-safe scales: a blue-red diverging scale for scores, cividis for weights
-LOGIT_SCALE = "RdBu_r"
+#: (as explicit stops: the figures skip Plotly's validation, which is what turns a name like "RdBu_r" into stops)
+LOGIT_SCALE = get_colorscale("RdBu_r")
 
 
 def stretched_near_zero(scale: str = "Cividis", stops: int = 24) -> list:

@@ -86,6 +86,7 @@ class Geometry:
     text_size: int
     tick_size: int
     tick_step: int          # every tick_step-th label is shown
+    legend_height: int = 0  # the legend's strip at the bottom of the figure
 
 
 def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_FONT, width: int | None = None,
@@ -112,8 +113,12 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
     else:
         width = int(round(left + right + cell * cols))
     # the legend starts at the figure's left edge and may run to the colour bar
+    # the legend sits under the x axis: the plot's top is the same in every panel, so panels side by side
+    # line up whatever their legends say
     legend_rows = _legend_rows(legend, width - right - 6, font_size) if legend else 0
-    top = int(title_h + 8 + legend_rows * (font_size + 9) + (6 if legend_rows else 0))
+    top = int(title_h + 8)
+    legend_height = int(legend_rows * (font_size + 9) + (4 if legend_rows else 0))
+    bottom += legend_height
     plot_h = min(cell * rows, max_height - top - bottom)
     cell_h = plot_h / rows
     # numbers: every cell gets the same budget; none below 3 characters (a lone digit misleads)
@@ -127,7 +132,7 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
     tick_step = max(1, math.ceil((tick_size * 1.25) / max(min(cell, cell_h), 1e-9)))
     margin = {"l": left, "r": right, "t": top, "b": bottom, "pad": 0, "autoexpand": False}
     return Geometry(width, int(round(top + plot_h + bottom)), margin, cell, cell_h, text_chars, text_size,
-                    tick_size, tick_step)
+                    tick_size, tick_step, legend_height)
 
 
 def _legend_rows(names, width: float, font_size: int) -> int:
@@ -287,7 +292,8 @@ def _outline_entry() -> dict:
 def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=None, kind: str = "scores",
             dtype: str | None = None, zrange: tuple[float, float] | None = None, font_size: int = BASE_FONT,
             width: int | None = None, cell: float | None = None, clickable: bool = False, x_title: str = "key",
-            y_title: str = "query", scale=None, colorbar: bool = True, cell_text=None) -> go.Figure:
+            y_title: str = "query", scale=None, colorbar: bool = True, cell_text=None,
+            ) -> go.Figure:
     """A labelled, honest heatmap of a ``(rows, cols)`` matrix.
 
     values: ``(Tq, Tk)`` array in the compute dtype; x_labels: Tk names; y_labels: Tq names.
@@ -419,7 +425,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
     annotations += [dict(text=y_title, xref="paper", x=0, xanchor="left", xshift=-g.margin["l"] + 2, yref="paper",
                          y=0.5, textangle=-90, showarrow=False, font={"size": font_size}),
                     dict(text=x_title, xref="paper", x=0.5, yref="paper", y=0, yanchor="bottom",
-                         yshift=-g.margin["b"] + 2, showarrow=False, font={"size": font_size})]
+                         yshift=-g.margin["b"] + g.legend_height + 2, showarrow=False, font={"size": font_size})]
     xaxis = ticks | {"side": "bottom",
                      "tickangle": -45, "range": [-0.5, cols - 0.5],
                      "tickvals": x[:: g.tick_step], "ticktext": x_ticks[:: g.tick_step]}
@@ -436,10 +442,10 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         # the data's fingerprint: a figure that differs only in its layout (the selected row's outline)
         # keeps it, so the browser's Plotly.react redraws the shapes and never recomputes the heatmap
         datarevision=_fingerprint(values, mask),
-        # a paper-anchored legend moved to the figure's left edge (a container-anchored horizontal legend
-        # stacks its entries vertically in Plotly 7)
+        # x: a paper-anchored legend moved to the figure's left edge (a container-anchored horizontal legend
+        # stacks its entries vertically in Plotly 7); y: at the figure's bottom, under the axis title
         legend={"orientation": "h", "x": -(g.margin["l"] - 6) / max(g.width - g.margin["l"] - g.margin["r"], 1),
-                "xanchor": "left", "y": 1.0, "yanchor": "bottom",
+                "xanchor": "left", "y": 0, "yref": "container", "yanchor": "bottom",
                 "font": {"size": max(9, font_size - 2)}, "itemclick": False, "itemdoubleclick": False,
                 "bgcolor": "rgba(255,255,255,0)", "tracegroupgap": 0, "itemwidth": 30},
     )

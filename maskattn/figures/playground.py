@@ -26,12 +26,14 @@ MASK_SHARE = 0.8
 PUBLICATION_CELL, PUBLICATION_FONT = 64, 16
 
 
-def state_subtitle(result, limit: int = 20, width: int = 72) -> str:
+def state_subtitle(result, limit: int = 20, width: int = 72, *, masks: bool = True, constant: bool = True) -> str:
     """One line naming the case: tokens, masks, constant, method and dtype (user text escaped).
 
     The tokens get up to ``limit`` characters and the line about ``width``. When the masks need
     the room, the tokens give way first (the axis labels name them too), then the masks named
-    first (the tutorial's) are counted instead of named.
+    first (the tutorial's) are counted instead of named. ``masks=False`` / ``constant=False``
+    leave those parts out, for a panel that does not depend on them (the raw logits): its
+    figure then stays the same when they change, and the browser does not redraw it.
 
     >>> from maskattn.pipeline import compute
     >>> from maskattn.state import Inputs
@@ -43,15 +45,15 @@ def state_subtitle(result, limit: int = 20, width: int = 72) -> str:
     'prefix 2 + packed + documents (+3 more) · c = -1e9 · add · float32'
     """
     inputs, steps = result.inputs, result.steps
-    names = inputs.mask_names() or ["no mask"]
-    tail = f" · c = {spell(inputs.mask_value, digits=4)} · {steps.method} · {steps.dtype}"
-    masks, dropped = " + ".join(names), 0
-    while len(masks) + len(tail) > width and dropped < len(names) - 1:
+    names = (inputs.mask_names() or ["no mask"]) if masks else []
+    tail = (f" · c = {spell(inputs.mask_value, digits=4)} · {steps.method}" if constant else "") + f" · {steps.dtype}"
+    joined, dropped = " + ".join(names), 0
+    while len(joined) + len(tail) > width and dropped < len(names) - 1:
         dropped += 1
-        masks = " + ".join(names[dropped:]) + f" (+{dropped} more)"
-    room = min(limit, width - len(masks) - len(tail) - 3)
-    tokens = f"{safe_label(' '.join(result.tokens), room)} · " if room >= 8 else ""
-    return f"{tokens}{masks}{tail}"
+        joined = " + ".join(names[dropped:]) + f" (+{dropped} more)"
+    room = min(limit, width - len(joined) - len(tail) - 3)
+    tokens = safe_label(' '.join(result.tokens), room) if room >= 8 else ""
+    return " · ".join(part for part in (tokens, joined) if part) + tail
 
 
 def subtitle_chars(width: int | None, font_size: int) -> int:
@@ -92,7 +94,8 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
     """
     steps, labels = result.steps, result.labels
     titles = stage_titles(result)
-    sub = state_subtitle(result, width=subtitle_chars(width, font_size)) if subtitle else ""
+    chars = subtitle_chars(width, font_size)
+    sub = state_subtitle(result, width=chars) if subtitle else ""
     size = dict(font_size=font_size, width=width, cell=cell, subtitle=sub, dtype=steps.dtype)
     mask = result.mask if result.has_mask else None
     output_labels = [f"v{i}" for i in range(steps.output.shape[-1])]
@@ -105,7 +108,8 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
         "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask, **mask_size),
         # the raw logits are the input, before any mask: no outline, so a mask change leaves this figure as it is
         "logits": heatmap(steps.logits, labels, labels, title=titles["logits"], kind="scores", clickable=True,
-                          **size),
+                          **(size | {"subtitle": state_subtitle(result, width=chars, masks=False, constant=False)
+                                     if subtitle else ""})),
         "mask-term": heatmap(steps.mask_term, labels, labels, title=titles["mask-term"], kind="term", mask=mask,
                              clickable=True, **size),
         "masked-logits": heatmap(steps.masked_logits, labels, labels, title=titles["masked-logits"],
@@ -115,15 +119,4 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
         "output": heatmap(steps.output, output_labels, labels, title=titles["output"], kind="values",
                           x_title="value dimension", **size),
     }
-    _align_tops([figs[name] for name in STAGES])
     return figs
-
-
-def _align_tops(figs: list[go.Figure]) -> None:
-    """Give side-by-side panels the same top margin (the largest legend wins), so their cells line up."""
-    top = max(f.layout.margin.t for f in figs)
-    for f in figs:
-        extra = top - f.layout.margin.t
-        if extra:
-            f.layout.margin.t = top
-            f.layout.height = f.layout.height + extra

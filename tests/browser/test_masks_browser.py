@@ -79,10 +79,12 @@ def test_clicking_a_cell_toggles_it_and_the_playground_uses_the_mask(page, app_u
 
 def test_the_broadcasting_view_renders_every_head(page, app_url, artifacts):
     missing = open_page(page, f"{app_url}/masks?causal=1")
-    page.wait_for_function(f"(t) => ({CELLS})(t) !== null", arg="sequence 3, head 2", timeout=TIMEOUT_MS)
+    titles = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
+        .filter(e => e._fullData && e.layout.title).map(e => e.layout.title.text)"""
+    # Plotly draws the charts one after another: wait until every head's panel is drawn, not only the last
+    page.wait_for_function(f"() => ({titles})().filter(t => t.includes(', head ')).length >= 6", timeout=TIMEOUT_MS)
     wait_idle(page)
-    drawn = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
-        .filter(e => e._fullData && e.layout.title).map(e => e.layout.title.text)""")
+    drawn = page.evaluate(titles)
     assert {"padding (B, 1, 1, Tk)", "look-ahead (Tq, Tk)"} <= set(drawn)
     assert sum(", head " in t for t in drawn) == 6 and sum(t.startswith("mask[") for t in drawn) == 3
     shapes = page.locator('[data-testid="stCode"]').first.inner_text()
