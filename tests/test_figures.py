@@ -176,6 +176,18 @@ def test_the_mask_term_shows_where_nan_is_born():
     assert fig.layout.title.text == "mask term: mask × (-inf)"
 
 
+@pytest.mark.parametrize("dtype, method, term", [("float32", "add", "mask term: mask × (-1e9) = 0 here"),
+                                                  ("float16", "add", "mask term: mask × (-inf) = NaN (0 × -inf)"),
+                                                  ("float16", "fill", "fill: nowhere (nothing blocked)")])
+def test_a_mask_that_blocks_nothing_says_so_in_its_titles(dtype, method, term):
+    """A padding mask on a row without pads: a blank panel must not read as a broken one, and float16's NaN is real."""
+    r = compute(Inputs(text="a b c", dtype=dtype, method=method))
+    figs = figures.playground_figures(r)
+    assert figs["mask"].layout.title.text == "mask: nothing blocked here"
+    assert figs["mask-term"].layout.title.text == term
+    assert np.isnan(r.steps.mask_term).any() == ("NaN" in term)
+
+
 def test_no_mask_means_no_mask_term():
     r = compute(Inputs(padding=False, dtype="float16"))
     figs = figures.playground_figures(r)

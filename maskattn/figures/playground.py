@@ -81,7 +81,13 @@ def stage_titles(result) -> dict[str, str]:
     else:
         term, masked = "mask term: none (mask applied after softmax)", "logits z = x (mask applied later)"
     weights = "softmax weights" + (" × (1 − mask)" if steps.method == "multiply_weights" and steps.has_mask else "")
-    return {"mask": "mask (1 = blocked)" if steps.has_mask else "mask: none is on", "logits": f"raw logits x = {x}", "mask-term": term,
+    mask_title = "mask (1 = blocked)" if steps.has_mask else "mask: none is on"
+    if steps.has_mask and not np.any(result.mask):      # a mask that is on but blocks nothing (no pad in this row):
+        mask_title = "mask: nothing blocked here"         # say so, so a blank panel does not read as a broken one
+        zero = "= 0 here" if not np.isnan(steps.mask_term).any() else "= NaN (0 × -inf)"
+        term = {"add": f"mask term: mask × ({c}) {zero}", "fill": "fill: nowhere (nothing blocked)",
+                "safe": "fill: nowhere (nothing blocked)"}.get(steps.method, term)
+    return {"mask": mask_title, "logits": f"raw logits x = {x}", "mask-term": term,
             "masked-logits": masked, "weights": weights, "output": "output = weights @ v"}
 
 
