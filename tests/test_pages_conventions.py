@@ -126,12 +126,11 @@ def test_every_newer_mask_gets_its_code_in_every_framework_and_no_leaves_out_not
     result = compute(Inputs(text=NEWER_QUERY["tokens"], packed=True, causal=True, window=3, prefix_length=2,
                             drawn=NEWER_QUERY["drawn"]))
     state = codegen.state_from_result(result)
-    table = next(d.value for d in at.dataframe if "sliding window" in d.value.columns)   # each newer mask, per framework
-    assert list(table.columns) == ["framework", "sliding window", "packed documents", "prefix LM", "any mask (drawn)"]
-    jax_row = table[table["framework"] == frameworks.get("jax").title].iloc[0]
-    assert "local_window_size=(2, 0)" in jax_row["sliding window"]    # a window of 3 keys: JAX's distance 2
-    hf_row = table[table["framework"] == frameworks.get("hf_sdpa").title].iloc[0]
-    assert "sliding_window=3" in hf_row["sliding window"]
+    table = next(t.value for t in at.table if "sliding window" in t.value.columns)   # each newer mask, per framework
+    assert list(table.columns) == ["sliding window", "packed documents", "prefix LM", "any mask (drawn)"]
+    assert set(table.index) == {fw.title for fw in frameworks.all_frameworks()}                  # one row per framework
+    assert "local_window_size=(2, 0)" in table.loc[frameworks.get("jax").title, "sliding window"]   # 3 keys: distance 2
+    assert "sliding_window=3" in table.loc[frameworks.get("hf_sdpa").title, "sliding window"]
     mask_code = at.code[0].value                                     # FlexAttention's mask_mod, the default choice
     assert mask_code.rstrip() == codegen.mask_code(state, "torch_flex").rstrip()
     source = at.code[1].value
