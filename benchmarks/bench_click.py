@@ -9,7 +9,7 @@ floor, floor, ours) so that machine noise hits both alike. At the default input 
 a row click: a click on a cell of the masked-logits panel until the inspector shows that row and
 every stage panel outlines it.
 
-Run:  python benchmarks/bench_click.py [--clicks 12] [--sizes 6 64 256] [--query "causal=1&qpad=1"]
+Run:  python benchmarks/bench_click.py [--clicks 12] [--sizes 6 64 256] [--query "causal=1&qpad=1"] [--floor-term]
 Targets (issue 10): ours ≤ 1.0 × the naive floor at the default input (T = 6); ≤ 1.3 × at
 T = 64 and 256 against the floor at the same T; a row click ≤ 0.5 × a causal toggle.
 """
@@ -152,6 +152,9 @@ def main(argv=None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES),
                         help="T values; 6 is the Playground's default input")
     parser.add_argument("--query", default="", help="extra Playground URL parameters, e.g. 'qpad=1&dtype=float16'")
+    parser.add_argument("--floor-term", action="store_true",
+                        help="give the floor the Playground's fifth panel, the mask term (?term=1): as many "
+                             "panels change per toggle on both pages")
     args = parser.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -166,7 +169,7 @@ def main(argv=None) -> int:
                 text = "" if T == 6 else f"tokens={quote(tokens_text(T))}"
                 query = "&".join(q for q in (text, args.query) if q)
                 ours_url = f"http://127.0.0.1:{ours_port}/" + (f"?{query}" if query else "")
-                floor_url = f"http://127.0.0.1:{floor_port}/?T={T}"
+                floor_url = f"http://127.0.0.1:{floor_port}/?T={T}" + ("&term=1" if args.floor_term else "")
                 r = measure_toggles(browser, ours_url, floor_url, args.clicks)
                 o, f = statistics.median(r["times"]["ours"]), statistics.median(r["times"]["floor"])
                 target = TARGET_DEFAULT if T == 6 else TARGET_LARGE
@@ -182,7 +185,8 @@ def main(argv=None) -> int:
 
     print(f"# Click-to-render at 1280×720 (toggle causal → every changed chart redrawn) — {machine()}")
     print(f"# command: python benchmarks/bench_click.py --clicks {args.clicks} --sizes "
-          + " ".join(map(str, args.sizes)) + (f" --query '{args.query}'" if args.query else "") + "\n")
+          + " ".join(map(str, args.sizes)) + (f" --query '{args.query}'" if args.query else "")
+          + (" --floor-term" if args.floor_term else "") + "\n")
     print("| T | ours median ms | naive floor median ms | ours / floor | target | clicks each | charts redrawn (ours, floor) |")
     print("|---:|---:|---:|---:|---:|---:|---|")
     for T, o, f, ratio, target, n, expected in rows:

@@ -52,6 +52,14 @@ COMPARED_PAGES = {"Playground": "", "Proof": "proof"}
 TARGET_PROOF_RATIO = 1.3
 
 
+async def timed_rerun(session: StreamlitSession) -> float:
+    """One rerun's time in ms; a rerun that raised is not a measurement, so stop with the page's error."""
+    result = await session.rerun()
+    if result.exceptions:
+        raise RuntimeError(f"the page raised during the benchmark: {result.exceptions}")
+    return result.seconds * 1000
+
+
 async def over_the_wire(port: int, query: dict, reruns: int) -> dict[str, dict]:
     session = StreamlitSession(port, query)
     first = await session.connect()
@@ -61,10 +69,10 @@ async def over_the_wire(port: int, query: dict, reruns: int) -> dict[str, dict]:
     toggles, seeds = [], []
     for i in range(reruns):
         session.set_bool(causal, i % 2 == 0)
-        toggles.append((await session.rerun()).seconds * 1000)
+        toggles.append(await timed_rerun(session))
     for i in range(reruns):
         session.states[seed.id].double_value = float(1000 + i)      # a new seed: compute cache miss
-        seeds.append((await session.rerun()).seconds * 1000)
+        seeds.append(await timed_rerun(session))
     await session.close()
     return {"toggle causal": summary(toggles), "new seed (uncached)": summary(seeds)}
 
@@ -83,11 +91,11 @@ async def pages_side_by_side(port: int, reruns: int) -> dict[str, dict[str, dict
     for i in range(reruns):
         for name, session in sessions.items():
             session.set_bool(session.find("Causal"), i % 2 == 0)
-            times[name]["toggle causal"].append((await session.rerun()).seconds * 1000)
+            times[name]["toggle causal"].append(await timed_rerun(session))
     for i in range(reruns):
         for k, (name, session) in enumerate(sessions.items()):
             session.states[session.find("Seed").id].double_value = float(1000 + 1000 * k + i)
-            times[name]["new seed (uncached)"].append((await session.rerun()).seconds * 1000)
+            times[name]["new seed (uncached)"].append(await timed_rerun(session))
     for session in sessions.values():
         await session.close()
     return {name: {action: summary(t) for action, t in actions.items()} for name, actions in times.items()}

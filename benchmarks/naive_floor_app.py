@@ -8,7 +8,11 @@ rerun. ``bench_click.py`` compares the Playground's causal toggle with this page
 run. It runs on the same transport as the app (``TCP_NODELAY``, see ``maskattn.ui.disable_nagle``),
 so the comparison measures the page, not Nagle's algorithm.
 
-Run alone:  streamlit run benchmarks/naive_floor_app.py  (then open /?T=64)
+``?term=1`` adds a fifth panel, the mask term ``mask × -1e9``, between the logits and the masked
+logits, as the Playground draws it: the same number of panels changing per toggle as ours (four),
+to tell the cost of the page from the cost of one more panel.
+
+Run alone:  streamlit run benchmarks/naive_floor_app.py  (then open /?T=64 or /?term=1)
 """
 
 from pathlib import Path
@@ -41,8 +45,10 @@ masked = (logits + mask * np.float32(-1e9)).astype(np.float32)
 shifted = masked - masked.max(axis=-1, keepdims=True)
 weights = (np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)).astype(np.float32)
 
+panels = [("mask", mask), ("logits", logits), ("masked logits", masked), ("softmax weights", weights)]
+if st.query_params.get("term") == "1":
+    panels.insert(2, ("mask term", (mask * np.float32(-1e9)).astype(np.float32)))
 st.title("Naive floor")
-for column, (name, m) in zip(st.columns(4), (("mask", mask), ("logits", logits), ("masked logits", masked),
-                                              ("softmax weights", weights))):
+for column, (name, m) in zip(st.columns(len(panels)), panels):
     with column:
         st.plotly_chart(px.imshow(m, text_auto=".2g", title=name), key=name)

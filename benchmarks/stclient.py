@@ -154,9 +154,11 @@ class StreamlitSession:
         elif kind == "alert":
             result.alerts.append(el.alert.body)
         elif kind in ("checkbox", "selectbox", "text_area", "text_input", "radio", "select_slider",
-                      "number_input", "slider", "button"):
+                      "number_input", "slider", "button", "button_group"):
             proto = getattr(el, kind)
             options = tuple(getattr(proto, "options", ()) or ())
+            if kind == "button_group":                  # st.segmented_control / st.pills: options are messages
+                options = tuple(option.content for option in options)
             self.widgets[proto.id] = Widget(proto.id, kind, proto.label, options,
                                             getattr(proto, "default", None))
             state = _wire_state(kind, proto, options)
@@ -179,6 +181,11 @@ def _wire_state(kind: str, proto, options: tuple[str, ...]) -> WidgetState | Non
         if options and has_default:
             return WidgetState(id=proto.id, string_value=options[proto.default])
         return None
+    if kind == "button_group":                          # the chosen options' strings, as the frontend sends
+        state = WidgetState(id=proto.id)
+        state.string_array_value.data.extend(list(proto.raw_values) if set_value
+                                             else [options[int(i)] for i in proto.default])
+        return state
     if kind == "number_input":
         return WidgetState(id=proto.id, double_value=proto.value if set_value else proto.default)
     if kind == "slider":

@@ -167,3 +167,4 @@ def test_every_matrix_as_a_table_on_request():
     weights = tables[4].value
     assert list(weights.columns) == r.labels and list(weights.index) == r.labels
     np.testing.assert_array_equal(weights.to_numpy(), r.steps.weights.astype(float))
+

@@ -17,8 +17,14 @@ from .keys import Key
 
 
 def load_url_state() -> None:
-    """Seed the widgets from the URL, once per browser session."""
+    """Seed the widgets from the URL, once per browser session; afterwards, put back at its default any
+    input whose widget state Streamlit dropped (a widget not drawn in the last run loses its key), so
+    that the page never reads a missing key."""
     if st.session_state.get(Key.URL_LOADED):
+        defaults = Inputs()
+        for f in fields(Inputs):
+            if f.name not in st.session_state:
+                st.session_state[f.name] = getattr(defaults, f.name)
         return
     inputs, view, notices = from_query_params(st.query_params.to_dict())
     apply_inputs(inputs)
