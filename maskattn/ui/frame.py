@@ -43,7 +43,9 @@ def disable_nagle() -> int:
     """
     fixed = 0
     for obj in gc.get_objects():
-        if (isinstance(obj, socket.socket) and obj.fileno() != -1 and obj.type == socket.SOCK_STREAM
+        # type(), not isinstance(): isinstance asks the object for __class__, which a weak proxy whose
+        # referent is gone answers with ReferenceError (and a deprecated module alias with a warning)
+        if (issubclass(type(obj), socket.socket) and obj.fileno() != -1 and obj.type == socket.SOCK_STREAM
                 and obj.family in (socket.AF_INET, socket.AF_INET6)):
             try:
                 obj.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
