@@ -95,10 +95,11 @@ def test_hovering_a_weights_cell_shows_its_exact_value(small_page, app_url):
     for row, col in ((0, 1), (2, 4)):
         point = small_page.evaluate(CELL_CENTRE, ["softmax weights", row, col])
         small_page.mouse.move(point["x"] + point["w"] * 0.3, point["y"] + point["h"] * 0.3)   # off-centre
-        hover = small_page.locator(".hoverlayer .hovertext")
-        hover.first.wait_for(timeout=10_000)
-        text = hover.first.text_content()
         value = spell(expected.steps.weights[row, col], "bfloat16")
+        # wait for this cell's label: under load the previous cell's label is still up for a moment
+        hover = small_page.locator(".hoverlayer .hovertext").filter(has_text=expected.labels[row])
+        hover.first.wait_for(timeout=20_000)
+        text = hover.first.text_content()
         assert value in text and expected.labels[row] in text.replace("&lt;", "<"), text
         if expected.mask[row, col]:
             assert "masked" in text
