@@ -159,22 +159,19 @@ def file_tag(result: PlaygroundResult, *, masking: bool = True) -> str:
     Playground's figure stays the same when only the mask changes (the browser does not redraw it).
     """
     inputs = result.inputs
-    if not masking:
-        digest = hashlib.sha256(repr(sorted(to_query_params(inputs.without_masking()).items())).encode())
-        model = f"d{inputs.d_model}-seed{inputs.seed}" + ("" if inputs.scale else "-unscaled") + (
-            "" if inputs.positional else "-nope") + ("" if inputs.qk_mode == "projected" else "-shared")
-        layout = [part for part, on in (("left", inputs.padding_side == "left"), ("packed", inputs.packed)) if on]
-        return "--".join([_slug(" ".join(result.tokens[:4]), 24), f"seq{result.sequence + 1}", *layout,
-                          result.steps.dtype, model, digest.hexdigest()[:6]])
-    masks = [_slug(re.sub(r"\(q − kv ≤ \d+\)", "le", name).replace("padded queries", "qpad")
-                   .replace("×", "x").replace("+ documents", "docs").replace("no document mask", "nodocs"), 24)
-             for name in inputs.mask_names()] or ["nomask"]
-    digest = hashlib.sha256(repr(sorted(to_query_params(inputs).items())).encode()).hexdigest()[:6]
+    if masking:
+        masks = [_slug(re.sub(r"\(q − kv ≤ \d+\)", "le", name).replace("padded queries", "qpad")
+                       .replace("×", "x").replace("+ documents", "docs").replace("no document mask", "nodocs"), 24)
+                 for name in inputs.mask_names()] or ["nomask"]
+        how = ["+".join(masks), "c" + spell(inputs.mask_value, digits=3), result.steps.method]
+    else:                                   # only what the raw logits depend on: the batch layout
+        how = [part for part, on in (("left", inputs.padding_side == "left"), ("packed", inputs.packed)) if on]
+    named = inputs if masking else inputs.without_masking()
+    digest = hashlib.sha256(repr(sorted(to_query_params(named).items())).encode()).hexdigest()[:6]
     model = f"d{inputs.d_model}-seed{inputs.seed}" + ("" if inputs.scale else "-unscaled") + (
         "" if inputs.positional else "-nope") + ("" if inputs.qk_mode == "projected" else "-shared")
-    return "--".join([_slug(" ".join(result.tokens[:4]), 24), f"seq{result.sequence + 1}", "+".join(masks),
-                      "c" + spell(inputs.mask_value, digits=3), result.steps.method, result.steps.dtype, model,
-                      digest])
+    return "--".join([_slug(" ".join(result.tokens[:4]), 24), f"seq{result.sequence + 1}", *how,
+                      result.steps.dtype, model, digest])
 
 
 def all_csv(result: PlaygroundResult) -> dict[str, str]:

@@ -38,6 +38,15 @@ def chart(panel: cache.ProofPanel, name: str) -> None:
     ui.chart(panel.figures[name], key=f"proof-{name}", filename=f"{name}--{tag}")
 
 
+def panels_and_takeaway(panel: cache.ProofPanel, *, align: str) -> None:
+    """A proof's panels side by side (wrapping on narrow screens), its takeaway in the room left beside them."""
+    with st.container(horizontal=True, gap="small", vertical_alignment=align):
+        for name in panel.figures:
+            chart(panel, name)
+        with st.container(width="stretch"):
+            st.markdown(f"**{panel.takeaway}**")
+
+
 # the leak test's controls: a slider and a box for the noise size, a button for a new seed ----------
 st.session_state.setdefault(Key.PROOF_AMOUNT, DEFAULT_AMOUNT)
 st.session_state.setdefault(Key.PROOF_AMOUNT_TEXT, spell(DEFAULT_AMOUNT))
@@ -77,12 +86,7 @@ def delete_the_columns() -> None:
     if not big:
         st.markdown("If masking ignores a key, the masked softmax must be the softmax of the unmasked keys alone, "
                     "as if the masked columns were deleted from the matrix. Both, and their difference in float64:")
-    panel = cache.deleted_panel(inputs, look)
-    with st.container(horizontal=True, gap="small", vertical_alignment="center"):   # wraps on narrow screens
-        for name in panel.figures:
-            chart(panel, name)
-        with st.container(width="stretch"):
-            st.markdown(f"**{panel.takeaway}**")
+    panels_and_takeaway(cache.deleted_panel(inputs, look), align="center")
 
 
 def exact_vs_float() -> None:
@@ -178,12 +182,7 @@ def backward_pass() -> None:
         st.markdown("Take L = the sum of every output (d_output = ones) and differentiate through the same forward "
                     "pass, in the same number type: softmax's gradient is w ⊙ (g − Σ w g), so a weight of exactly "
                     "0 passes back exactly 0.")
-    panel = cache.gradient_panel(inputs, look)
-    with st.container(horizontal=True, gap="small", vertical_alignment="top"):   # wraps on narrow screens
-        for name in panel.figures:
-            chart(panel, name)
-        with st.container(width="stretch"):
-            st.markdown(f"**{panel.takeaway}**")
+    panels_and_takeaway(cache.gradient_panel(inputs, look), align="top")
     st.caption("With d_output = ones, each value dimension of key j gets Σᵢ wᵢⱼ, the weight all queries give it. "
                "Outlined: the masked cells of ∂L/∂logits (the gradient with respect to the scaled logits q·kᵀ/√d, "
                "before the mask) and, in ∂L/∂V, the keys that no query may see. −0 is a negative zero: "
