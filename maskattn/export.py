@@ -50,7 +50,7 @@ from .errors import MaskAttnError
 from .explain import row_table, verdicts
 from .pipeline import PlaygroundResult, compute
 from .presets import PRESETS, get_preset
-from .state import CONSTANT_PRESETS, INPUT_URL_KEYS, Inputs, from_query_params, to_query_params
+from .state import CONSTANT_PRESETS, INPUT_URL_KEYS, Inputs, from_query_params, sequence_in_batch, to_query_params
 from .text import NAN, NEG_INF, POS_INF, spell
 
 #: the matrices the Playground shows, by export name (also the file stem; figures.FIGURE_NAMES too)
@@ -408,8 +408,9 @@ def inputs_from_args(args: argparse.Namespace) -> Inputs:
             params[INPUT_URL_KEYS["constant"]] = "custom"
             params[INPUT_URL_KEYS["custom_constant"]] = constant
     inputs, _, notices = from_query_params(params)
-    if notices:
-        raise MaskAttnError(" ".join(notices))
+    inputs, past_the_batch = sequence_in_batch(inputs)
+    if notices + past_the_batch:
+        raise MaskAttnError(" ".join(notices + past_the_batch))
     return inputs
 
 

@@ -26,7 +26,7 @@ from .errors import MaskAttnError
 from .masks import WINDOW_RULES, MaskSpec, compact_mask, parse_compact_mask
 from .numerics import DTYPE_NAMES, finfo
 from .tokens import (D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PAD_TOKEN, PADDING_SIDES, QK_MODES, MAX_TEXT_CHARS,
-                     validate_pad_token)
+                     tokenize, validate_pad_token)
 
 DEFAULT_TEXT = "the cat sat\nthe dog chased the cat home\nbirds sing"
 
@@ -298,3 +298,24 @@ def from_query_params(params) -> tuple[Inputs, View, list[str]]:
         parsed.append(replace(cls(), **values))
     inputs, view = parsed
     return inputs, view, notices
+
+
+def sequence_in_batch(inputs: Inputs) -> tuple[Inputs, list[str]]:
+    """``inputs`` with a sequence that exists in its typed batch, and a notice if the URL's did not.
+
+    The URL codec round-trips any value; only once the text is parsed is it known how many
+    sequences there are (one when packed).
+
+    >>> sequence_in_batch(Inputs(sequence=99))[1]
+    ['Ignored URL parameter seq=99: the text has 3 sequences (0 to 2).']
+    """
+    try:
+        rows = len(tokenize(inputs.text, inputs.pad_token, padding_side=inputs.padding_side,
+                            packed=inputs.packed).tokens)
+    except MaskAttnError:                     # no tokens: the page says so; sequence 0 is all there is
+        rows = 1
+    if inputs.sequence < rows:
+        return inputs, []
+    return replace(inputs, sequence=0), [
+        f"Ignored URL parameter {INPUT_URL_KEYS['sequence']}={inputs.sequence!r}: the text has {rows} "
+        f"sequence{'s' if rows != 1 else ''} (0 to {rows - 1})."]

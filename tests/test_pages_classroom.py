@@ -17,7 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset
-from maskattn.state import CONSTANT_PRESETS, URL_KEYS, Inputs, View, to_query_params
+from maskattn.state import (CONSTANT_PRESETS, URL_KEYS, Inputs, View, from_query_params, sequence_in_batch,
+                            to_query_params)
 
 from apptest_helpers import APP, TIMEOUT, chart, decode, fresh
 
@@ -263,6 +264,8 @@ def tampered_query(draw):
         query[key] = value
         if bad:
             refused.add(key)
+    if "seq" in query and "seq" not in refused and sequence_in_batch(from_query_params(query)[0])[1]:
+        refused.add("seq")                                # a whole number, but past the typed batch
     for junk_key in draw(st.lists(st.text(min_size=1, max_size=8).filter(lambda k: k not in URL_KEYS.values()
                                                                          and k != "embed"), max_size=2)):
         query[junk_key] = draw(junk_text)

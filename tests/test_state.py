@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from maskattn import MaskAttnError, MaskSpec
 from maskattn.masks import compact_mask, parse_compact_mask
 from maskattn.state import (CONSTANT_PRESETS, INPUT_URL_KEYS, URL_KEYS, VIEW_URL_KEYS, Inputs, View,
-                            from_query_params, parse_constant, resolve_constant, to_query_params)
+                            from_query_params, parse_constant, resolve_constant, sequence_in_batch, to_query_params)
 
 NON_DEFAULT = Inputs(text="a b\nc", pad_token="[PAD]", sequence=1, padding=False, mask_queries=True,
                      causal=True, constant="custom", custom_constant=-3.5e38, method="fill",
@@ -161,3 +161,13 @@ def test_mask_names_name_every_new_mask():
     assert Inputs().mask_names() == ["padding"]
     assert NON_DEFAULT.mask_names() == ["left pads", "padded queries", "causal", "window 3 (q − kv ≤ 3)",
                                         "prefix 2", "packed, no document mask", "drawn 2×2"]
+
+
+def test_a_sequence_past_the_typed_batch_is_refused_by_name():
+    """A hand-edited seq= beyond the batch gets a notice naming it, and sequence 0 is shown."""
+    inputs, notices = sequence_in_batch(from_query_params({"seq": "99"})[0])     # the default text has 3 lines
+    assert inputs.sequence == 0
+    assert notices == ["Ignored URL parameter seq=99: the text has 3 sequences (0 to 2)."]
+    assert sequence_in_batch(Inputs(sequence=2)) == (Inputs(sequence=2), [])
+    packed, notices = sequence_in_batch(Inputs(sequence=1, packed=True))          # packed: one row
+    assert packed.sequence == 0 and "1 sequence (0 to 0)" in notices[0]

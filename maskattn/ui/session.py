@@ -12,7 +12,7 @@ from dataclasses import fields, replace
 
 import streamlit as st
 
-from ..state import Inputs, View, from_query_params, to_query_params
+from ..state import Inputs, View, from_query_params, sequence_in_batch, to_query_params
 from .keys import Key
 
 
@@ -27,6 +27,8 @@ def load_url_state() -> None:
                 st.session_state[f.name] = getattr(defaults, f.name)
         return
     inputs, view, notices = from_query_params(st.query_params.to_dict())
+    inputs, more = sequence_in_batch(inputs)
+    notices += more
     apply_inputs(inputs)
     apply_view(view)
     st.session_state[Key.URL_NOTICES] = notices
