@@ -141,6 +141,11 @@ def framework(state: CodeState, key: str) -> frameworks.Framework:
     return frameworks.get(key).with_constant(state.mask_value, method)
 
 
+def _framework_logits(state: CodeState) -> np.ndarray:
+    """The core's scaled logits for the state, unmasked: what every framework entry receives."""
+    return attention_steps(state.q, state.k, state.v, None, dtype=state.dtype, scale=state.scale).logits
+
+
 def expected_weights(state: CodeState, key: str) -> np.ndarray:
     """What the snippet for ``key`` prints, ``(T, T)`` in the state's dtype.
 
@@ -159,22 +164,55 @@ def expected_weights(state: CodeState, key: str) -> np.ndarray:
     if key == NUMPY:
         return attention_steps(state.q, state.k, state.v, mask, mask_value=state.mask_value, dtype=state.dtype,
                                method=state.method, scale=state.scale).weights
-    logits = attention_steps(state.q, state.k, state.v, None, dtype=state.dtype, scale=state.scale).logits
-    return framework(state, key).weights(logits, mask, state.dtype)
+    return framework(state, key).weights(_framework_logits(state), mask, state.dtype)
 
 
-def rows_that_differ(weights, app_weights) -> list[int]:
-    """Query rows where two ``(Tq, Tk)`` weight matrices disagree (NaN equals NaN).
+def cpu_dependent(state: CodeState, key: str) -> np.ndarray:
+    """Cells of ``expected_weights(state, key)`` that print NaN on some CPUs and 0 on others
+    (``Framework.cpu_dependent``; never for NumPy), ``(T, T)`` bool."""
+    _check(state, key)
+    if key == NUMPY:
+        return np.zeros((len(state.tokens),) * 2, bool)
+    return framework(state, key).cpu_dependent(_framework_logits(state), tutorial_mask(state), state.dtype)
 
-    >>> rows_that_differ([[1.0, 0.0], [0.0, 0.0]], [[1.0, 0.0], [0.5, 0.5]])
-    [1]
+
+#: how far apart two weights may be, in steps of the dtype (its eps), and still differ only by
+#: rounding: libraries sum and round the softmax in their own order (TensorFlow's oneDNN kernels
+#: differ from NumPy by 1-3 steps in float32 on some CPUs)
+ROUNDING_STEPS = 4
+
+
+@dataclass(frozen=True)
+class RowDifference:
+    """How a framework's weights differ from the app's, row by row (query indices)."""
+
+    masking: list[int]      # rows where NaN, exact zeros or numbers beyond rounding differ
+    rounding: list[int]     # rows that differ only by rounding (within ROUNDING_STEPS steps of the dtype)
+    cpu: list[int]          # rows holding cells that are NaN on some CPUs and 0 on others
+
+
+def compare_rows(weights, app_weights, dtype, cpu_cells=None) -> RowDifference:
+    """Tell a masking difference from a rounding difference between two ``(Tq, Tk)`` weight
+    matrices (NaN equals NaN); ``cpu_cells`` (bool) are left out of both and listed apart.
+
+    >>> compare_rows([[1.0, 0.0], [0.0, 0.0]], [[1.0, 0.0], [0.5, 0.5]], "float32")
+    RowDifference(masking=[1], rounding=[], cpu=[])
+    >>> compare_rows([[0.25, 0.75]], [[0.25, 0.75000006]], "float32")
+    RowDifference(masking=[], rounding=[0], cpu=[])
     """
     a = np.asarray(weights).astype(np.float64)
     b = np.asarray(app_weights).astype(np.float64)
     if a.shape != b.shape:
         raise MaskAttnError(f"weights {a.shape} and app weights {b.shape} must have the same shape")
-    same = np.isclose(a, b, rtol=1e-6, atol=1e-12) | (np.isnan(a) & np.isnan(b))   # (Tq, Tk)
-    return [int(r) for r in np.flatnonzero(~same.all(axis=-1))]
+    cpu = np.zeros(a.shape, bool) if cpu_cells is None else np.asarray(cpu_cells, bool)
+    both_nan = np.isnan(a) & np.isnan(b)
+    equal = (a == b) | both_nan | cpu                                                       # (Tq, Tk)
+    step = float(nx.finfo(dtype).eps)
+    close = equal | ((a != 0) & (b != 0) & (np.abs(a - b) <= ROUNDING_STEPS * step))     # (Tq, Tk)
+    masking = (~close).any(axis=-1)                                                        # (Tq,)
+    rounding = ~masking & (~equal).any(axis=-1)                                             # (Tq,)
+    return RowDifference(masking=np.flatnonzero(masking).tolist(), rounding=np.flatnonzero(rounding).tolist(),
+                         cpu=np.flatnonzero(cpu.any(axis=-1)).tolist())
 
 
 # ------------------------------------------------------------------------------------------------

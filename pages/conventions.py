@@ -67,8 +67,10 @@ with st.container(horizontal=True, gap="small"):      # fixed-size panels, wrapp
                                   zrange=(0.0, 1.0), kind="weights", dtype=dtype, font_size=fs, width=small,
                                   colorbar=False)
             ui.chart(fig, key=f"fw-{fw.key}", filename=f"weights-{fw.key}-{tag}")
+            varies = int(fw.cpu_dependent(logits, given, dtype).sum())
             st.caption(f"`{fw.api}`  \n{fw.mask_text()}; blocked scores: {fw.applies} {fw.constant_text(dtype)}."
-                       + ("" if fw.default else f"  \nNot the default: {fw.how_to_get}."))
+                       + ("" if fw.default else f"  \nNot the default: {fw.how_to_get}.")
+                       + (f"  \n{frameworks.cpu_note(varies)}" if varies else ""))
 st.caption("Outlined cells are blocked keys; every cell keeps the colour of its weight (cividis, 0 dark → 1 yellow, "
            "spread near 0), a red corner flag marks weight on a blocked key, black is NaN. A panel that differs "
            "from its neighbours differs in the real library too: compare the fully masked rows and the NaN cells.")
@@ -249,14 +251,24 @@ except MaskAttnError as err:
     st.info(f"{err}", icon="✂️")
 else:
     expected = codegen.expected_weights(state, framework)
-    differ = codegen.rows_that_differ(expected, result.steps.weights)
-    if not differ:
-        st.success("This code prints the same weights as the Playground shows.", icon="✅")
-    else:
-        names = ", ".join(ui.md_escape(labels[r]) for r in differ[:6]) + (" …" if len(differ) > 6 else "")
-        st.warning(f"{codegen.FRAMEWORKS[framework]} masks its own way, so rows {names} differ from the "
-                   f"Playground's ({settings.method} with {spell(settings.mask_value, digits=6)} in {dtype}). "
+    cpu_cells = codegen.cpu_dependent(state, framework)
+    diff = codegen.compare_rows(expected, result.steps.weights, dtype, cpu_cells)
+
+    def rows(indices: list[int]) -> str:
+        return ", ".join(ui.md_escape(labels[r]) for r in indices[:6]) + (" …" if len(indices) > 6 else "")
+
+    if diff.masking:
+        st.warning(f"{codegen.FRAMEWORKS[framework]} masks its own way, so rows {rows(diff.masking)} differ from "
+                   f"the Playground's ({settings.method} with {spell(settings.mask_value, digits=6)} in {dtype}). "
                    "The heatmap shows what it prints.", icon="⚖️")
+    if diff.rounding:
+        st.info(f"Rows {rows(diff.rounding)} differ from the Playground's only by rounding (at most "
+                f"{codegen.ROUNDING_STEPS} steps of {dtype}): the library sums its softmax in its own order. The "
+                "mask is the same: the same keys get exactly 0.", icon="🔢")
+    if diff.cpu:
+        st.info(f"Rows {rows(diff.cpu)}: {frameworks.cpu_note(int(cpu_cells.sum()))}", icon="🖥️")
+    if not (diff.masking or diff.rounding or diff.cpu):
+        st.success("This code prints the same weights as the Playground shows.", icon="✅")
     with st.container(horizontal=True, gap="small"):
         st.code(source, language="python", line_numbers=False, height=520, width=560)
         with st.container(width=look.panel_width):

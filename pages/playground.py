@@ -99,8 +99,10 @@ else:
                                                          "masked keys should be empty", **bar),
         cache.WITHOUT_MASK: st.column_config.ProgressColumn(help="The same row with no mask at all (no mask "
                                                             "term): where the masked keys' weight went", **bar)})
-st.caption(f"Every value is exactly what {result.steps.dtype} holds after that step, in its shortest exact form; "
-           "the last two columns draw the weight with the mask and without any mask.")
+st.caption(f"Every value is exactly what {result.steps.dtype} holds after that step of the tutorial's arithmetic, in "
+           "its shortest exact form (a library's own kernels may sum in another order: masked weights are exactly 0 "
+           "in every one, the others may differ in the last bits); the last two columns draw the weight with the "
+           "mask and without any mask.")
 st.markdown(cache.inspector_formula(inputs, row), unsafe_allow_html=True)   # MathML built from numbers only
 
 # per-row sanity and the output -------------------------------------------------------------

@@ -75,6 +75,18 @@ def test_float16_panels_show_what_each_real_layer_returns():
     keras3 = decode(figs["Keras<br>Softmax(mask=) scores path"]["data"][0]["z"])
     assert np.isnan(tf).any() and not np.isnan(keras3).any()            # TF: 0 × -inf = NaN; Keras 3: no NaN
     assert any("c10::Half" in e.value for e in at.error)                 # the Annotated Transformer raises
+    # TF's float16 rows with an open key are NaN throughout (the common case); the caption says which vary by CPU
+    result = compute(Inputs(dtype="float16", mask_queries=True))
+    assert np.isnan(tf[(result.mask == 0).any(axis=-1)]).all()
+    varies = int(frameworks.get("tf_tutorial").cpu_dependent(result.steps.logits, result.mask, "float16").sum())
+    assert varies > 0 and any(frameworks.cpu_note(varies) in c.value for c in at.caption)
+
+
+def test_tensorflow_code_in_float16_names_cpu_cells_apart_from_a_masking_difference():
+    at = open_page({"conv_framework": "tf_tutorial"}, dtype="float16")
+    assert not at.exception
+    assert not any("masks its own way" in w.value for w in at.warning)     # TF masks as the Playground does
+    assert any(i.value.startswith("Rows ") and "on some CPUs" in i.value for i in at.info)
 
 
 def test_polarity_check_flags_an_sdpa_mask_sent_to_multihead_attention():

@@ -17,7 +17,8 @@ from __future__ import annotations
 from importlib import import_module
 
 from ..errors import MaskAttnError
-from ._framework import ADDED, ATTEND, BLOCKED, NEWER_PARTS, Convention, Expression, Framework, tutorial_mask
+from ._framework import (ADDED, ATTEND, BLOCKED, NEWER_PARTS, Convention, Expression, Framework, cpu_note,
+                         tutorial_mask)
 
 #: the framework files, in the order the app lists them
 _MODULES = ("tf_tutorial", "keras", "pytorch", "huggingface", "jax_flax", "annotated_transformer")
@@ -44,4 +45,4 @@ def all_frameworks() -> tuple[Framework, ...]:
 
 
 __all__ = ["ADDED", "ATTEND", "BLOCKED", "NEWER_PARTS", "Convention", "Expression", "Framework", "REGISTRY",
-           "all_frameworks", "get", "keys", "tutorial_mask"]
+           "all_frameworks", "cpu_note", "get", "keys", "tutorial_mask"]

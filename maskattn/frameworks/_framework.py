@@ -15,6 +15,7 @@ float32 (float64) and rounded once, or step by step in the dtype.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
@@ -181,34 +182,46 @@ def zero_fully_masked(weights, scores) -> np.ndarray:
     return np.where(dead, np.zeros((), weights.dtype), weights).astype(weights.dtype)
 
 
-#: keys a row holds at most for TensorFlow's oneDNN softmax to keep NaN on the NaN cells only
-#: (one AVX vector of float32); longer rows spread NaN by the CPU's vector lanes
-TF_NAN_EXACT_UP_TO = 8
+#: how TensorFlow's oneDNN softmax treats the numbers of a row that holds a NaN. What is
+#: guaranteed on every CPU: NaN wherever the masked logits are NaN. The other cells of such a
+#: row come out NaN or exactly 0 by the CPU's vector width and oneDNN's kernel for it (measured:
+#: on one AVX-512 host the whole row, on another only the NaN cells for rows of up to 8 keys,
+#: and a lane pattern beyond). The registry shows the common case, the whole row NaN;
+#: ``Framework.cpu_dependent`` names the cells that may be 0 instead.
+_TF_NAN_RULE: ContextVar[str] = ContextVar("tf_nan_rule", default="whole row")
+
+
+def cpu_note(cells: int) -> str:
+    """The sentence shown beside weights with ``cells`` CPU-dependent cells (``Framework.cpu_dependent``).
+
+    >>> cpu_note(2)
+    "2 NaN cells here come out as exactly 0 on some CPUs: TensorFlow's oneDNN softmax is NaN where the masked logits are NaN on every CPU, and NaN or 0 on the rest of such a row by the CPU's vector width (the picture shows the common case, the whole row NaN)."
+    """
+    what = "1 NaN cell here comes" if cells == 1 else f"{cells} NaN cells here come"
+    return (f"{what} out as exactly 0 on some CPUs: TensorFlow's oneDNN softmax is NaN where the masked logits are "
+            "NaN on every CPU, and NaN or 0 on the rest of such a row by the CPU's vector width (the picture shows "
+            "the common case, the whole row NaN).")
 
 
 def tf_softmax(z, dtype) -> np.ndarray:
-    """``tf.nn.softmax`` on CPU: float32 arithmetic rounded once, and its own rule for NaN rows.
+    """``tf.nn.softmax`` on CPU: float32 arithmetic rounded once, and its rule for NaN rows.
 
-    In float16, bfloat16 and float32 TensorFlow runs oneDNN's softmax (on by default on
-    x86): a row holding a NaN gives NaN on the NaN cells and exactly 0 on the others
-    (measured for rows of up to ``TF_NAN_EXACT_UP_TO`` keys; longer rows also put NaN on
-    cells chosen by the CPU's vector lanes). float64 runs Eigen: one NaN spreads to the
-    whole row. TensorFlow's threads flush subnormal results to zero.
+    A row holding a NaN is NaN throughout: float64 runs Eigen, which spreads one NaN to the
+    whole row on every CPU; float16, bfloat16 and float32 run oneDNN, which is guaranteed to
+    put NaN on the NaN cells only, and gives the rest of the row NaN or 0 by CPU (the common
+    case, shown here, is NaN; see ``Framework.cpu_dependent``). TensorFlow's threads flush
+    subnormal results to zero.
 
-    >>> tf_softmax([[np.nan, 1.0, -np.inf, -np.inf]], "float32").tolist()
-    [[nan, 0.0, 0.0, 0.0]]
-    >>> tf_softmax([[np.nan, 1.0, -np.inf, -np.inf]], "float64").tolist()
-    [[nan, nan, nan, nan]]
+    >>> tf_softmax([[np.nan, 1.0, -np.inf, -np.inf], [1.0, 1.0, -np.inf, -np.inf]], "float32").tolist()
+    [[nan, nan, nan, nan], [0.5, 0.5, 0.0, 0.0]]
     """
     w = flush_subnormals(softmax_wide(z, wide(dtype)), wide(dtype))
     w = nx.cast(w, dtype)
-    wide_z = np.asarray(z).astype(np.float64)
-    nan = np.isnan(wide_z)
-    has_nan = nan.any(axis=-1, keepdims=True)
+    nan = np.isnan(np.asarray(z).astype(np.float64))
     dt = w.dtype
-    if nx.dtype_name(dtype) == "float64":
-        return np.where(has_nan, dt.type(np.nan), w).astype(dt)
-    return np.where(has_nan, np.where(nan, dt.type(np.nan), dt.type(0)), w).astype(dt)
+    if _TF_NAN_RULE.get() == "nan cells only" and nx.dtype_name(dtype) != "float64":
+        return np.where(nan.any(axis=-1, keepdims=True), np.where(nan, dt.type(np.nan), dt.type(0)), w).astype(dt)
+    return np.where(nan.any(axis=-1, keepdims=True), dt.type(np.nan), w).astype(dt)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -271,6 +284,28 @@ class Framework:
             raise MaskAttnError(f"mask of shape {blocked.shape} does not broadcast to logits of shape "
                                 f"{x.shape}") from None
         return self.model(x.copy(), blocked.copy(), dtype, self)
+
+    def cpu_dependent(self, logits, mask, dtype="float32") -> np.ndarray:
+        """Cells of ``weights(logits, mask, dtype)`` that the real library gives as NaN on some
+        CPUs and as exactly 0 on others (bool, the weights' shape); everywhere else the answer is
+        the same on every CPU (numbers within rounding).
+
+        TensorFlow's oneDNN softmax is the one such case: in a row that holds a NaN only the NaN
+        cells are NaN on every CPU. ``weights`` shows the common case (the whole row NaN).
+
+        >>> from maskattn.frameworks import get
+        >>> get("tf_tutorial").cpu_dependent([[1.0, 2.0, 3.0]], [[0, 0, 1]], "float16").tolist()
+        [[False, False, True]]
+        >>> get("torch_sdpa").cpu_dependent([[1.0, 2.0, 3.0]], [[0, 0, 1]], "float16").tolist()
+        [[False, False, False]]
+        """
+        common = np.isnan(self.weights(logits, mask, dtype).astype(np.float64))
+        token = _TF_NAN_RULE.set("nan cells only")
+        try:
+            guaranteed = np.isnan(self.weights(logits, mask, dtype).astype(np.float64))
+        finally:
+            _TF_NAN_RULE.reset(token)
+        return common & ~guaranteed
 
     def check_dtype(self, dtype) -> str:
         """``dtype``'s name if this framework runs it, else ``MaskAttnError`` naming the choices."""

@@ -2,12 +2,13 @@
 
 TensorFlow converts the Python constant to the tensors' dtype before it multiplies:
 in float16 ``-1e9`` is ``-inf`` and ``0 * -inf`` is NaN on every unmasked cell. What
-the softmax then makes of a NaN row is ``_framework.tf_softmax`` (NaN only on the NaN
-cells in float16/bfloat16/float32, the whole row in float64).
+the softmax then makes of a NaN row is ``_framework.tf_softmax``: NaN on the NaN cells on
+every CPU, and on the rest of the row NaN or 0 by CPU (shown: the whole row, the common case).
 
->>> import numpy as np
 >>> TF_TUTORIAL.weights([[1.0, 2.0, 3.0]], [[0, 0, 1]], "float16").tolist()
-[[nan, nan, 0.0]]
+[[nan, nan, nan]]
+>>> TF_TUTORIAL.cpu_dependent([[1.0, 2.0, 3.0]], [[0, 0, 1]], "float16").tolist()   # 0 on some CPUs
+[[False, False, True]]
 """
 
 from __future__ import annotations
