@@ -35,7 +35,7 @@ import numpy as np
 from . import frameworks, numerics as nx
 from .attention import METHODS, attention_steps
 from .errors import MaskAttnError
-from .masks import MaskSpec, segment_id_array, window_reach
+from .masks import MaskSpec, segment_id_array
 
 #: the app's own function: the one snippet that is not a registry entry
 NUMPY = "numpy"

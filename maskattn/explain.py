@@ -16,56 +16,11 @@ import math
 import numpy as np
 
 from .attention import attention_steps
+from .fully_masked import ROW_KINDS, classify_row, fully_masked_reason  # noqa: F401 (ROW_KINDS: public here too)
+from .lab import fully_masked_table
 from .masks import WINDOW_RULES, left_padding_verdict, packing_leak_verdict, window_rule_verdict
-from .numerics import finfo, spacing, to_float, underflow_threshold
+from .numerics import finfo, to_float, underflow_threshold
 from .text import difference, spell
-
-#: how a row's weights can come out when every key is masked
-ROW_KINDS = ("NaN", "zeros", "uniform", "unmasked softmax", "near one-hot", "other")
-
-
-def classify_row(weights_row, unmasked_row=None) -> str:
-    """Name what a (fully masked) row's weights came out as; one of ``ROW_KINDS``.
-
-    >>> classify_row([0.25, 0.25, 0.25, 0.25]), classify_row([0.0, 0.0]), classify_row([1.6e-28, 1.0])
-    ('uniform', 'zeros', 'near one-hot')
-    """
-    w = np.asarray(weights_row).astype(np.float64)
-    if np.isnan(w).any():
-        return "NaN"
-    if np.all(w == 0):
-        return "zeros"
-    if np.allclose(w, 1.0 / w.size, rtol=1e-2, atol=0):
-        return "uniform"
-    if unmasked_row is not None and np.allclose(w, np.asarray(unmasked_row).astype(np.float64),
-                                                rtol=1e-3, atol=1e-12):
-        return "unmasked softmax"
-    if w.max() > 0.99:
-        return "near one-hot"
-    return "other"
-
-
-def _fully_masked_reason(kind: str, result) -> str:
-    s, dtype, method = result.steps, result.steps.dtype, result.steps.method
-    if kind == "zeros":
-        return "the safe softmax gives weight 0 to rows that have nothing to attend to (PyTorch SDPA, Keras 3)."
-    if kind == "NaN":
-        return "all its scores are -inf, so the row max is -inf and -inf - (-inf) = NaN."
-    if method in ("fill", "safe") and kind == "uniform":
-        return "every key was replaced by the same constant, so all scores tie and softmax spreads evenly."
-    if method == "add" and kind == "uniform":
-        return (f"adding {spell(s.mask_value, digits=6)} rounds every score to the same number in {dtype} "
-                f"(numbers there are {spell(spacing(s.mask_value, dtype), digits=6)} apart), so all scores tie.")
-    if method == "add" and kind == "unmasked softmax":
-        return (f"in {dtype} the constant keeps each logit (numbers near it are "
-                f"{spell(spacing(s.mask_value, dtype), digits=6)} apart), and softmax ignores a shift shared by "
-                "every key: the mask has no effect at all.")
-    if method == "add" and kind == "near one-hot":
-        return (f"after adding {spell(s.mask_value, digits=6)} the scores are rounded to multiples of "
-                f"{spell(spacing(s.mask_value, dtype), digits=6)} in {dtype}, and one key rounded a step higher "
-                "than the rest.")
-    return "the scores still differ after masking, so softmax does not come out even."
-
 
 def verdicts(result) -> list[str]:
     """Sentences that explain the current result with its own numbers."""
@@ -150,7 +105,7 @@ def verdicts(result) -> list[str]:
     for r in np.flatnonzero(full)[:2]:
         kind = classify_row(w[r], result.unmasked.weights[r])
         out.append(f"Row {labels[r]} has every key masked, so there is no right answer; here it comes out "
-                   f"{kind}: {_fully_masked_reason(kind, result)}")
+                   f"{kind}: {fully_masked_reason(kind, result.steps.method, result.steps.dtype, result.steps.mask_value)}")
     if full.sum() > 2:
         more = int(full.sum()) - 2
         out.append(f"{more} more row{'s are' if more > 1 else ' is'} fully masked.")
@@ -206,8 +161,6 @@ def window_line(result) -> str | None:
 
 def fully_masked_summary(result, row: int) -> str:
     """What every method and dtype gives for fully masked query ``row`` of ``result``, in one sentence."""
-    from .lab import fully_masked_table     # lab builds on this module: a top-level import would be circular
-
     inputs = result.inputs
     logits = attention_steps(result.q[row:row + 1], result.k, result.v, dtype="float64",
                              scale=inputs.scale).logits[0]                           # (Tk,) float64

@@ -37,7 +37,6 @@ from dataclasses import asdict, fields
 import hashlib
 import io
 import json
-import math
 import os
 from pathlib import Path
 import re

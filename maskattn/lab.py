@@ -21,16 +21,15 @@ last two masked, float32):
 from __future__ import annotations
 
 from dataclasses import dataclass
-import functools
 import math
 import re
 
 import numpy as np
 
-from . import frameworks, numerics as nx
+from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, METHODS, AttentionSteps, attention_steps, leaked_mass
 from .errors import MaskAttnError
-from .explain import classify_row
+from .fully_masked import classify_row, fully_masked_reason
 from .text import spell
 from .tokens import MAX_TOKENS_PER_SEQUENCE
 
@@ -491,64 +490,11 @@ def compare_methods(logits, mask, *, mask_value=DEFAULT_MASK_VALUE, dtype="float
 # --------------------------------------------------------------------------- fully masked rows
 
 
-def _fully_masked_reason(kind: str, method: str, dtype: str, constant: float, x: np.ndarray) -> str:
-    gap = nx.spacing(constant, dtype)
-    if kind == "NaN":
-        return (f"the constant is {spell(constant, digits=6)} in {dtype}, so every score is -inf; the row max is -inf "
-                "and -inf - (-inf) = NaN.")
-    if method == "multiply_weights":
-        return "softmax ran on the raw logits, then every weight was multiplied by 0: nothing is left."
-    if kind == "zeros":
-        return ("the safe softmax gives weight 0 to a row with nothing to attend to (as "
-                f"{', '.join(frameworks_giving_zeros(dtype))} do).")
-    if method == "zero_logits":
-        return "every logit was set to 0, so all scores tie and softmax spreads the weight evenly."
-    if method in ("fill", "safe"):
-        return f"every score was replaced by the same {spell(constant, digits=6)}, so all scores tie and softmax spreads evenly."
-    # add: the logits ride on the constant and are rounded to its spacing
-    if kind == "unmasked softmax":
-        return (f"numbers near {spell(constant, digits=6)} are {spell(gap, digits=6)} apart in {dtype}, fine enough to keep each logit, "
-                "and softmax ignores a shift shared by every key: the mask has no effect.")
-    if kind == "uniform":
-        return (f"numbers near {spell(constant, digits=6)} are {spell(gap, digits=6)} apart in {dtype}, so every logit rounds to the "
-                "same score and they all tie.")
-    if kind == "near one-hot":
-        return (f"scores are rounded to multiples of {spell(gap, digits=6)} in {dtype}; one key rounded a step above the "
-                f"rest and takes almost all the weight (exp(-{spell(gap, digits=6)}) = {spell(math.exp(-gap), digits=2)}).")
-    return (f"scores are rounded to multiples of {spell(gap, digits=6)} in {dtype}; some keys rounded up, some down, "
-            "so the weights are neither even nor the unmasked ones.")
-
-
-def frameworks_giving_zeros(dtype) -> list[str]:
-    """The registry's frameworks whose fully masked rows come out all zeros in ``dtype`` (computed, not listed).
-
-    >>> frameworks_giving_zeros("float32")
-    ['Keras · Softmax(mask=) scores path', 'PyTorch · SDPA, bool mask', 'PyTorch · FlexAttention, mask_mod', 'transformers · SDPA attention']
-    >>> len(frameworks_giving_zeros("float16"))   # + SDPA with mask * -1e9: -1e9 is -inf in float16
-    5
-    """
-    return list(_frameworks_giving_zeros(_dtype(dtype)))
-
-
-@functools.cache
-def _frameworks_giving_zeros(dtype: str) -> tuple[str, ...]:
-    """Once per dtype: every framework mirror would run for every fully masked row's reason otherwise (~3 ms)."""
-    names = []
-    for fw in frameworks.all_frameworks():
-        try:
-            w = fw.weights([[0.0, 1.0]], [[1, 1]], dtype).astype(np.float64)
-        except MaskAttnError:
-            continue
-        if (w == 0).all():
-            names.append(fw.title)
-    return tuple(names)
-
-
 def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE_NAMES,
                        methods=tuple(LAB_METHODS)) -> list[dict]:
     """The row with **every** key masked, for each of ``methods`` (labels of ``LAB_METHODS``) and each dtype.
 
-    Records: ``method``, ``dtype``, ``result`` (one of ``explain.ROW_KINDS``),
+    Records: ``method``, ``dtype``, ``result`` (one of ``fully_masked.ROW_KINDS``),
     ``weights`` (float64 array), ``reason`` (one sentence).
 
     >>> t = fully_masked_table([0.0, 57.735, 0.0, 0.0])     # the tutorial's q=[0,10,0]
@@ -575,7 +521,7 @@ def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE
             kept = method in ("add",) and logits_survive(x, steps.mask_value, dtype)
             kind = classify_row(w, plain[dtype] if kept or method != "add" else None)
             records.append({"method": label, "dtype": dtype, "result": kind, "weights": w,
-                            "reason": _fully_masked_reason(kind, method, dtype, steps.mask_value, x)})
+                            "reason": fully_masked_reason(kind, method, dtype, steps.mask_value)})
     return records
 
 

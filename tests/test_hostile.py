@@ -17,13 +17,12 @@ from __future__ import annotations
 import inspect
 import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.testing.v1 import AppTest
+from apptest_helpers import AppTest   # with Streamlit's Keras clean-up skipped (apptest_helpers)
 
 import maskattn
 from maskattn.errors import MaskAttnError

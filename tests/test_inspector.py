@@ -1,11 +1,8 @@
 """The row inspector's core: per-key step table, exact number text, the formula with real numbers."""
 
-import math
 
-import ml_dtypes
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
 
 from maskattn import MaskAttnError, inspector_latex, inspector_rows, lab
 from maskattn.pipeline import compute

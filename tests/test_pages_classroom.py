@@ -4,23 +4,20 @@ Presets load and render; every Inputs field survives URL → widgets; random, ta
 query strings never raise and each refused parameter is named in a visible notice.
 """
 
-import json
-import math
 import string
 from dataclasses import fields, replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
-from streamlit.testing.v1 import AppTest
+from apptest_helpers import AppTest   # with Streamlit's Keras clean-up skipped (apptest_helpers)
 
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset
 from maskattn.state import (CONSTANT_PRESETS, URL_KEYS, Inputs, View, from_query_params, sequence_in_batch,
                             to_query_params)
 
-from apptest_helpers import APP, TIMEOUT, chart, decode, fresh
+from apptest_helpers import chart, decode, fresh
 
 CLASSROOM = "pages/classroom.py"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_helpers import AppTest   # with Streamlit's Keras clean-up skipped (apptest_helpers)
 
 from maskattn import codegen, frameworks
 from maskattn.pipeline import compute

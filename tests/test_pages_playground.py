@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
+from apptest_helpers import AppTest   # with Streamlit's Keras clean-up skipped (apptest_helpers)
 
 from apptest_helpers import chart, decode, fresh
 

@@ -1,7 +1,6 @@
 """pipeline + explain: the Playground's numbers and the sentences built from them."""
 
 import math
-from dataclasses import replace
 
 import numpy as np
 import pytest

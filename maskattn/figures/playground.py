@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..text import spell
-from .base import _TEMPLATE, BASE_FONT, safe_label
+from .base import BASE_FONT, safe_label
 from .heatmap import PANEL_WIDTH, heatmap
 
 #: the Playground's figures, in reading order (also the export file stems)

@@ -8,7 +8,6 @@ browser is a failure: CI must really run them.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
