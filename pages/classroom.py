@@ -47,17 +47,10 @@ def describe(s, view) -> str:
             f"method {s.method} · {s.dtype} · d_model {s.d_model} · seed {s.seed} · query row {view.row}")
 
 
-ui.ensure_frame()
-inputs, view = ui.current_inputs(), ui.current_view()
-if st.session_state.pop(Key.OPEN_PLAYGROUND, False):     # a preset was loaded by the button's callback
-    st.switch_page(PLAYGROUND, query_params=to_query_params(inputs, view))
-big = view.presentation
-
-st.title("Classroom")
-if not big:
-    st.markdown("Load a classic case with one click, send the class a link that reopens exactly what you "
-                "see, and download the numbers and figures for your slides.")
-ui.url_notices()
+ui.switch_if_asked(Key.OPEN_PLAYGROUND, PLAYGROUND)     # a preset was loaded by the button's callback
+page = ui.page("Classroom", "Load a classic case with one click, send the class a link that reopens exactly what you "
+               "see, and download the numbers and figures for your slides.", presenting="title", compute=False)
+inputs, view, big = page.inputs, page.view, page.big
 
 current = next((p for p in PRESETS if p.inputs == inputs), None)
 params = to_query_params(inputs, replace(view, presentation=False))   # students get the normal view

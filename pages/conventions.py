@@ -15,24 +15,17 @@ from maskattn.ui import Key
 
 #: small multiples: three across at 1280×720 with the sidebar open (one scale, explained once)
 SMALL_PANEL = 256
-ui.ensure_frame()
-settings, view = ui.current_inputs(), ui.current_view()
-big = view.presentation
-look = ui.look(big)
+page = ui.page(
+    "Conventions",
+    "The tutorial's mask says **1 = blocked**. Keras, PyTorch's `scaled_dot_product_attention`, Hugging Face "
+    "and JAX say **1 / True = attend**, and PyTorch's `nn.MultiheadAttention` says True = blocked again. "
+    "Port a mask without flipping it and the model attends to exactly what you meant to hide. "
+    "Here is what each framework's real layer returns for the current logits and mask, the mask in each "
+    "convention, a check for the one you have, and code that reproduces the numbers in each framework.",
+    presenting="title")
+settings, view, look, result, big = page.inputs, page.view, page.look, page.result, page.big
 fs = look.font_size
 small = SMALL_PANEL if not big else look.panel_width
-
-st.title("Conventions")
-if not big:
-    st.markdown(
-        "The tutorial's mask says **1 = blocked**. Keras, PyTorch's `scaled_dot_product_attention`, Hugging Face "
-        "and JAX say **1 / True = attend**, and PyTorch's `nn.MultiheadAttention` says True = blocked again. "
-        "Port a mask without flipping it and the model attends to exactly what you meant to hide. "
-        "Here is what each framework's real layer returns for the current logits and mask, the mask in each "
-        "convention, a check for the one you have, and code that reproduces the numbers in each framework."
-    )
-ui.url_notices()
-result = ui.compute_or_stop(settings)
 labels, mask, dtype = result.labels, result.mask, settings.dtype
 T = len(labels)
 B = result.batch.ids.shape[0]
@@ -54,23 +47,14 @@ st.markdown("The same scaled logits and the same mask, handed to each library th
             "is computed by `maskattn.frameworks`, whose arithmetic mirrors the library's code and is checked "
             "against the real library in CI. **Default** marks the path a user gets without asking for another.")
 with st.container(horizontal=True, gap="small"):      # fixed-size panels, wrapping on narrow screens
-    for fw in fws:
+    for panel in ui.cache.framework_panels(settings, look, small):
         with st.container(width=small):
-            title = f"{fw.name}{' · default' if fw.default else ''}<br>{fw.path}"
-            try:
-                w = fw.weights(logits, given, dtype)                               # (T, T)
-            except MaskAttnError as err:
-                st.markdown(f"**{fw.title}**")
-                st.error(str(err), icon="💥")
+            if panel.error:
+                st.markdown(f"**{panel.title}**")
+                st.error(panel.error, icon="💥")
                 continue
-            fig = figures.heatmap(w, labels, labels, title=title, mask=mask if result.mask_active else None,
-                                  zrange=(0.0, 1.0), kind="weights", dtype=dtype, font_size=fs, width=small,
-                                  colorbar=False)
-            ui.chart(fig, key=f"fw-{fw.key}", filename=f"weights-{fw.key}-{tag}")
-            varies = int(fw.cpu_dependent(logits, given, dtype).sum())
-            st.caption(f"`{fw.api}`  \n{fw.mask_text()}; blocked scores: {fw.applies} {fw.constant_text(dtype)}."
-                       + ("" if fw.default else f"  \nNot the default: {fw.how_to_get}.")
-                       + (f"  \n{frameworks.cpu_note(varies)}" if varies else ""))
+            ui.chart(panel.figure, key=f"fw-{panel.key}", filename=f"weights-{panel.key}-{tag}")
+            st.caption(panel.caption)
 st.caption("Outlined cells are blocked keys; every cell keeps the colour of its weight (cividis, 0 dark → 1 yellow, "
            "spread near 0), a red corner flag marks weight on a blocked key, black is NaN. A panel that differs "
            "from its neighbours differs in the real library too: compare the fully masked rows and the NaN cells.")

@@ -10,7 +10,7 @@ import streamlit as st
 from maskattn import DTYPE_NAMES, MaskAttnError, figures, lab, ui
 from maskattn.state import CONSTANT_PRESETS
 from maskattn.text import spell
-from maskattn.ui import Key
+from maskattn.ui import Key, cache
 
 EXAMPLE_TEXT = ", ".join(spell(x, digits=6) for x in lab.EXAMPLE_LOGITS)
 #: the constant slider: 0, then -1 ... -1e38 one decade at a time, then -inf
@@ -20,20 +20,14 @@ SOURCES = {"playground": "a query row from the Playground", "typed": "type your 
 #: the methods heatmap's width in pixels (the page is at least this wide at 1280 px with the sidebar open)
 METHODS_WIDTH = 760
 
-ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
-inputs, view = ui.current_inputs(), ui.current_view()
-fs = ui.look(view.presentation).font_size
+page = ui.page(
+    "Constant lab: why −1e9?",
+    "Softmax gives a key weight `exp(z − max) / Σ`; the mask pushes `z` down by the constant until `exp` "
+    "**underflows to exactly 0**. Move the constant and watch the weight left on masked keys (the *leaked mass*) "
+    "in all four number types at once, then see where each method and each dtype breaks.",
+    presenting="all", compute=False)
+inputs, view, fs = page.inputs, page.view, page.look.font_size
 dtype = inputs.dtype
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def cached_sweep(logits: tuple, mask: tuple, method: str) -> lab.ConstantSweep:
-    return lab.sweep_constants(logits, mask, method=method)
-
-
-@st.cache_resource(max_entries=64, show_spinner=False)
-def cached_fully_masked(logits: tuple, constant: float) -> list[dict]:
-    return lab.fully_masked_table(logits, mask_value=constant)
 
 
 def constant_moved() -> None:
@@ -55,13 +49,6 @@ def literal_table(records: list[dict], index) -> None:
 def constant_label(c: float) -> str:
     return "0" if c == 0 else spell(c, digits=6).replace("-", "−")
 
-
-st.title("Constant lab: why −1e9?")
-st.markdown(
-    "Softmax gives a key weight `exp(z − max) / Σ`; the mask pushes `z` down by the constant until `exp` "
-    "**underflows to exactly 0**. Move the constant and watch the weight left on masked keys (the *leaked mass*) "
-    "in all four number types at once, then see where each method and each dtype breaks.")
-ui.url_notices()
 
 # inputs --------------------------------------------------------------------------------------
 left, right = st.columns([3, 2])
@@ -122,7 +109,7 @@ if not (mask == 1).any():
     key_labels = [f"{j}" for j in range(logits.size)]
 
 # the sweep -------------------------------------------------------------------------------------
-sweep = cached_sweep(tuple(logits.tolist()), tuple(mask.tolist()), inputs.method)
+sweep = cache.lab_sweep(tuple(logits.tolist()), tuple(mask.tolist()), inputs.method)
 at_current = lab.sweep_constants(logits, mask, method=inputs.method, constants=[current]) if current <= 0 else None
 
 if at_current is not None:
@@ -183,7 +170,7 @@ literal_table([{"method": o.label, "constant used": spell(o.constant),
 st.subheader("If every key of this row were masked")
 st.markdown("A padded query under a query-and-key padding mask has nothing to attend to. There is no right answer, "
             f"and libraries disagree. This row with **all** keys masked, constant {ui.md_escape(constant_label(current))}:")
-full = cached_fully_masked(tuple(logits.tolist()), current)
+full = cache.lab_fully_masked(tuple(logits.tolist()), current)
 pivot = pd.DataFrame(full).pivot(index="method", columns="dtype", values="result")
 st.dataframe(pivot.reindex(index=list(lab.LAB_METHODS), columns=list(DTYPE_NAMES)), width="stretch")
 st.markdown(f"**Why, in {dtype}** (the sidebar's dtype)")

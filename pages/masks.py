@@ -7,22 +7,15 @@ import streamlit as st
 from maskattn import MaskAttnError, explain, shape_table, ui
 from maskattn.broadcast import HEAD_CHOICES
 from maskattn.masks import cross_document_weight
-from maskattn.state import to_query_params
 from maskattn.text import spell
 from maskattn.ui import Key, cache
 
-ui.ensure_frame()
-inputs, view = ui.current_inputs(), ui.current_view()
-if st.session_state.pop(Key.MASKS_OPEN_PLAYGROUND, False):      # "Open in the Playground" was clicked
-    st.switch_page("pages/playground.py", query_params=to_query_params(inputs, view))
-look = ui.look(view.presentation)
-
-st.title("Masks")
-st.markdown("A mask is a 0/1 matrix (1 = blocked) that must broadcast to the logits' shape (B, H, Tq, Tk). Draw "
-            "your own — the Playground applies it too —, see how the padding mask (B, 1, 1, Tk) and the look-ahead "
-            "mask (Tq, Tk) reach every head, and where left padding, packing and sliding windows go wrong.")
-ui.url_notices()
-result = ui.compute_or_stop(inputs)
+ui.switch_if_asked(Key.MASKS_OPEN_PLAYGROUND, "pages/playground.py")   # "Open in the Playground" was clicked
+page = ui.page("Masks", "A mask is a 0/1 matrix (1 = blocked) that must broadcast to the logits' shape (B, H, Tq, Tk). "
+               "Draw your own — the Playground applies it too —, see how the padding mask (B, 1, 1, Tk) and the "
+               "look-ahead mask (Tq, Tk) reach every head, and where left padding, packing and sliding windows go "
+               "wrong.", presenting="all")
+inputs, view, look, result = page.inputs, page.view, page.look, page.result
 
 st.header("Draw your own mask")
 ui.drawn_mask_editor(inputs, result, look)

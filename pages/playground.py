@@ -8,19 +8,12 @@ from maskattn.ui import Key, cache
 #: the verdict beside the mask at 1280 px with the sidebar open; below it on narrower screens
 VERDICT_WIDTH = 470
 
-ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
-inputs, view = ui.current_inputs(), ui.current_view()
-big = view.presentation
-look = ui.look(big)
-
-if not big:
-    st.title("Playground")
-    st.markdown(
-        "The TensorFlow tutorial hides masked keys with one line, `scaled_attention_logits += (mask * -1e9)`. "
-        "Change the tokens, masks, constant and number type in the sidebar and watch the line stage by stage: "
-        "the raw logits x, the mask term `mask × c`, the masked logits z that softmax sees, and the weights.")
-ui.url_notices()
-result = ui.compute_or_stop(inputs)
+page = ui.page(
+    "Playground",
+    "The TensorFlow tutorial hides masked keys with one line, `scaled_attention_logits += (mask * -1e9)`. "
+    "Change the tokens, masks, constant and number type in the sidebar and watch the line stage by stage: "
+    "the raw logits x, the mask term `mask × c`, the masked logits z that softmax sees, and the weights.")
+inputs, view, look, result, big = page.inputs, page.view, page.look, page.result, page.big
 labels, T = result.labels, len(result.labels)
 row = ui.keep_index_in_range(Key.ROW, T)
 tag = export.file_tag(result)

@@ -16,20 +16,13 @@ VERDICT_BOX = {"identical": (st.success, "✅"), "moved": (st.error, "❌"), "un
 SLIDE_COLUMN = 360
 SLIDE_LEAK_LOOK = ui.Look(font_size=ui.PRESENTATION.font_size, panel_width=360, subtitle=False)
 
-ui.ensure_frame()                        # deep links in Streamlit's legacy pages/ mode
-inputs, view = ui.current_inputs(), ui.current_view()
-big = view.presentation
-look = ui.look(big)
-
-if not big:
-    st.title("Proof: masked keys are ignored")
-    st.markdown(
-        "The Playground shows masked keys getting weight 0. Four stronger tests, computed now for the sidebar's "
-        "tokens, masks, constant, method and number type: are the weights **exactly** those of the unmasked keys "
-        "alone? Is a masked key's e^(z − m) exactly 0? Can anything written in a masked position move the output? "
-        "Does training see it? Switch the constant to −10 or the number type to float16 and watch the answers change.")
-ui.url_notices()
-result = ui.compute_or_stop(inputs)
+page = ui.page(
+    "Proof: masked keys are ignored",
+    "The Playground shows masked keys getting weight 0. Four stronger tests, computed now for the sidebar's "
+    "tokens, masks, constant, method and number type: are the weights **exactly** those of the unmasked keys "
+    "alone? Is a masked key's e^(z − m) exactly 0? Can anything written in a masked position move the output? "
+    "Does training see it? Switch the constant to −10 or the number type to float16 and watch the answers change.")
+inputs, view, look, result, big = page.inputs, page.view, page.look, page.result, page.big
 labels, T = result.labels, len(result.labels)
 tag = export.file_tag(result)
 

@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from .. import figures, proof
+from .. import figures, frameworks, lab, proof
+from ..errors import MaskAttnError
 from ..broadcast import MaskBroadcast, broadcast_masks
 from ..explain import row_table, verdicts
 from ..inspector import STEP_COLUMNS, inspector_latex, inspector_rows
@@ -46,6 +47,54 @@ PRESENTATION = Look(font_size=18, panel_width=500, subtitle=False)
 
 def look(presentation: bool) -> Look:
     return PRESENTATION if presentation else SCREEN
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def lab_sweep(logits: tuple, mask: tuple, method: str) -> lab.ConstantSweep:
+    """The constant lab's sweep of one row's scores (tuples: hashable, shared between sessions)."""
+    return lab.sweep_constants(logits, mask, method=method)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def lab_fully_masked(logits: tuple, constant: float) -> list[dict]:
+    """The constant lab's fully masked row, every method and dtype, for one row's scores."""
+    return lab.fully_masked_table(logits, mask_value=constant)
+
+
+@dataclass(frozen=True)
+class FrameworkPanel:
+    """One registry entry's weights on the Conventions page: its figure and caption, or its error."""
+
+    key: str
+    title: str
+    figure: figures.FrozenFigure | None      # None when the real library refuses (``error``)
+    caption: str
+    error: str | None = None
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def framework_panels(inputs: Inputs, look: Look, width: int) -> tuple[FrameworkPanel, ...]:
+    """What each framework's real layer returns for this state's logits and mask, one panel each
+    (thirteen mirrors and heatmaps: built once per state, not on every rerun)."""
+    r = result(inputs)
+    dtype, labels = r.steps.dtype, r.labels
+    given = r.mask if r.mask_active else None                       # no mask on: no mask passed
+    panels = []
+    for fw in frameworks.all_frameworks():
+        try:
+            w = fw.weights(r.steps.logits, given, dtype)                                  # (T, T)
+        except MaskAttnError as err:
+            panels.append(FrameworkPanel(fw.key, fw.title, None, "", str(err)))
+            continue
+        title = f"{fw.name}{' · default' if fw.default else ''}<br>{fw.path}"
+        fig = figures.heatmap(w, labels, labels, title=title, mask=given, zrange=(0.0, 1.0), kind="weights",
+                              dtype=dtype, font_size=look.font_size, width=width, colorbar=False)
+        varies = int(fw.cpu_dependent(r.steps.logits, given, dtype).sum())
+        caption = (f"`{fw.api}`  \n{fw.mask_text()}; blocked scores: {fw.applies} {fw.constant_text(dtype)}."
+                   + ("" if fw.default else f"  \nNot the default: {fw.how_to_get}.")
+                   + (f"  \n{frameworks.cpu_note(varies)}" if varies else ""))
+        panels.append(FrameworkPanel(fw.key, fw.title, figures.FrozenFigure(fig), caption))
+    return tuple(panels)
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)

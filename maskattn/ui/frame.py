@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import functools
 import gc
 import socket
@@ -10,8 +11,10 @@ import streamlit as st
 
 from ..errors import MaskAttnError
 from ..pipeline import PlaygroundResult
-from ..state import Inputs
+from ..state import Inputs, View, to_query_params
 from . import cache
+from .cache import Look, look
+from .session import current_inputs, current_view, url_notices
 from .sidebar import restore_example_button
 
 
@@ -67,3 +70,45 @@ def compute_or_stop(inputs: Inputs) -> PlaygroundResult:
     for notice in result.notices:
         st.info(notice, icon="✂️")
     return result
+
+
+@dataclass(frozen=True)
+class Page:
+    """What every page starts from: the inputs, the view, the look it is drawn at and the result."""
+
+    inputs: Inputs
+    view: View
+    look: Look
+    result: PlaygroundResult | None      # None for a page that asked for no result
+
+    @property
+    def big(self) -> bool:
+        """Presentation mode: a slide at projector type."""
+        return self.view.presentation
+
+
+def switch_if_asked(flag: str, page_path: str) -> None:
+    """Open ``page_path`` with the current state in its URL if a callback set ``flag`` in the session
+    (``st.switch_page`` cannot run inside a callback). Call before ``page``."""
+    ensure_frame()                      # first: its rerun must not lose the flag
+    if st.session_state.pop(flag, False):
+        st.switch_page(page_path, query_params=to_query_params(current_inputs(), current_view()))
+
+
+def page(title: str, intro: str = "", *, presenting: str = "nothing", compute: bool = True) -> Page:
+    """Open a page the one way every page opens: through the frame, with the sidebar's state,
+    its title and intro, the URL's notices, and the result (or a friendly stop on bad input).
+
+    ``presenting`` says what presentation mode keeps: ``"nothing"`` (a slide: no title, no
+    intro), ``"title"`` or ``"all"``. ``compute=False`` for a page that builds its own numbers.
+    """
+    ensure_frame()
+    inputs, view = current_inputs(), current_view()
+    big = view.presentation
+    if not big or presenting in ("title", "all"):
+        st.title(title)
+    if intro and (not big or presenting == "all"):
+        st.markdown(intro)
+    url_notices()
+    result = compute_or_stop(inputs) if compute else None
+    return Page(inputs, view, look(big), result)
