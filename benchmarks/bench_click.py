@@ -160,7 +160,6 @@ def main(argv=None) -> int:
 
     ours, ours_port, _ = start_server("app.py")
     floor, floor_port, _ = start_server("benchmarks/naive_floor_app.py")
-    extra = f"&{args.query}" if args.query else ""
     rows, misses, row_click = [], [], None
     try:
         with sync_playwright() as p:

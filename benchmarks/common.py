@@ -16,6 +16,7 @@ import platform
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -42,19 +43,28 @@ def free_port() -> int:
 
 
 def start_server(script: str = "app.py", port: int | None = None, extra_args=(),
-                 env: dict | None = None) -> tuple[subprocess.Popen, int, float]:
-    """``streamlit run script`` on loopback; returns (process, port, seconds until healthy)."""
+                 env: dict | None = None, log_dir: Path | None = None) -> tuple[subprocess.Popen, int, float]:
+    """``streamlit run script`` on loopback; returns (process, port, seconds until healthy).
+
+    The one server start of the benchmarks, the browser tests and the screenshots. The server's
+    output goes to a file (``proc.log_path``, in ``log_dir`` or a temporary folder): a pipe that
+    nobody reads fills up and blocks the server mid-run.
+    """
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
            "--server.address", "127.0.0.1", "--server.port", str(port),
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *extra_args]
+    log_dir = Path(log_dir or tempfile.mkdtemp(prefix="maskattn-server-"))
+    log_dir.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, **(env or {})})
+    with open(log_dir / f"server-{port}.log", "wb") as log:       # the child keeps its own handle
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                env={**os.environ, **(env or {})})
+    proc.log_path = log.name
     deadline = time.monotonic() + HEALTH_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {proc.stderr.read().decode()[-2000:]}")
+            raise RuntimeError(f"streamlit exited early: {Path(proc.log_path).read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
@@ -72,6 +82,10 @@ def stop_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(timeout=10)
+
+
+def server_url(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 def rss_mb(pid: int) -> float:

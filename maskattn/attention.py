@@ -25,6 +25,7 @@ import numpy as np
 
 from . import numerics as nx
 from .errors import MaskAttnError
+from .masks.basic import binary_mask
 
 #: how a mask reaches the logits. The last two are common mistakes, kept to show why.
 METHODS: dict[str, str] = {
@@ -95,14 +96,7 @@ def _check_inputs(q, k, v, mask, mask_value, dtype, method):
     except ValueError:
         raise MaskAttnError(f"batch/head axes of q {q.shape}, k {k.shape}, v {v.shape} do not broadcast") from None
     if mask is not None:
-        mask = nx.as_array(mask, "mask")
-        if mask.dtype == bool:
-            mask = mask.astype(np.float32)
-        bad = mask[(mask != 0) & (mask != 1)]
-        if bad.size:
-            raise MaskAttnError(
-                f"mask values must be 0 (attend) or 1 (blocked), got {float(bad.flat[0])!r}; "
-                "convert other conventions with maskattn.conventions first")
+        mask = binary_mask(mask, "mask", hint="; convert other conventions with maskattn.conventions first")
     return q, k, v, mask, mask_value, dtype
 
 

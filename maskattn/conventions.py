@@ -31,8 +31,9 @@ import numpy as np
 from . import frameworks, numerics as nx
 from .attention import AttentionSteps, attention_steps
 from .errors import MaskAttnError
-from .explain import classify_row
+from .fully_masked import classify_row
 from .frameworks import ADDED, ATTEND, BLOCKED
+from .masks.basic import binary_mask
 from .masks import MaskSpec, create_causal_mask
 
 
@@ -42,27 +43,12 @@ from .masks import MaskSpec, create_causal_mask
 
 def _tutorial(mask, name: str = "mask") -> np.ndarray:
     """A tutorial-convention mask as float32, checked to hold only 0 and 1."""
-    arr = np.asarray(mask)
-    if arr.dtype == bool:
-        arr = arr.astype(np.float32)
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise MaskAttnError(f"{name} must be a numeric 0/1 array, got dtype {arr.dtype}")
-    bad = arr[(arr != 0) & (arr != 1)]
-    if bad.size:
-        raise MaskAttnError(f"{name} must hold only 0 (attend) and 1 (blocked), got {float(bad.flat[0])!r}")
-    return arr.astype(np.float32)
+    return binary_mask(mask, name)
 
 
 def _bool(mask, name: str = "mask") -> np.ndarray:
-    arr = np.asarray(mask)
-    if arr.dtype == bool:
-        return arr
-    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
-        raise MaskAttnError(f"{name} must be a bool or 0/1 array, got dtype {arr.dtype}")
-    bad = arr[(arr != 0) & (arr != 1)]
-    if bad.size:
-        raise MaskAttnError(f"{name} must hold only 0/1 or True/False, got {float(bad.flat[0])!r}")
-    return arr != 0
+    """A 0/1 or True/False mask as bool (1 / True -> True), whatever its convention."""
+    return binary_mask(mask, name, hint=" (or True/False)") != 0
 
 
 def to_attend_bool(mask) -> np.ndarray:

@@ -30,6 +30,7 @@ from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, METHODS, AttentionSteps, attention_steps, leaked_mass
 from .errors import MaskAttnError
 from .fully_masked import classify_row, fully_masked_reason
+from .masks.basic import binary_mask
 from .text import spell
 from .tokens import MAX_TOKENS_PER_SEQUENCE
 
@@ -188,11 +189,9 @@ def _constant(constant) -> float:
 
 def _row_inputs(logits, mask) -> tuple[np.ndarray, np.ndarray]:
     x = _row(logits)
-    m = _numbers(mask, "mask").astype(np.float32)
+    m = binary_mask(_numbers(mask, "mask"), "mask")
     if m.shape != x.shape:
         raise MaskAttnError(f"mask row {m.shape} must match the logits {x.shape}")
-    if not ((m == 0) | (m == 1)).all():
-        raise MaskAttnError(f"mask values must be 0 or 1, got {m.tolist()[:8]}")
     return x, m
 
 

@@ -34,7 +34,7 @@ import numpy as np
 from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, AttentionSteps, attention_steps, leaked_mass
 from .errors import MaskAttnError
-from .explain import classify_row
+from .fully_masked import classify_row
 from .text import spell
 from .tokens import PAD_TOKEN, embed, position_labels, project_qkv
 

@@ -234,7 +234,7 @@ def test_parse_logits_refuses(text, dtype, message):
 def test_bad_rows_and_masks_are_refused():
     with pytest.raises(MaskAttnError, match=r"mask row \(3,\) must match the logits \(2,\)"):
         lab.sweep_constants([1.0, 2.0], [0, 0, 1])
-    with pytest.raises(MaskAttnError, match="mask values must be 0 or 1"):
+    with pytest.raises(MaskAttnError, match=r"mask must hold only 0 \(attend\) and 1 \(blocked\), got 2 at position 2"):
         lab.compare_methods([1.0, 2.0], [0, 2])
     with pytest.raises(MaskAttnError, match="masked key 4 does not exist"):
         lab.row_mask(3, [4])

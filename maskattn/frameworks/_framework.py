@@ -24,6 +24,7 @@ import numpy as np
 from .. import numerics as nx
 from ..text import spell
 from ..errors import MaskAttnError
+from ..masks.basic import binary_mask
 from ..masks.patterns import window_reach
 
 #: what a 1 / True in a mask means to a library
@@ -42,16 +43,9 @@ def tutorial_mask(mask, name: str = "mask") -> np.ndarray:
     >>> tutorial_mask([[0, 2]])
     Traceback (most recent call last):
     ...
-    maskattn.errors.MaskAttnError: mask must hold only 0 (attend) and 1 (blocked), got 2.0
+    maskattn.errors.MaskAttnError: mask must hold only 0 (attend) and 1 (blocked), got 2 at row 1, column 2
     """
-    arr = nx.as_array(mask, name)
-    if arr.dtype == bool:
-        arr = arr.astype(np.float32)
-    wide = arr.astype(np.float64)
-    bad = wide[(wide != 0) & (wide != 1)]
-    if bad.size:
-        raise MaskAttnError(f"{name} must hold only 0 (attend) and 1 (blocked), got {float(bad.flat[0])!r}")
-    return arr.astype(np.float32)
+    return binary_mask(mask, name)
 
 
 @dataclass(frozen=True)

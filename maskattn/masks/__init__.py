@@ -15,7 +15,7 @@ maximum (the tutorial's ``tf.maximum``), which is a logical OR of "blocked".
 [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
 """
 
-from .basic import (CAUSAL_ALIGNMENTS, check_int, combine_masks, create_causal_mask, create_look_ahead_mask,
+from .basic import (CAUSAL_ALIGNMENTS, binary_mask, check_int, combine_masks, create_causal_mask, create_look_ahead_mask,
                     create_padding_mask, create_query_padding_mask, fully_masked_rows)
 from .drawn import (EXAMPLE_MASK_TEXT, MASK_KINDS, MAX_COMPACT_SIZE, classify_mask, compact_mask, describe_mask,
                     explain_mask_rows, format_mask, parse_compact_mask, parse_mask, validate_drawn)
@@ -26,7 +26,7 @@ from .verdicts import cross_document_weight, left_padding_verdict, packing_leak_
 
 __all__ = [
     "CAUSAL_ALIGNMENTS", "EXAMPLE_MASK_TEXT", "MASK_KINDS", "MASK_PARTS", "MAX_COMPACT_SIZE", "MaskSpec",
-    "WINDOW_RULES", "check_int", "classify_mask", "combine_masks", "compact_mask", "create_causal_mask",
+    "WINDOW_RULES", "binary_mask", "check_int", "classify_mask", "combine_masks", "compact_mask", "create_causal_mask",
     "create_document_mask", "create_look_ahead_mask", "create_padding_mask", "create_prefix_lm_mask",
     "create_query_padding_mask", "create_sliding_window_mask", "cross_document_weight", "describe_mask",
     "explain_mask_rows", "format_mask", "fully_masked_rows", "left_padding_verdict", "packing_leak_verdict",

@@ -20,6 +20,31 @@ from ..numerics import as_array
 CAUSAL_ALIGNMENTS: tuple[str, ...] = ("top_left", "bottom_right")
 
 
+def binary_mask(mask, name: str = "mask", hint: str = "") -> np.ndarray:
+    """``mask`` as a float32 array that holds only 0 and 1 (True/False count as 1/0), or
+    ``MaskAttnError`` naming the first other value and where it is: the one 0/1 check of the
+    package (attention, the frameworks, the conventions, the lab and the drawn mask use it).
+
+    >>> binary_mask([[True, False]]).tolist()
+    [[1.0, 0.0]]
+    >>> binary_mask([[0, 1], [0, 2]], "a drawn mask")
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: a drawn mask must hold only 0 (attend) and 1 (blocked), got 2 at row 2, column 2
+    """
+    arr = as_array(mask, name)
+    wide = arr.astype(np.float64)
+    bad = np.argwhere((wide != 0) & (wide != 1))                       # NaN is caught here too
+    if bad.size:
+        where = bad[0]
+        value = wide[tuple(where)]
+        shown = repr(int(value)) if value.is_integer() else repr(float(value))
+        place = (f" at row {where[-2] + 1}, column {where[-1] + 1}" if arr.ndim >= 2
+                 else f" at position {where[0] + 1}" if arr.ndim == 1 else "")
+        raise MaskAttnError(f"{name} must hold only 0 (attend) and 1 (blocked), got {shown}{place}{hint}")
+    return arr.astype(np.float32)
+
+
 def check_int(value, name: str, low: int = 0, high: int | None = None) -> int:
     """``value`` as an ``int`` if it is an integer in ``[low, high]``, else ``MaskAttnError``.
 

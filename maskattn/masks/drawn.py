@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import MaskAttnError
 from ..tokens import MAX_TOKENS_PER_SEQUENCE
-from .basic import create_look_ahead_mask
+from .basic import binary_mask, create_look_ahead_mask
 from .patterns import create_prefix_lm_mask, create_sliding_window_mask
 
 #: the largest drawn mask (one row and one column per token) and the longest text we parse
@@ -55,7 +55,7 @@ def validate_drawn(mask) -> tuple[tuple[int, ...], ...]:
     >>> validate_drawn([[0, 2], [0, 0]])
     Traceback (most recent call last):
     ...
-    maskattn.errors.MaskAttnError: a mask cell must be 0 or 1 (1 = blocked), got 2 at row 1, column 2
+    maskattn.errors.MaskAttnError: a drawn mask must hold only 0 (attend) and 1 (blocked), got 2 at row 1, column 2
     """
     try:
         arr = np.asarray(mask)
@@ -71,11 +71,7 @@ def validate_drawn(mask) -> tuple[tuple[int, ...], ...]:
                             f"got shape {arr.shape}")
     if arr.shape[0] > MAX_DRAWN_SIZE:
         raise MaskAttnError(f"a drawn mask has at most {MAX_DRAWN_SIZE} rows, got {arr.shape[0]}")
-    bad = np.argwhere((arr != 0) & (arr != 1))                   # NaN is caught here too
-    if bad.size:
-        i, j = bad[0]
-        raise MaskAttnError(f"a mask cell must be 0 or 1 (1 = blocked), got {arr[i, j].item()!r} "
-                            f"at row {i + 1}, column {j + 1}")
+    arr = binary_mask(arr, "a drawn mask")
     return tuple(tuple(int(x) for x in row) for row in arr)
 
 

@@ -8,19 +8,16 @@ browser is a failure: CI must really run them.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import common  # noqa: E402  (benchmarks/common.py: the server start and Chromium's flags, shared)
+from common import CHROMIUM, CHROMIUM_ARGS, stop_server  # noqa: E402,F401  (stop_server: for the tests)
 #: generous: on a busy 2-core machine the first load (the Plotly bundle) can take many seconds
 TIMEOUT_MS = 90_000
 #: screenshots and downloads from the browser tests land here (ignored by git)
@@ -41,44 +38,11 @@ def _require_browser():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium) — browser tests skipped")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_server(script: str = "app.py", port: int | None = None, extra_args=()) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run script`` on loopback and wait until it answers /_stcore/health."""
-    port = port or free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *extra_args]
-    # the server's output goes to a file: an unread pipe fills up and blocks the server
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log = open(ARTIFACTS / f"server-{port}.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    proc.log_path = log.name
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {Path(proc.log_path).read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    return proc, url
-        except OSError:
-            time.sleep(0.25)
-    proc.kill()
-    raise RuntimeError("streamlit did not become healthy within 60 s")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    """``benchmarks/common.start_server`` (one server start for the benchmarks and the tests), its log among
+    the artifacts; returns (process, base URL)."""
+    proc, port, _ = common.start_server(script, port, extra_args, log_dir=ARTIFACTS)
+    return proc, common.server_url(port)
 
 
 @pytest.fixture(scope="session")
