@@ -39,7 +39,6 @@ import io
 import json
 import os
 from pathlib import Path
-import re
 import sys
 from urllib.parse import parse_qs, urlsplit
 
@@ -159,9 +158,7 @@ def file_tag(result: PlaygroundResult, *, masking: bool = True) -> str:
     """
     inputs = result.inputs
     if masking:
-        masks = [_slug(re.sub(r"\(q − kv ≤ \d+\)", "le", name).replace("padded queries", "qpad")
-                       .replace("×", "x").replace("+ documents", "docs").replace("no document mask", "nodocs"), 24)
-                 for name in inputs.mask_names()] or ["nomask"]
+        masks = [_slug(slug, 24) for slug, _ in inputs.mask_parts()] or ["nomask"]
         how = ["+".join(masks), "c" + spell(inputs.mask_value, digits=3), result.steps.method]
     else:                                   # only what the raw logits depend on: the batch layout
         how = [part for part, on in (("left", inputs.padding_side == "left"), ("packed", inputs.packed)) if on]

@@ -35,7 +35,7 @@ from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, AttentionSteps, attention_steps, leaked_mass
 from .errors import MaskAttnError
 from .fully_masked import classify_row
-from .text import spell
+from .text import count, spell
 from .tokens import PAD_TOKEN, embed, position_labels, project_qkv
 
 #: the largest perturbation ``leak_test`` accepts (the page's slider stops at 1e6)
@@ -45,14 +45,6 @@ DELETE_KINDS: tuple[str, ...] = ("identical", "summation order", "differs", "NaN
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-_PLURALS = {"query": "queries", "key": "keys", "token": "tokens", "row": "rows", "position": "positions"}
-
-
-def _count(n: int, word: str) -> str:
-    """``1 query``, ``3 queries``."""
-    return f"{n} {word if n == 1 else _PLURALS[word]}"
 
 
 def _name(labels, index, what: str = "row") -> str:
@@ -66,9 +58,9 @@ def _names(labels, indices, what: str, limit: int = 4) -> str:
     """``queries 0·the, 1·cat``, ``query 2``, or ``5 queries`` when there are more than ``limit``."""
     indices = [int(i) for i in indices]
     if len(indices) > limit:
-        return _count(len(indices), what)
+        return count(len(indices), what)
     listed = ", ".join(labels[i] if labels is not None else str(i) for i in indices)
-    return f"{what if len(indices) == 1 else _PLURALS[what]} {listed}"
+    return f"{count(len(indices), what).split(' ', 1)[1]} {listed}"
 
 
 def _bits(x: np.ndarray) -> np.ndarray:
@@ -159,7 +151,7 @@ class DeletedKeys:
         kept = int(np.sum(self.n_unmasked > 0))
         first = lambda kind: tuple(int(i) for i in np.argwhere(self.kinds == kind)[0])
         nf = counts["fully masked"]
-        full = (f"; {_count(nf, 'row')} {'has' if nf == 1 else 'have'} every key masked and nothing left to compare"
+        full = (f"; {count(nf, 'row')} {'has' if nf == 1 else 'have'} every key masked and nothing left to compare"
                 if nf else "")
         worst = lambda kind: tuple(int(i) for i in np.argwhere(
             (self.kinds == kind) & (self.row_difference == np.max(self.row_difference[self.kinds == kind])))[0])
@@ -609,7 +601,7 @@ class LeakReport:
         elif leaks.size:
             nan = np.isnan(self.delta[leaks])
             r = int(leaks[np.argmax(nan)] if nan.any() else leaks[np.argmax(self.delta[leaks])])
-            who = f"{len(leaks)} of {_count(len(shielded), 'query')} whose shaken positions are all masked"
+            who = f"{len(leaks)} of {count(len(shielded), 'query')} whose shaken positions are all masked"
             parts = [f"{who} did not come out unchanged {shaken}: {_name(labels, r, 'query')} "
                      + (f"is NaN, because {self._nan_reason(r)}" if nan.any()
                         else f"moved by {spell(self.delta[r], digits=3)}, because {self._leak_reason(r)}")]
@@ -816,7 +808,7 @@ class AttentionGrads:
                     f"of exactly 0: training never updates {'it' if one else 'them'}.")
         full = blocked.all(axis=-1) & (np.abs(_f64(s.weights)).sum(axis=-1) > 0)   # (..., Tq) rows with weight
         why = ((f"the fully masked {_names(labels, np.flatnonzero(full), 'row')}" if full.ndim == 1
-                else f"{_count(int(full.sum()), 'row')} with every key masked")
+                else f"{count(int(full.sum()), 'row')} with every key masked")
                + " still put weight on them" if full.any() else "masked keys keep weight with this method")
         grads = " and ".join(f"{name} up to {spell(x, digits=3)}" for name, x in moved.items() if x)
         return f"{start}, but {keys}, which no query may see, still {'gets' if one else 'get'} {grads}: {why}."

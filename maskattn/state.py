@@ -125,20 +125,32 @@ class Inputs:
         >>> Inputs(padding=False, packed=True, document_mask=False).mask_names()
         ['packed, no document mask']
         """
+        return [words for _, words in self.mask_parts()]
+
+    def mask_parts(self) -> list[tuple[str, str]]:
+        """``(slug, words)`` for each mask and batch-layout part that is on: the words for people
+        (``mask_names``), the slug for file names (letters, digits and dashes).
+
+        >>> Inputs(mask_queries=True, window=3, window_rule="distance").mask_parts()
+        [('padding', 'padding'), ('qpad', 'padded queries'), ('window-3-le', 'window 3 (q − kv ≤ 3)')]
+        """
         left = self.padding_side == "left"
-        names = ["padding (left)" if left else "padding"] if self.padding else ["left pads"] if left else []
-        names += ["padded queries"] * self.mask_queries + ["causal"] * self.causal
+        parts = ([("padding-left", "padding (left)") if left else ("padding", "padding")] if self.padding
+                 else [("left-pads", "left pads")] if left else [])
+        parts += [("qpad", "padded queries")] * self.mask_queries + [("causal", "causal")] * self.causal
         if self.window:
-            names.append(f"window {self.window}" + (f" (q − kv ≤ {self.window})" if self.window_rule == "distance"
-                                                    else ""))
+            distance = self.window_rule == "distance"
+            parts.append((f"window-{self.window}" + "-le" * distance,
+                          f"window {self.window}" + f" (q − kv ≤ {self.window})" * distance))
         if self.prefix_length:
-            names.append(f"prefix {self.prefix_length}")
+            parts.append((f"prefix-{self.prefix_length}", f"prefix {self.prefix_length}"))
         if self.packed:
-            names.append("packed + documents" if self.document_mask else "packed, no document mask")
+            parts.append(("packed-docs", "packed + documents") if self.document_mask
+                         else ("packed-nodocs", "packed, no document mask"))
         if self.drawn:
             size = self.drawn.count("-") + 1
-            names.append(f"drawn {size}×{size}")
-        return names
+            parts.append((f"drawn-{size}x{size}", f"drawn {size}×{size}"))
+        return parts
 
 
 @dataclass(frozen=True)

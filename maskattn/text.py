@@ -152,3 +152,16 @@ def fit(x, max_chars: int, dtype="float64") -> str | None:
             if len(text) <= max_chars:
                 return text
     return None
+
+
+#: plurals that are not the noun plus "s"
+_PLURALS = {"query": "queries"}
+
+
+def count(n: int, noun: str) -> str:
+    """``n`` and the noun, singular or plural: the one way positions, rows and keys are counted in text.
+
+    >>> count(1, "query"), count(3, "query"), count(0, "key")
+    ('1 query', '3 queries', '0 keys')
+    """
+    return f"{n} {noun if n == 1 else _PLURALS.get(noun, noun + 's')}"

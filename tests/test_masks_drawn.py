@@ -151,8 +151,8 @@ def test_rows_say_which_keys_each_query_sees():
 
 @pytest.mark.parametrize("call, match", [
     (lambda: explain_mask_rows(np.zeros((2, 2)), ["a"]), "name the 2 keys, got 1 labels"),
-    (lambda: explain_mask_rows(np.zeros(3)), r"a \(Tq, Tk\) matrix of 0 and 1, got array"),
-    (lambda: classify_mask([[0, 0.5], [0, 0]]), "0 and 1"),
+    (lambda: explain_mask_rows(np.zeros(3)), r"a \(Tq, Tk\) matrix of 0 and 1, got shape \(3,\)"),
+    (lambda: classify_mask([[0, 0.5], [0, 0]]), r"only 0 \(attend\) and 1 \(blocked\), got 0.5 at row 1, column 2"),
     (lambda: classify_mask([[1, 2], [3]]), "0 and 1"),
 ])
 def test_bad_masks_name_the_value(call, match):

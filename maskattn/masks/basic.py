@@ -32,7 +32,11 @@ def binary_mask(mask, name: str = "mask", hint: str = "") -> np.ndarray:
     ...
     maskattn.errors.MaskAttnError: a drawn mask must hold only 0 (attend) and 1 (blocked), got 2 at row 2, column 2
     """
-    arr = as_array(mask, name)
+    try:
+        arr = as_array(mask, name)
+    except MaskAttnError:
+        shown = repr(mask) if len(repr(mask)) <= 60 else repr(mask)[:57] + "..."
+        raise MaskAttnError(f"{name} must be a rectangular array of 0 and 1, got {shown}") from None
     wide = arr.astype(np.float64)
     bad = np.argwhere((wide != 0) & (wide != 1))                       # NaN is caught here too
     if bad.size:

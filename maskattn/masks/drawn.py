@@ -16,6 +16,7 @@ import re
 import numpy as np
 
 from ..errors import MaskAttnError
+from ..text import count
 from ..tokens import MAX_TOKENS_PER_SEQUENCE
 from .basic import binary_mask, create_look_ahead_mask
 from .patterns import create_prefix_lm_mask, create_sliding_window_mask
@@ -99,8 +100,8 @@ def parse_mask(text: str) -> tuple[tuple[int, ...], ...]:
         raise MaskAttnError(f"type a 0/1 matrix, one row per query, such as {EXAMPLE_MASK_TEXT}; got {text[:40]!r}")
     for i, row in enumerate(rows, start=1):
         if len(row) != len(rows[0]):
-            raise MaskAttnError(f"row {i} has {_count(len(row), 'cell')} but row 1 has "
-                                f"{_count(len(rows[0]), 'cell')}: every row needs one cell per key")
+            raise MaskAttnError(f"row {i} has {count(len(row), 'cell')} but row 1 has "
+                                f"{count(len(rows[0]), 'cell')}: every row needs one cell per key")
         for j, cell in enumerate(row, start=1):
             if cell not in ("0", "1", "0.", "1.", "0.0", "1.0"):
                 raise MaskAttnError(f"a mask cell must be 0 or 1 (1 = blocked), got {cell[:20]!r} "
@@ -148,17 +149,10 @@ def format_mask(mask) -> str:
     return "\n".join(" ".join(str(cell) for cell in row) for row in validate_drawn(mask))
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'s' * (n != 1)}"
-
-
 def _blocked(mask) -> np.ndarray:
-    try:
-        arr = np.asarray(mask)
-    except (ValueError, TypeError):
-        arr = np.asarray(None)
-    if arr.ndim != 2 or arr.size == 0 or arr.dtype.kind not in "biuf" or ((arr != 0) & (arr != 1)).any():
-        raise MaskAttnError(f"mask must be a (Tq, Tk) matrix of 0 and 1, got {mask!r:.60}")
+    arr = binary_mask(mask, "mask")
+    if arr.ndim != 2 or arr.size == 0:
+        raise MaskAttnError(f"mask must be a (Tq, Tk) matrix of 0 and 1, got shape {arr.shape}")
     return arr == 1                                                # (Tq, Tk) True = blocked
 
 
