@@ -19,10 +19,10 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-#: the library each registry key needs (its pytest marker has the same name)
-LIBRARY = {"tf_tutorial": "tensorflow", "keras2": "tf_keras", "keras3": "keras", "keras3_fused": "keras",
-           "torch_sdpa": "torch", "torch_sdpa_float": "torch", "torch_mha": "torch", "torch_flex": "torch", "hf_eager": "transformers",
-           "hf_sdpa": "transformers", "jax": "jax", "flax": "flax", "annotated_transformer": "torch"}
+from maskattn import frameworks
+
+#: the library each registry key needs, from its entry (its pytest marker has the same name)
+LIBRARY = {fw.key: fw.package for fw in frameworks.all_frameworks()}
 
 
 def depth(Tk: int) -> int:

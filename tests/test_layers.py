@@ -27,7 +27,7 @@ def imports(path: Path) -> list[str]:
     counts as ``package.x``)."""
     package = module_name(path) if path.name == "__init__.py" else module_name(path).rpartition(".")[0]
     names = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in _nodes(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -38,6 +38,15 @@ def imports(path: Path) -> list[str]:
                 base = ".".join(anchor + ([base] if base else []))
             names += [f"{base}.{a.name}" for a in node.names] if not node.module else [base]
     return names
+
+
+def _nodes(tree):
+    """Every node, but those under ``if TYPE_CHECKING:`` (imports for annotations only never run)."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING":
+            continue
+        yield node
+        yield from _nodes(node)
 
 
 def layer(name: str) -> str | None:

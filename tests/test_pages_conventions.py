@@ -139,7 +139,7 @@ def test_every_newer_mask_gets_its_code_in_every_framework_and_no_leaves_out_not
                             drawn=NEWER_QUERY["drawn"]))
     state = codegen.state_from_result(result)
     table = next(t.value for t in at.table if "sliding window" in t.value.columns)   # each newer mask, per framework
-    assert list(table.columns) == ["sliding window", "packed documents", "prefix LM", "any mask (drawn)"]
+    assert list(table.columns) == ["prefix LM", "sliding window", "packed documents", "any mask (drawn)"]
     assert set(table.index) == {fw.title for fw in frameworks.all_frameworks()}                  # one row per framework
     assert "local_window_size=(2, 0)" in table.loc[frameworks.get("jax").title, "sliding window"]   # 3 keys: distance 2
     assert "sliding_window=3" in table.loc[frameworks.get("hf_sdpa").title, "sliding window"]

@@ -25,6 +25,7 @@ from .. import numerics as nx
 from ..text import spell
 from ..errors import MaskAttnError
 from ..masks.basic import binary_mask
+from ..masks.parts import NEWER_PARTS
 from ..masks.patterns import window_reach
 
 #: what a 1 / True in a mask means to a library
@@ -81,11 +82,6 @@ BLOCKED_BOOL = Convention(BLOCKED, "bool", "attn_mask (Tq, Tk) or (B·H, Tq, Tk)
 # the newer masks: how each library expresses them
 # ------------------------------------------------------------------------------------------------
 
-#: the masks beyond the tutorial's padding and look-ahead, by their ``masks.MASK_PARTS`` names
-NEWER_PARTS: dict[str, str] = {"window": "sliding window", "document": "packed documents", "prefix": "prefix LM",
-                               "drawn": "any mask (drawn)"}
-
-
 @dataclass(frozen=True)
 class Expression:
     """How a library expresses one of the newer masks (tests/test_frameworks_real.py runs each claim)."""
@@ -97,10 +93,14 @@ class Expression:
 
 def expressions(window: str, document: str, prefix: str, drawn: str, *, short: tuple[str, str, str, str],
                 native: tuple[str, ...] = ()) -> dict[str, Expression]:
-    """The four newer masks of one library (``short``: the same four in a few words each); ``native``
-    names the parts it has an API of its own for."""
-    return {part: Expression(api, part in native, brief)
-            for part, api, brief in zip(NEWER_PARTS, (window, document, prefix, drawn), short)}
+    """The newer masks of one library, by their names in the table of mask parts (``short``: the same
+    four in a few words each, in the order of the arguments); ``native`` names the parts it has an
+    API of its own for."""
+    calls = {"window": window, "document": document, "prefix": prefix, "drawn": drawn}
+    briefs = dict(zip(calls, short))
+    if set(calls) != set(NEWER_PARTS):
+        raise MaskAttnError(f"expressions must say {', '.join(NEWER_PARTS)}, got {', '.join(calls)}")
+    return {part: Expression(calls[part], part in native, briefs[part]) for part in NEWER_PARTS}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -229,7 +229,10 @@ class Framework:
     ``model(x, blocked, dtype, fw)``: NumPy mirror of the library's code; ``x`` the
     logits rounded to ``dtype``, ``blocked`` a bool array (True = blocked) of the same
     shape. ``constant(dtype)`` is the number the library puts in a blocked score and the
-    dtype it is computed in. ``snippet(state, fw)`` returns runnable source (or None).
+    dtype it is computed in. ``dialect`` says a mask the library's way (``_dialect``);
+    ``mask_code(state)`` returns (imports, the lines that build the state's mask in ``mask``)
+    and ``snippet(state)``, where the library has one, a whole script that prints the weights
+    (``state`` is a ``codegen.CodeState``).
     """
 
     key: str                # registry key
@@ -252,6 +255,11 @@ class Framework:
     expressions: dict[str, Expression] = field(default_factory=dict, repr=False, compare=False)  # NEWER_PARTS
     window_setting: Callable[[int], object] | None = field(default=None, repr=False, compare=False)  # reach -> arg
     window_parameter: str | None = None   # the name of the library's own window setting
+    package: str = ""                     # the real library's import name (the tests run it)
+    code_package: str | None = None       # the import name its mask code needs, when not ``package``
+    dialect: object | None = field(default=None, repr=False, compare=False)   # _dialect.Dialect: how it says a mask
+    prints: str = ""                      # the lines that print a snippet's weights and output
+    mask_code: Callable | None = field(default=None, repr=False, compare=False)   # state -> (imports, mask lines)
 
     # --- the one public question -----------------------------------------------------------------
 

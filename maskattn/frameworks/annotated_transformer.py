@@ -12,6 +12,7 @@ import numpy as np
 
 from ..errors import MaskAttnError
 from ._framework import ATTEND, Convention, Framework, expressions, fill, softmax_wide
+from .pytorch import ATTEND_DIALECT, attend_mask, mask_code
 
 #: what PyTorch says when masked_fill's value does not fit the tensor's dtype
 HALF_OVERFLOW = "RuntimeError: value cannot be converted to type c10::Half without overflow"
@@ -44,6 +45,9 @@ ANNOTATED_TRANSFORMER = Framework(
     convention=ONE_IS_ATTEND, applies="fill", constant=lambda dtype: (-1e9, dtype),
     softmax="torch softmax: float32 arithmetic, rounded once",
     source="harvardnlp/annotated-transformer the_annotated_transformer.py", model=_attention,
-    expressions=AT_EXPRESSIONS,
+    expressions=AT_EXPRESSIONS, package="torch", dialect=ATTEND_DIALECT,
+    mask_code=mask_code(attend_mask, "attend  # attention(query, key, value, mask) takes it: 1 / True = attend"),
 )
+#: where this file's entries stand in the app's list of frameworks
+ORDER = 60
 ENTRIES = (ANNOTATED_TRANSFORMER,)

@@ -14,6 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numerics as nx
+from ..masks import parts_on
+from ._dialect import Dialect, Native
+from ._source import DTYPES, lines
 from ._framework import ATTEND, Convention, Framework, expressions, softmax_wide
 from .pytorch import _sdpa_bool
 
@@ -47,6 +50,72 @@ HF_EXPRESSIONS = expressions(
     native=("window", "document", "prefix"),
 )
 
+def _hf_window(spec) -> Native:
+    """``config.sliding_window``: HF counts keys (the app's "keys" count; "distance" is one more)."""
+    window = "WINDOW" if spec.window_rule == "keys" else "WINDOW + 1"
+    if spec.prefix_length is not None:           # over a prefix LM: the overlay as one more and-function
+        return Native("term", f"sliding_window_overlay({window})", "sliding window over the prefix LM")
+    return Native("option", window, "it counts keys: " + ("the app's count" if spec.window_rule == "keys"
+                                                          else "the distance back + 1"))
+
+
+#: transformers.masking_utils: mask functions (b, h, q_idx, kv_idx) -> attend, joined by and_masks, with the
+#: library's own calls for padding (the 2-D attention_mask), causal, the window (config) and the prefix (or)
+HF_DIALECT = Dialect(
+    names=dict(q="q_idx", kv="kv_idx", id_q="ids_t[b, q_idx]", id_k="ids_t[b, kv_idx]", doc_q="doc_t[b, q_idx]",
+               doc_k="doc_t[b, kv_idx]", drawn="drawn_t[q_idx, kv_idx]"),
+    setup={"doc": "doc_t = torch.tensor([document_ids])  # (B=1, T); the same as position_ids restarting at 0",
+           "drawn": "drawn_t = torch.tensor(DRAWN)  # (Tq, Tk) 1 = blocked"},
+    native={"padding": lambda spec: Native("option", "(ids_t != 0).long()", "(B, Tk) 1 = attend: the 2-D padding mask"),
+            "query_padding": lambda spec: Native("term", "lambda b, h, q_idx, kv_idx: ids_t[b, q_idx] != 0",
+                                                 "padded query rows"),
+            "look_ahead": lambda spec: Native("option", "causal"), "window": _hf_window,
+            "prefix": lambda spec: Native("option", "lambda b, h, q_idx, kv_idx: kv_idx < PREFIX"),
+            "document": lambda spec: Native("term", "packed_sequence_mask_function(doc_t)", "same document only",
+                                            ("doc",)),
+            "drawn": lambda spec: Native("term", "lambda b, h, q_idx, kv_idx: drawn_t[q_idx, kv_idx] == 0",
+                                         "the drawn mask", ("drawn",))})
+
+
+def _hf_mask(implementation: str):
+    """The mask as ``masking_utils`` builds it for a Mistral-style config (one that has a sliding window)."""
+    def code(state) -> tuple[str, str]:
+        spec = state.spec
+        natives = {p.name: HF_DIALECT.native[p.name](spec) for p in parts_on(spec)}
+        r = HF_DIALECT.render(spec)
+        window = natives["window"] if "window" in natives and natives["window"].kind == "option" else None
+        if spec.is_causal:
+            builder = "create_sliding_window_causal_mask" if window else "create_causal_mask"
+            call, skip = f"{builder}(config, inputs_embeds, attention_mask, cache=None", "allow_is_causal_skip=False"
+        else:
+            builder = "create_bidirectional_mask"
+            call, skip = f"{builder}(config, inputs_embeds, attention_mask", "allow_is_bidirectional_skip=False"
+        names = {builder, *(("and_masks",) if len(r.terms) > 1 else ()),
+                 *(("packed_sequence_mask_function",) if spec.segments else ()),
+                 *(("sliding_window_overlay",) if spec.window is not None and not window else ())}
+        args = [f"or_mask_function={natives['prefix'].code}"] if "prefix" in natives else []
+        if r.terms:
+            args.append("and_mask_function=" + (r.terms[0] if len(r.terms) == 1 else
+                                                "and_masks(\n        " + ",\n        ".join(r.terms) + ")"))
+        setup = [line for line in r.lines if not line.startswith("mask")]
+        body = lines(
+            f"config = MistralConfig(sliding_window={window.code if window else None}, "
+            f"attn_implementation={implementation!r})" + (f"  # {window.note}" if window else ""),
+            f"dtype = {DTYPES['torch'][state.dtype]}",
+            "inputs_embeds = torch.zeros(1, T, 1, dtype=dtype)  # only its batch size, length and dtype are read",
+            "ids_t = torch.tensor([ids])  # (B=1, T)",
+            f"attention_mask = {natives['padding'].code}  # {natives['padding'].note}" if spec.padding
+            else "attention_mask = None", *setup,
+            f"mask = {call},\n    " + ",\n    ".join(args + [skip]) + ")  # (B, 1, Tq, Tk)"
+            + (" bool, True = attend" if implementation == "sdpa" else " 0 / finfo(dtype).min, added"))
+        return lines("import torch", "from transformers import MistralConfig",
+                     f"from transformers.masking_utils import ({', '.join(sorted(names))})"), body
+    return code
+
+
+_HF = dict(expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1, window_parameter="sliding_window",
+           package="transformers", dialect=HF_DIALECT)
+
 HF_EAGER = Framework(
     key="hf_eager", library="transformers 5.24", api="BertModel(config, attn_implementation='eager')(ids, attention_mask=...)",
     path="eager attention", default=False,
@@ -54,7 +123,7 @@ HF_EAGER = Framework(
     convention=HF_ATTENTION_MASK, applies="add", constant=_finfo_min,
     softmax="torch softmax: float32 arithmetic, rounded once; plain (a row of only -inf is NaN)",
     source="transformers/masking_utils.py (eager_mask); models/bert/modeling_bert.py", model=_eager,
-    expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1, window_parameter="sliding_window",
+    mask_code=_hf_mask("eager"), **_HF,
 )
 HF_SDPA = Framework(
     key="hf_sdpa", library="transformers 5.24", api="BertModel(config)(ids, attention_mask=...)",
@@ -63,6 +132,8 @@ HF_SDPA = Framework(
     convention=HF_ATTENTION_MASK, applies="bool", constant=lambda dtype: (-np.inf, "float32" if dtype != "float64" else dtype),
     softmax="torch SDPA: float32 (float64 for float64); a row of only -inf gets 0",
     source="transformers/masking_utils.py (sdpa_mask); integrations/sdpa_attention.py", model=_sdpa_bool,
-    expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1, window_parameter="sliding_window",
+    mask_code=_hf_mask("sdpa"), **_HF,
 )
+#: where this file's entries stand in the app's list of frameworks
+ORDER = 40
 ENTRIES = (HF_SDPA, HF_EAGER)

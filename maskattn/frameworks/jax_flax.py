@@ -13,6 +13,8 @@ for float64) and always runs the softmax in float32. XLA on CPU flushes subnorma
 from __future__ import annotations
 
 from .. import numerics as nx
+from ._dialect import Dialect, Native, commented, reach_code
+from ._source import DTYPES, POSITIONS, PRINTS, data, lines
 from ._framework import (ATTEND_BOOL, Framework, expressions, fill, flush_subnormals, softmax_steps, softmax_wide,
                          wide)
 
@@ -56,6 +58,96 @@ FLAX_EXPRESSIONS = expressions(
     native=("document",),
 )
 
+# --- how JAX and Flax say a mask ---------------------------------------------------------------------------
+
+_JAX_DOC = "doc_j = jnp.array([document_ids])  # (B=1, T)"
+
+
+def _jax_window(spec) -> Native:
+    right = "T - 1" if spec.prefix_length is not None else "0"      # a prefix LM keeps the future of the prefix open
+    return Native("option", f"local_window_size=({reach_code(spec)}, {right})",
+                  f"JAX counts a window as the distance back (q - kv <= left): left = {reach_code(spec)}"
+                  + ("; right open for the prefix" if right != "0" else ""))
+
+
+#: jax.nn.dot_product_attention: a bool mask (True = attend) ANDed together, and its own is_causal and
+#: local_window_size arguments
+JAX_DIALECT = Dialect(
+    names=dict(q="q_idx", kv="kv_idx", id_q="ids_j[:, None, :, None]", id_k="ids_j[:, None, None, :]",
+               doc_q="doc_j[:, None, :, None]", doc_k="doc_j[:, None, None, :]", drawn="jnp.array(DRAWN)"),
+    intro="# bool mask, True = may attend; masks combined with jnp.logical_and (as flax combine_masks)",
+    start=commented("mask = jnp.ones((1, 1, T, T), dtype=bool)", "(B, N, T, S)"),
+    join="{var} = jnp.logical_and({var}, {term})",
+    setup={"q": POSITIONS.format(m="jnp"), "kv": POSITIONS.format(m="jnp"), "doc_q": _JAX_DOC, "doc_k": _JAX_DOC},
+    native={"look_ahead": lambda spec: Native("option", "is_causal=True"), "window": _jax_window})
+
+
+def jax_mask(state) -> str:
+    """``mask`` and ``options`` for jax.nn.dot_product_attention."""
+    r = JAX_DIALECT.render(state.spec)
+    window = [_jax_window(state.spec).note] if state.spec.window is not None else []
+    options = ["mask=mask", *r.options, *([] if state.scale else ["scale=1.0"])]
+    return lines(r.code, *("# " + w for w in window), f"options = dict({', '.join(options)})")
+
+
+def _jax_snippet(state) -> str:
+    x64 = 'jax.config.update("jax_enable_x64", True)  # float64 needs 64-bit mode' if state.dtype == "float64" else ""
+    return lines(
+        "import jax\nimport jax.numpy as jnp\nimport numpy as np\n", x64, f"dtype = {DTYPES['jnp'][state.dtype]}",
+        data(state, "jnp.asarray(np.array({}, dtype={})).astype(dtype)", "np.float64"),
+        "T, d = Q.shape\nids_j = jnp.array([ids])  # (B=1, T)\n", jax_mask(state), "",
+        "# jax.nn.dot_product_attention wants (B, T, N heads, H depth)",
+        "q, k, v = Q[None, :, None, :], K[None, :, None, :], V[None, :, None, :]",
+        "output = jax.nn.dot_product_attention(q, k, v, **options)[0, :, 0, :]  # (Tq, dv)",
+        "# it returns only the output; with V = the identity the output is the weights. The value depth",
+        "# must equal d, so the identity goes in d columns at a time",
+        "eye = jnp.pad(jnp.eye(T, dtype=dtype), ((0, 0), (0, -T % d)))  # (Tk, Tk rounded up to d)",
+        "weights = jnp.concatenate([",
+        "    jax.nn.dot_product_attention(q, k, eye[None, :, None, i:i + d], **options)[0, :, 0, :]",
+        "    for i in range(0, eye.shape[1], d)], axis=-1)[:, :T]  # (Tq, Tk)")
+
+
+def _jax_mask_code(state) -> tuple[str, str]:
+    return "import jax.numpy as jnp", lines("ids_j = jnp.array([ids])  # (B=1, T)", jax_mask(state))
+
+
+def _flax_padding(spec) -> Native:
+    queries = "ids_j != 0" if spec.query_padding else "jnp.ones_like(ids_j)"
+    return Native("term", f"nn.make_attention_mask({queries}, ids_j != 0)", "padding")
+
+
+#: Flax: each part from make_attention_mask(query_input, key_input, pairwise_fn) -> (B, 1, Tq, Tk), or its
+#: make_causal_mask, all ANDed by combine_masks; 1 = may attend
+FLAX_DIALECT = Dialect(
+    names=dict(q="q", kv="k", id_q="ids_j[:, None, :, None]", id_k="ids_j[:, None, None, :]",
+               doc_q="doc_j[:, None, :, None]", doc_k="doc_j[:, None, None, :]", drawn="jnp.array(DRAWN)"),
+    setup={"pos": "pos = jnp.arange(T)[None]  # (B=1, T)", "doc": _JAX_DOC},
+    native={"padding": _flax_padding,
+            "query_padding": lambda spec: Native("skip") if spec.padding else Native(
+                "term", "nn.make_attention_mask(ids_j != 0, jnp.ones_like(ids_j))", "padded queries"),
+            "look_ahead": lambda spec: Native("term", "nn.make_causal_mask(ids_j)", "causal"),
+            "prefix": lambda spec: Native("term", "nn.make_attention_mask(pos, pos, lambda q, k: (k <= q) | (k < PREFIX))",
+                                          "prefix LM", ("pos",)),
+            "window": lambda spec: Native("term", "nn.make_attention_mask(pos, pos, lambda q, k: "
+                                          f"q - k {'<' if spec.window_rule == 'keys' else '<='} WINDOW)",
+                                          "sliding window", ("pos",)),
+            "document": lambda spec: Native("term", "nn.make_attention_mask(doc_j, doc_j, pairwise_fn=jnp.equal)",
+                                            "same document only", ("doc",)),
+            "drawn": lambda spec: Native("term", "(jnp.array(DRAWN) == 0)[None, None]", "the drawn mask (1 = blocked)")})
+
+
+def _flax_mask_code(state) -> tuple[str, str]:
+    r = FLAX_DIALECT.render(state.spec)
+    setup = [line for line in r.lines if not line.startswith("mask")]
+    notes = [line.split("  # ", 1)[1] if "  # " in line else "" for line in r.lines if line.startswith("mask")]
+    mask = ("mask = nn.combine_masks(\n" + "".join(f"    {t},  # {n}\n" for t, n in zip(r.terms, notes))
+            + ")  # (B, 1, Tq, Tk)") if r.terms else "mask = None"
+    return "import jax.numpy as jnp\nfrom flax import linen as nn", lines(
+        "# Flax builds each part with make_attention_mask(query_input, key_input, pairwise_fn) -> (B, 1, Tq, Tk)",
+        "# and ANDs them with combine_masks; 1 = may attend", "ids_j = jnp.array([ids])  # (B=1, T)", *setup, mask,
+        "# nn.dot_product_attention(query, key, value, mask=mask)")
+
+
 JAX = Framework(
     key="jax", library="JAX 0.10.2", api="jax.nn.dot_product_attention(q, k, v, mask=attend)",
     path="nn.dot_product_attention", default=True,
@@ -64,6 +156,7 @@ JAX = Framework(
     softmax="always float32, cast back to the dtype (float64 too)",
     source="jax/_src/nn/functions.py (_dot_product_attention_core)", model=_jax,
     expressions=JAX_EXPRESSIONS, window_setting=lambda reach: (reach, 0), window_parameter="local_window_size",
+    package="jax", dialect=JAX_DIALECT, snippet=_jax_snippet, prints=PRINTS["jax"], mask_code=_jax_mask_code,
 )
 FLAX = Framework(
     key="flax", library="Flax 0.12.8", api="flax.linen.dot_product_attention(q, k, v, mask=attend)",
@@ -72,5 +165,8 @@ FLAX = Framework(
     convention=ATTEND_BOOL, applies="fill", constant=lambda dtype: (float(nx.finfo(dtype).min), dtype),
     softmax="jax.nn.softmax in the dtype, step by step",
     source="flax/linen/attention.py (dot_product_attention_weights)", model=_flax, expressions=FLAX_EXPRESSIONS,
+    package="flax", dialect=FLAX_DIALECT, mask_code=_flax_mask_code,
 )
+#: where this file's entries stand in the app's list of frameworks
+ORDER = 50
 ENTRIES = (JAX, FLAX)

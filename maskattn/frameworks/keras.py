@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import numerics as nx
+from ._dialect import Dialect
+from ._source import POSITIONS, lines
 from ._framework import ATTEND_BOOL, Framework, constant, expressions, fill, tf_softmax, wide
 
 
@@ -62,13 +64,34 @@ KERAS_EXPRESSIONS = expressions(
     short=("attention_mask",) * 4,
 )
 
+#: keras.ops: a bool attention_mask (B, Tq, Tk), True = may attend, parts joined by ops.logical_and
+KERAS_DIALECT = Dialect(
+    names=dict(q="q_idx", kv="kv_idx", id_q="ids_k[:, :, None]", id_k="ids_k[:, None, :]", doc_q="doc_k[:, :, None]",
+               doc_k="doc_k[:, None, :]", drawn="ops.convert_to_tensor(DRAWN)"),
+    intro="# attention_mask: bool (B, Tq, Tk), True = may attend; parts combine with ops.logical_and",
+    start='mask = ops.ones((1, T, T), dtype="bool")', join="{var} = ops.logical_and({var}, {term})",
+    setup={"q": POSITIONS.format(m="ops"), "kv": POSITIONS.format(m="ops"),
+           "doc_q": "doc_k = ops.convert_to_tensor([document_ids])  # (B=1, T)",
+           "doc_k": "doc_k = ops.convert_to_tensor([document_ids])  # (B=1, T)"})
+
+
+def _mask_code(state) -> tuple[str, str]:
+    r = KERAS_DIALECT.render(state.spec)
+    return "from keras import ops", lines(
+        "ids_k = ops.convert_to_tensor([ids])  # (B=1, T)", r.code if r.terms else 'mask = ops.ones((1, T, T), dtype="bool")',
+        "# keras.layers.MultiHeadAttention(...)(query, value, attention_mask=mask)"
+        + ("; or use_causal_mask=True for the causal part" if state.spec.is_causal else ""))
+
+
+_KERAS = dict(expressions=KERAS_EXPRESSIONS, dialect=KERAS_DIALECT, mask_code=_mask_code, code_package="keras")
+
 KERAS2 = Framework(
     key="keras2", library="tf_keras 2.21", api="tf_keras.layers.MultiHeadAttention(..., attention_mask=mask)",
     path="Softmax(mask=), adds", default=True,
     how_to_get="tf_keras (Keras 2), which adds (1 - mask) * large_negative",
     convention=ATTEND_BOOL, applies="add", constant=_keras2_negative,
     softmax="tf.nn.softmax in the layer's dtype: float32 arithmetic, rounded once",
-    source="tf_keras/src/layers/activation/softmax.py", model=_keras2, expressions=KERAS_EXPRESSIONS,
+    source="tf_keras/src/layers/activation/softmax.py", model=_keras2, package="tf_keras", **_KERAS,
 )
 KERAS3 = Framework(
     key="keras3", library="Keras 3.15", api="keras.layers.MultiHeadAttention(..., return_attention_scores=True)",
@@ -76,7 +99,7 @@ KERAS3 = Framework(
     how_to_get="return_attention_scores=True (or dropout > 0): the layer calls Softmax(mask=)",
     convention=ATTEND_BOOL, applies="fill", constant=_keras3_negative,
     softmax="tf.nn.softmax in the dtype, then blocked cells set to 0",
-    source="keras/src/layers/activations/softmax.py", model=_keras3, expressions=KERAS_EXPRESSIONS,
+    source="keras/src/layers/activations/softmax.py", model=_keras3, package="keras", **_KERAS,
 )
 KERAS3_FUSED = Framework(
     key="keras3_fused", library="Keras 3.15", api="keras.layers.MultiHeadAttention(..., attention_mask=mask)",
@@ -85,6 +108,8 @@ KERAS3_FUSED = Framework(
     convention=ATTEND_BOOL, applies="fill", constant=_fused_negative,
     softmax="float32 (float64 for float64) softmax, cast back to the dtype",
     source="keras/src/backend/tensorflow/nn.py (_dot_product_attention_xla)", model=_keras3_fused,
-    expressions=KERAS_EXPRESSIONS,
+    package="keras", **_KERAS,
 )
+#: where this file's entries stand in the app's list of frameworks
+ORDER = 20
 ENTRIES = (KERAS2, KERAS3, KERAS3_FUSED)

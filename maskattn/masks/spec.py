@@ -16,22 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import MaskAttnError
-from .basic import (check_int, combine_masks, create_look_ahead_mask, create_padding_mask,
-                    create_query_padding_mask, token_id_array)
+from .basic import check_int, combine_masks, token_id_array
 from .drawn import validate_drawn
-from .patterns import (WINDOW_RULES, create_document_mask, create_prefix_lm_mask, segment_id_array,
-                       window_overlay)
+from .parts import PARTS, Batch, parts_on
+from .patterns import WINDOW_RULES
 
-#: every part a spec can switch on, in the order they are combined: (name, shape it broadcasts from)
-MASK_PARTS: dict[str, tuple[str, str]] = {
-    "padding": ("padding", "(B, 1, 1, Tk)"),
-    "query_padding": ("query padding", "(B, 1, Tq, 1)"),
-    "look_ahead": ("look-ahead", "(Tq, Tk)"),
-    "window": ("sliding window", "(Tq, Tk)"),
-    "prefix": ("prefix LM", "(Tq, Tk)"),
-    "document": ("document", "(B, 1, Tq, Tk)"),
-    "drawn": ("drawn", "(Tq, Tk)"),
-}
+#: every part a spec can switch on, in the order they are combined: name -> (label, shape it broadcasts from)
+MASK_PARTS: dict[str, tuple[str, str]] = {part.name: (part.label, part.shape) for part in PARTS}
 
 
 @dataclass(frozen=True)
@@ -89,10 +80,10 @@ class MaskSpec:
         return self.causal or self.window is not None or self.prefix_length is not None
 
     def parts(self, ids, pad_id: int = 0, segment_ids=None) -> dict[str, np.ndarray]:
-        """The component masks that are on, each in its own broadcastable shape (see ``MASK_PARTS``).
+        """The component masks that are on, each in its own broadcastable shape (``masks.parts.PARTS``).
 
         ids: ``(B, T)`` token ids; segment_ids: ``(B, T)`` integers, needed when ``segments`` is on.
-        The order is the order of ``MASK_PARTS``; ``build`` is their element-wise maximum.
+        The order is the table's; ``build`` is their element-wise maximum.
 
         >>> {name: part.shape for name, part in MaskSpec(padding=True, causal=True).parts([[3, 0]]).items()}
         {'padding': (1, 1, 1, 2), 'look_ahead': (2, 2)}
@@ -100,35 +91,8 @@ class MaskSpec:
         ids = token_id_array(ids, "ids")
         if ids.ndim != 2:
             raise MaskAttnError(f"ids must have shape (B, T), got shape {ids.shape}")
-        T = ids.shape[1]
-        parts = {}
-        if self.padding:
-            parts["padding"] = create_padding_mask(ids, pad_id)              # (B, 1, 1, T)
-        if self.query_padding:
-            parts["query_padding"] = create_query_padding_mask(ids, pad_id)  # (B, 1, T, 1)
-        if self.is_causal and self.prefix_length is None:
-            parts["look_ahead"] = create_look_ahead_mask(T)                  # (T, T)
-        if self.window is not None:
-            parts["window"] = window_overlay(T, self.window, self.window_rule)  # (T, T)
-        if self.prefix_length is not None:
-            if self.prefix_length > T:
-                raise MaskAttnError(f"prefix_length must be at most the sequence length {T}, "
-                                    f"got {self.prefix_length}")
-            parts["prefix"] = create_prefix_lm_mask(T, self.prefix_length)   # (T, T)
-        if self.segments:
-            if segment_ids is None:
-                raise MaskAttnError("segments is on, so segment_ids (B, T) are needed, got None")
-            seg = segment_id_array(segment_ids)
-            if seg.shape != ids.shape:
-                raise MaskAttnError(f"segment_ids must have the shape of ids {ids.shape}, got shape {seg.shape}")
-            parts["document"] = create_document_mask(seg)[:, np.newaxis]     # (B, 1, T, T)
-        if self.drawn is not None:
-            drawn = np.array(self.drawn, dtype=np.float32)                   # (T, T)
-            if drawn.shape != (T, T):
-                raise MaskAttnError(f"the drawn mask is {drawn.shape[0]}×{drawn.shape[1]} but the sequences "
-                                    f"have {T} tokens: draw a {T}×{T} mask")
-            parts["drawn"] = drawn
-        return parts
+        batch = Batch(ids, pad_id, segment_ids)
+        return {part.name: part.build(self, batch) for part in parts_on(self)}
 
     def build(self, ids, pad_id: int = 0, segment_ids=None) -> np.ndarray | None:
         """The combined mask ``(B, 1, T, T)`` float32 (1 = blocked), or None when no part is on.
@@ -150,21 +114,4 @@ class MaskSpec:
         >>> MaskSpec(padding=True, query_padding=True, prefix_length=3, segments=True).describe()
         'padding + query padding + prefix LM of 3 (bidirectional prefix, causal after) + documents'
         """
-        words = []
-        if self.padding:
-            words.append("padding")
-        if self.query_padding:
-            words.append("query padding")
-        if self.prefix_length is not None:
-            words.append(f"prefix LM of {self.prefix_length} (bidirectional prefix, causal after)")
-        elif self.is_causal:
-            words.append("look-ahead")
-        if self.window is not None:
-            w = self.window
-            rule = f"q − kv < {w}: {w} keys" if self.window_rule == "keys" else f"q − kv ≤ {w}: {w + 1} keys"
-            words.append(f"sliding window {w} ({rule})")
-        if self.segments:
-            words.append("documents")
-        if self.drawn is not None:
-            words.append(f"a drawn {len(self.drawn)}×{len(self.drawn)} mask")
-        return " + ".join(words) or "no mask"
+        return " + ".join(part.words(self) for part in parts_on(self)) or "no mask"
