@@ -48,7 +48,8 @@ from .errors import MaskAttnError
 from .explain import row_table, verdicts
 from .pipeline import PlaygroundResult, compute
 from .presets import PRESETS, get_preset
-from .state import CONSTANT_PRESETS, INPUT_URL_KEYS, Inputs, from_query_params, sequence_in_batch, to_query_params
+from .state import (CONSTANT_PRESETS, INPUT_URL_KEYS, Inputs, controls, from_query_params, sequence_in_batch,
+                    to_query_params)
 from .text import NAN, NEG_INF, POS_INF, spell
 
 #: the matrices the Playground shows, by export name (also the file stem; figures.FIGURE_NAMES too)
@@ -311,30 +312,6 @@ def export(result: PlaygroundResult, out_dir, formats=("csv", "json", "png", "sv
 # --- command line ----------------------------------------------------------------------------------------
 
 FORMATS = ("csv", "json", "png", "svg")
-#: CLI options that set one Inputs field, by field name: (flag, help)
-_VALUE_OPTIONS = {
-    "text": ("--text", "token sequences, one per line (use $'a b\\nc d' in bash for two lines)"),
-    "pad_token": ("--pad", "the pad token (gets id 0)"),
-    "sequence": ("--sequence", "which sequence of the batch to show, from 0"),
-    "method": ("--method", "add, fill, safe, multiply_weights or zero_logits"),
-    "dtype": ("--dtype", "float16, bfloat16, float32 or float64"),
-    "d_model": ("--d-model", "width of the token vectors: 4, 8, 16, 32, 64 or 128"),
-    "seed": ("--seed", "seed of the token vectors and projections"),
-    "qk_mode": ("--qk", "projected or shared"),
-    "padding_side": ("--padding-side", "right (the tutorial) or left (generation)"),
-    "window": ("--window", "sliding window: the keys each query sees (0 = off)"),
-    "window_rule": ("--window-rule", "keys (q - kv < w, Hugging Face) or distance (q - kv <= w, FlashAttention, JAX)"),
-    "prefix_length": ("--prefix", "prefix LM: the keys every query sees (0 = off)"),
-    "drawn": ("--drawn", "a mask drawn by hand, rows of 0/1 joined by '-', e.g. 001-100-010"),
-}
-_SWITCHES = {
-    "padding": "the padding mask (block pad keys)", "mask_queries": "also mask padded queries",
-    "causal": "the causal (look-ahead) mask", "scale": "divide logits by √d",
-    "positional": "add the positional encoding", "packed": "pack the lines into one row (segment ids)",
-    "document_mask": "when packed, block the keys of other documents",
-}
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m maskattn.export",
@@ -348,13 +325,16 @@ def _parser() -> argparse.ArgumentParser:
                    help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
     p.add_argument("--png-scale", type=int, default=PNG_SCALE,
                    help=f"PNG pixels per layout pixel (default {PNG_SCALE})")
-    for name, (flag, text) in _VALUE_OPTIONS.items():
-        p.add_argument(flag, dest=name, help=text)
+    for name, about in controls(Inputs).items():            # every control says its own flag and help
+        if about.cli == "":
+            continue
+        flag = about.cli or "--" + name.replace("_", "-")
+        if isinstance(getattr(Inputs, name), bool):
+            p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, help=about.help)
+        else:
+            p.add_argument(flag, dest=name, help=about.help)
     p.add_argument("--constant", help="mask constant: a menu name (" + ", ".join(CONSTANT_PRESETS)
                    + ") or any number such as -3e4")
-    for name, text in _SWITCHES.items():
-        p.add_argument("--" + name.replace("_", "-"), dest=name, action=argparse.BooleanOptionalAction,
-                       help=text)
     return p
 
 

@@ -18,8 +18,9 @@ notice that names the parameter. Unknown parameters are ignored.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 import math
+from typing import Callable
 
 from .attention import METHODS
 from .errors import MaskAttnError
@@ -56,37 +57,98 @@ CONSTANT_LABELS: dict[str, str] = {
 MAX_SEED = 2**32 - 1
 
 
-#: the Inputs fields that change only the mask or how it is applied, never the raw logits
-MASKING_FIELDS: tuple[str, ...] = ("padding", "mask_queries", "causal", "window", "window_rule", "prefix_length",
-                                   "document_mask", "drawn", "constant", "custom_constant", "method")
+@dataclass(frozen=True)
+class Control:
+    """What an ``Inputs`` or ``View`` field says about itself: everything but its widget.
+
+    The URL codec, the export CLI, the session keys and the sidebar's plumbing are made from it,
+    so a new control is its field plus its widget.
+    """
+
+    url: str                                   # its URL parameter (short and readable)
+    help: str                                  # one line for the command line
+    cli: str | None = None                     # its flag ("--" + the field name by default; "" = none)
+    choices: tuple | None = None               # the values it takes, when a menu
+    range: tuple[int, int] | None = None       # the whole numbers it takes, when a number
+    masking: bool = False                      # changes only the mask or how it is applied, never the raw logits
+    parse: Callable[[str], object] | None = None   # a value from URL text; raises ValueError saying what it expects
+
+
+def control(default, **about):
+    """A dataclass field with its ``Control`` (see ``controls``)."""
+    return field(default=default, metadata={"control": Control(**about)})
+
+
+def controls(cls) -> dict[str, Control]:
+    """Each field of ``Inputs`` or ``View`` and its ``Control``, in field order."""
+    return {f.name: f.metadata["control"] for f in fields(cls)}
+
+
+def _text(raw: str) -> str:
+    if not raw.strip():
+        raise ValueError("expected some tokens")
+    return raw[:MAX_TEXT_CHARS]
+
+
+def _pad_token(raw: str) -> str:
+    try:
+        return validate_pad_token(raw)
+    except MaskAttnError as err:
+        raise ValueError(str(err)) from None
+
+
+def _custom_constant(raw: str) -> float:
+    try:
+        return parse_constant(raw)
+    except MaskAttnError:
+        raise ValueError("expected a number such as -1e9 or -inf") from None
+
+
+def _drawn(raw: str) -> str:
+    try:
+        return compact_mask(parse_compact_mask(raw))
+    except MaskAttnError:
+        raise ValueError("expected rows of 0 and 1 joined by '-', as many rows as digits in each "
+                         "(such as 001-100-010)") from None
 
 
 @dataclass(frozen=True)
 class Inputs:
     """Every control that changes the numbers, with the defaults a new visitor sees."""
 
-    text: str = DEFAULT_TEXT          # sequences, one per line; tokens split on whitespace
-    pad_token: str = PAD_TOKEN        # gets id 0; padding is appended to shorter lines
-    sequence: int = 0                 # which sequence of the batch is shown
-    padding: bool = True              # block padded keys (the tutorial's create_padding_mask)
-    mask_queries: bool = False        # also block padded query rows (Keras / Flax)
-    causal: bool = False              # block future keys (create_look_ahead_mask)
-    padding_side: str = "right"       # where pads go: "right" (the tutorial, training) or "left" (generation)
-    window: int = 0                   # sliding window: the keys each query sees (0 = off); causal by itself
-    window_rule: str = "keys"         # how a window is counted: a key of masks.WINDOW_RULES
-    prefix_length: int = 0            # prefix LM: keys every query sees (0 = off); causal after them
-    packed: bool = False              # the lines packed into one row as documents (segment ids)
-    document_mask: bool = True        # when packed: block the keys of other documents
-    drawn: str = ""                   # a mask drawn by hand, masks.compact_mask text ("001-100-010"; "" = none)
-    constant: str = "-1e9"            # a key of CONSTANT_PRESETS
-    custom_constant: float = -1e9     # used when constant == "custom"
-    method: str = "add"               # a key of attention.METHODS
-    dtype: str = "float32"            # a name in numerics.DTYPE_NAMES
-    scale: bool = True                # divide q·kᵀ by √d
-    d_model: int = 16                 # width of token vectors (one of D_MODEL_CHOICES)
-    seed: int = 0                     # seeds the projections and token vectors
-    positional: bool = True           # add the sinusoidal positional encoding
-    qk_mode: str = "projected"        # a key of tokens.QK_MODES
+    text: str = control(DEFAULT_TEXT, url="tokens", parse=_text,
+                        help="token sequences, one per line (use $'a b\\nc d' in bash for two lines)")
+    pad_token: str = control(PAD_TOKEN, url="pad", cli="--pad", parse=_pad_token, help="the pad token (gets id 0)")
+    sequence: int = control(0, url="seq", range=(0, 10_000), help="which sequence of the batch to show, from 0")
+    padding: bool = control(True, url="padding", masking=True, help="the padding mask (block pad keys)")
+    mask_queries: bool = control(False, url="qpad", masking=True, help="also mask padded queries")
+    causal: bool = control(False, url="causal", masking=True, help="the causal (look-ahead) mask")
+    padding_side: str = control("right", url="padside", choices=PADDING_SIDES,
+                                help="right (the tutorial) or left (generation)")
+    window: int = control(0, url="window", range=(0, MAX_TOKENS_PER_SEQUENCE), masking=True,
+                          help="sliding window: the keys each query sees (0 = off)")
+    window_rule: str = control("keys", url="wrule", choices=tuple(WINDOW_RULES), masking=True,
+                               help="keys (q - kv < w, Hugging Face) or distance (q - kv <= w, FlashAttention, JAX)")
+    prefix_length: int = control(0, url="prefix", cli="--prefix", range=(0, MAX_TOKENS_PER_SEQUENCE), masking=True,
+                                 help="prefix LM: the keys every query sees (0 = off)")
+    packed: bool = control(False, url="packed", help="pack the lines into one row (segment ids)")
+    document_mask: bool = control(True, url="docmask", masking=True,
+                                  help="when packed, block the keys of other documents")
+    drawn: str = control("", url="drawn", masking=True, parse=_drawn,
+                         help="a mask drawn by hand, rows of 0/1 joined by '-', e.g. 001-100-010")
+    constant: str = control("-1e9", url="const", cli="", choices=tuple(CONSTANT_PRESETS), masking=True,
+                            help="a key of CONSTANT_PRESETS (the CLI's --constant takes a name or a number)")
+    custom_constant: float = control(-1e9, url="value", cli="", masking=True, parse=_custom_constant,
+                                     help="the constant when constant is 'custom'")
+    method: str = control("add", url="method", choices=tuple(METHODS), masking=True,
+                          help="add, fill, safe, multiply_weights or zero_logits")
+    dtype: str = control("float32", url="dtype", choices=DTYPE_NAMES, help="float16, bfloat16, float32 or float64")
+    scale: bool = control(True, url="scale", help="divide logits by √d")
+    d_model: int = control(16, url="d", cli="--d-model", choices=D_MODEL_CHOICES,
+                           help="width of the token vectors: 4, 8, 16, 32, 64 or 128")
+    seed: int = control(0, url="seed", range=(0, MAX_SEED), help="seed of the token vectors and projections")
+    positional: bool = control(True, url="pe", help="add the positional encoding")
+    qk_mode: str = control("projected", url="qk", cli="--qk", choices=tuple(QK_MODES), help="projected or shared")
 
     @property
     def mask_value(self) -> float:
@@ -157,8 +219,14 @@ class Inputs:
 class View:
     """What changes only the view: never part of a compute or figure cache key."""
 
-    row: int = 0                      # the query row the inspector explains (and outlines)
-    presentation: bool = False        # a slide for projectors: big type, the story on one screen
+    row: int = control(0, url="row", cli="", range=(0, 100_000),
+                       help="the query row the inspector explains (and outlines)")
+    presentation: bool = control(False, url="present", cli="",
+                                 help="a slide for projectors: big type, the story on one screen")
+
+
+#: the Inputs fields that change only the mask or how it is applied, never the raw logits
+MASKING_FIELDS: tuple[str, ...] = tuple(name for name, c in controls(Inputs).items() if c.masking)
 
 
 def resolve_constant(constant: str, custom_constant: float, dtype: str) -> float:
@@ -198,64 +266,33 @@ def parse_constant(value) -> float:
 
 
 #: URL parameter name for each field of Inputs and of View; kept short and readable
-INPUT_URL_KEYS: dict[str, str] = {
-    "text": "tokens", "pad_token": "pad", "sequence": "seq", "padding": "padding",
-    "mask_queries": "qpad", "causal": "causal", "constant": "const", "custom_constant": "value",
-    "method": "method", "dtype": "dtype", "scale": "scale", "d_model": "d", "seed": "seed",
-    "positional": "pe", "qk_mode": "qk", "padding_side": "padside", "window": "window", "window_rule": "wrule",
-    "prefix_length": "prefix", "packed": "packed", "document_mask": "docmask", "drawn": "drawn",
-}
-VIEW_URL_KEYS: dict[str, str] = {"row": "row", "presentation": "present"}
+INPUT_URL_KEYS: dict[str, str] = {name: c.url for name, c in controls(Inputs).items()}
+VIEW_URL_KEYS: dict[str, str] = {name: c.url for name, c in controls(View).items()}
 URL_KEYS: dict[str, str] = INPUT_URL_KEYS | VIEW_URL_KEYS
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
-_CHOICES = {"constant": tuple(CONSTANT_PRESETS), "method": tuple(METHODS), "dtype": DTYPE_NAMES,
-            "qk_mode": tuple(QK_MODES), "padding_side": PADDING_SIDES, "window_rule": tuple(WINDOW_RULES)}
-_INT_RANGES = {"sequence": (0, 10_000), "row": (0, 100_000), "seed": (0, MAX_SEED),
-               "window": (0, MAX_TOKENS_PER_SEQUENCE), "prefix_length": (0, MAX_TOKENS_PER_SEQUENCE)}
 
 
 def _parse_field(cls, name: str, raw: str):
-    """Parse one URL value for field ``name`` of ``cls``; raise ValueError with the expectation."""
-    default = getattr(cls, name)
+    """Parse one URL value for field ``name`` of ``cls`` by its ``Control``; raise ValueError with the expectation."""
+    about, default = controls(cls)[name], getattr(cls, name)
+    if about.parse is not None:
+        return about.parse(raw)
     if isinstance(default, bool):
         low = raw.strip().lower()
         if low in _TRUE or low in _FALSE:
             return low in _TRUE
         raise ValueError("expected 1 or 0")
-    if name in _CHOICES:
-        if raw in _CHOICES[name]:
-            return raw
-        raise ValueError(f"expected one of {', '.join(_CHOICES[name])}")
-    if name == "d_model":
-        if raw.strip().isdigit() and int(raw) in D_MODEL_CHOICES:
-            return int(raw)
-        raise ValueError(f"expected one of {', '.join(map(str, D_MODEL_CHOICES))}")
-    if name in _INT_RANGES:
-        lo, hi = _INT_RANGES[name]
+    if about.choices is not None:
+        for choice in about.choices:
+            if raw == str(choice) or (isinstance(choice, int) and raw.strip() == str(choice)):
+                return choice
+        raise ValueError(f"expected one of {', '.join(map(str, about.choices))}")
+    if about.range is not None:
+        lo, hi = about.range
         if raw.strip().isdigit() and lo <= int(raw) <= hi:
             return int(raw)
         raise ValueError(f"expected a whole number from {lo} to {hi}")
-    if name == "custom_constant":
-        try:
-            return parse_constant(raw)
-        except MaskAttnError:
-            raise ValueError("expected a number such as -1e9 or -inf") from None
-    if name == "pad_token":
-        try:
-            return validate_pad_token(raw)
-        except MaskAttnError as err:
-            raise ValueError(str(err)) from None
-    if name == "text":
-        if not raw.strip():
-            raise ValueError("expected some tokens")
-        return raw[:MAX_TEXT_CHARS]
-    if name == "drawn":
-        try:
-            return compact_mask(parse_compact_mask(raw))
-        except MaskAttnError:
-            raise ValueError("expected rows of 0 and 1 joined by '-', as many rows as digits in each "
-                             "(such as 001-100-010)") from None
-    raise AssertionError(name)  # every field is handled above
+    raise AssertionError(f"{cls.__name__}.{name} says neither how to parse it nor its choices or range")
 
 
 def _format_field(value) -> str:

@@ -283,3 +283,29 @@ def test_the_new_masks_are_named_in_file_names_and_set_by_cli_options(tmp_path, 
             inputs["packed"], inputs["document_mask"]) == ("left", 2, "distance", 1, True, False)
     assert main(["--drawn", "0-1", "--out", str(tmp_path), "--formats", "csv"]) == 2     # refused, named
     assert "drawn='0-1'" in capsys.readouterr().err
+
+
+#: a value other than the default for each field the command line sets, as typed on it
+CLI_VALUES = {"text": "a b\nc <pad>", "pad_token": "[PAD]", "sequence": "1", "padding_side": "left", "window": "2",
+              "window_rule": "distance", "prefix_length": "1", "drawn": "01-00", "method": "fill",
+              "dtype": "bfloat16", "d_model": "8", "seed": "7", "qk_mode": "shared"}
+
+
+def test_every_control_is_a_cli_option_that_sets_its_field():
+    """The CLI is made from the Inputs' own Controls: every field with a flag sets that field, switches both ways."""
+    from maskattn.state import controls
+    parser = export._parser()
+    flags = {a.dest: a.option_strings for a in parser._actions}
+    for name, about in controls(Inputs).items():
+        if about.cli == "":                                             # the constant: one --constant for both
+            assert name in ("constant", "custom_constant")
+            continue
+        default = getattr(Inputs(), name)
+        if isinstance(default, bool):
+            flag = flags[name][0]
+            args = parser.parse_args([flag if not default else "--no-" + flag[2:]])
+            assert getattr(export.inputs_from_args(args), name) is (not default), name
+        else:
+            args = parser.parse_args([f"{flags[name][0]}={CLI_VALUES[name]}"])
+            got = getattr(export.inputs_from_args(args), name)
+            assert got != default and str(got) == CLI_VALUES[name], (name, got)

@@ -1,8 +1,9 @@
 """Every ``st.session_state`` key the app uses, in one typed namespace.
 
 The sidebar's widgets are keyed by the field names of ``state.Inputs`` and ``state.View``
-(so a URL parameter, a field and a widget share one name); everything else a page keeps
-in the session is named here too, so a reader finds each key by one search and a typo is
+(so a URL parameter, a field and a widget share one name): those keys are made from the
+fields (``Key.CAUSAL == "causal"``), so a new control needs no line here. Everything else a
+page keeps in the session is named here, so a reader finds each key by one search and a typo is
 an ``AttributeError``, not a silently new key.
 
 >>> Key.ROW, Key.CAUSAL, Key.LAB_ZOOM
@@ -20,32 +21,7 @@ from ..state import Inputs, View
 class Key:
     """Session-state keys. Inputs and View fields first (they are also widget keys)."""
 
-    # Inputs: what changes the numbers (the sidebar)
-    TEXT: Final = "text"
-    PAD_TOKEN: Final = "pad_token"
-    SEQUENCE: Final = "sequence"
-    PADDING: Final = "padding"
-    MASK_QUERIES: Final = "mask_queries"
-    CAUSAL: Final = "causal"
-    PADDING_SIDE: Final = "padding_side"
-    WINDOW: Final = "window"
-    WINDOW_RULE: Final = "window_rule"
-    PREFIX_LENGTH: Final = "prefix_length"
-    PACKED: Final = "packed"
-    DOCUMENT_MASK: Final = "document_mask"
-    DRAWN: Final = "drawn"                                  # not a widget: the Masks page sets it
-    CONSTANT: Final = "constant"
-    CUSTOM_CONSTANT: Final = "custom_constant"
-    METHOD: Final = "method"
-    DTYPE: Final = "dtype"
-    SCALE: Final = "scale"
-    D_MODEL: Final = "d_model"
-    SEED: Final = "seed"
-    POSITIONAL: Final = "positional"
-    QK_MODE: Final = "qk_mode"
-    # View: what changes only the view
-    ROW: Final = "row"
-    PRESENTATION: Final = "presentation"
+    # every Inputs and View field is a key too, made from the fields below the class: Key.TEXT == "text", …
 
     # the sidebar's own bookkeeping
     CUSTOM_CONSTANT_TEXT: Final = "custom_constant_text"   # the text box behind CUSTOM_CONSTANT
@@ -103,7 +79,8 @@ class Key:
 #: the widget key of each Inputs / View field (the field's own name)
 INPUT_KEYS: tuple[str, ...] = tuple(f.name for f in fields(Inputs))
 VIEW_KEYS: tuple[str, ...] = tuple(f.name for f in fields(View))
-assert all(getattr(Key, name.upper()) == name for name in INPUT_KEYS + VIEW_KEYS), "a field has no Key"
+for _name in INPUT_KEYS + VIEW_KEYS:
+    setattr(Key, _name.upper(), _name)             # a field, its URL codec and its widget share one name
 
 
 def chart_key(name: str) -> str:
@@ -113,3 +90,4 @@ def chart_key(name: str) -> str:
     'chart_weights'
     """
     return f"chart_{name}"
+
