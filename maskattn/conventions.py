@@ -33,6 +33,7 @@ from .attention import AttentionSteps, attention_steps
 from .errors import MaskAttnError
 from .fully_masked import classify_row
 from .frameworks import ADDED, ATTEND, BLOCKED
+from .frameworks._framework import ATTEND_BOOL, BLOCKED_BOOL
 from .masks.basic import binary_mask
 from .masks import MaskSpec, create_causal_mask
 
@@ -57,7 +58,7 @@ def to_attend_bool(mask) -> np.ndarray:
     >>> to_attend_bool([[0.0, 1.0]]).tolist()
     [[True, False]]
     """
-    return _tutorial(mask) == 0
+    return ATTEND_BOOL.to_library(mask)          # the registry's own convention, not a copy of it
 
 
 def from_attend_bool(mask) -> np.ndarray:
@@ -75,7 +76,7 @@ def to_blocked_bool(mask) -> np.ndarray:
     >>> to_blocked_bool([[0.0, 1.0]]).tolist()
     [[False, True]]
     """
-    return _tutorial(mask) == 1
+    return BLOCKED_BOOL.to_library(mask)
 
 
 def from_blocked_bool(mask) -> np.ndarray:
