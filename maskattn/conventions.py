@@ -302,7 +302,7 @@ def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
     """How every registry entry expresses the newer masks ``spec`` has on (all four when it has none), in a few words.
 
     ✓ marks an API of the library's own (else it is a mask you build and pass in); a window
-    setting gets its value for ``spec``'s window. ``frameworks.get(key).expressions`` has the full calls.
+    setting gets its value for ``spec``'s window. ``frameworks.get(key).expression(part)`` has the full call.
 
     >>> rows = {r["framework"]: r for r in newer_masks_table(MaskSpec(window=3))}
     >>> rows["JAX · nn.dot_product_attention"]["sliding window"], rows["PyTorch · SDPA, bool mask"]["sliding window"]
@@ -313,7 +313,7 @@ def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
     for fw in frameworks.all_frameworks():
         record = {"framework": fw.title}
         for part in parts:
-            expression = fw.expressions[part]
+            expression = fw.expression(part)
             text = expression.short
             if part == "window" and spec.window is not None and fw.window_parameter is not None:
                 text = f"{fw.window_parameter}={fw.window_argument(spec.window, spec.window_rule)}"
@@ -333,7 +333,7 @@ def newer_masks_calls(spec: MaskSpec) -> dict[str, list[tuple[str, str]]]:
     for part in newer_parts(spec) or tuple(frameworks.NEWER_PARTS):
         calls: dict[str, list[str]] = {}
         for fw in frameworks.all_frameworks():
-            calls.setdefault(fw.expressions[part].api, []).append(fw.key)
+            calls.setdefault(fw.expression(part).api, []).append(fw.key)
         out[frameworks.NEWER_PARTS[part]] = [(", ".join(keys), call) for call, keys in calls.items()]
     return out
 

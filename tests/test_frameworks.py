@@ -99,3 +99,15 @@ def test_with_constant_only_changes_paths_that_take_the_apps_constant():
     tf = frameworks.get("tf_tutorial").with_constant(-1e4, "fill")
     assert (tf.mask_value, tf.method) == (-1e4, "fill")
     assert frameworks.get("jax").with_constant(-1e4, "fill") is frameworks.get("jax")
+
+
+def test_a_newer_mask_a_framework_file_does_not_describe_is_said_in_its_dialect():
+    """A new part in the table of mask parts needs no line in every framework file: the dialect writes it."""
+    from dataclasses import replace
+    sdpa = replace(frameworks.get("torch_sdpa"), expressions={})
+    assert sdpa.expression("window").api == "attend built with q_idx - kv_idx < WINDOW"
+    assert not sdpa.expression("window").native
+    mha = replace(frameworks.get("torch_mha"), expressions={})
+    assert mha.expression("document").api == "attn_mask built with doc_t[:, :, None] != doc_t[:, None, :]"
+    with pytest.raises(MaskAttnError, match="'padding'"):
+        sdpa.expression("padding")

@@ -25,7 +25,7 @@ from .. import numerics as nx
 from ..text import spell
 from ..errors import MaskAttnError
 from ..masks.basic import binary_mask
-from ..masks.parts import NEWER_PARTS
+from ..masks.parts import NEWER_PARTS, PART
 from ..masks.patterns import window_reach
 
 #: what a 1 / True in a mask means to a library
@@ -91,16 +91,18 @@ class Expression:
     short: str      # the same in a few words, for a table cell
 
 
-def expressions(window: str, document: str, prefix: str, drawn: str, *, short: tuple[str, str, str, str],
-                native: tuple[str, ...] = ()) -> dict[str, Expression]:
-    """The newer masks of one library, by their names in the table of mask parts (``short``: the same
-    four in a few words each, in the order of the arguments); ``native`` names the parts it has an
-    API of its own for."""
-    calls = {"window": window, "document": document, "prefix": prefix, "drawn": drawn}
-    briefs = dict(zip(calls, short))
-    if set(calls) != set(NEWER_PARTS):
-        raise MaskAttnError(f"expressions must say {', '.join(NEWER_PARTS)}, got {', '.join(calls)}")
-    return {part: Expression(calls[part], part in native, briefs[part]) for part in NEWER_PARTS}
+def expressions(*, short: dict[str, str] | tuple[str, ...], native: tuple[str, ...] = (),
+                **calls: str) -> dict[str, Expression]:
+    """How one library expresses the newer masks, by their names in the table of mask parts
+    (``window=…, document=…``); ``short``: the same in a few words each (a dict by part, or a tuple
+    in the order of the calls); ``native`` names the parts it has an API of its own for. A part left
+    out is said by the library's dialect (``Framework.expression``).
+    """
+    unknown = set(calls) - set(NEWER_PARTS)
+    if unknown:
+        raise MaskAttnError(f"expressions are for {', '.join(NEWER_PARTS)}, got {', '.join(sorted(unknown))}")
+    briefs = short if isinstance(short, dict) else dict(zip(calls, short))
+    return {part: Expression(calls[part], part in native, briefs[part]) for part in NEWER_PARTS if part in calls}
 
 
 # ------------------------------------------------------------------------------------------------
@@ -308,6 +310,21 @@ class Framework:
         finally:
             _TF_NAN_RULE.reset(token)
         return common & ~guaranteed
+
+    def expression(self, part: str) -> Expression:
+        """How this library expresses newer mask ``part`` (a name of ``NEWER_PARTS``): its own words where
+        its file gives them, else the part's rule written in its dialect, as a mask built and passed in.
+
+        >>> from maskattn.frameworks import get
+        >>> get("jax").expression("window").native
+        True
+        """
+        if part in self.expressions:
+            return self.expressions[part]
+        if part not in NEWER_PARTS:
+            raise MaskAttnError(f"part must be one of {', '.join(NEWER_PARTS)}, got {part!r}")
+        rule = PART[part].rule(self.dialect.polarity).format(**self.dialect.names)
+        return Expression(f"{self.dialect.var} built with {rule}", False, self.dialect.var)
 
     def check_dtype(self, dtype) -> str:
         """``dtype``'s name if this framework runs it, else ``MaskAttnError`` naming the choices."""
