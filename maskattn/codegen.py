@@ -35,7 +35,7 @@ from . import frameworks, numerics as nx
 from .attention import METHODS, attention_steps
 from .errors import MaskAttnError
 from .frameworks import _source as src
-from .masks import MaskSpec, parts_on, segment_id_array
+from .masks import PARTS, MaskSpec, parts_on, segment_id_array
 
 #: the app's own function: the one snippet that is not a registry entry
 NUMPY = "numpy"
@@ -219,12 +219,12 @@ def _header(state: CodeState, framework: str) -> str:
 
 def _spec_literal(state: CodeState) -> str:
     """``maskattn.MaskSpec(...)`` with the fields that differ from the defaults."""
+    named = {part.field: part.constant for part in PARTS if part.constant and part.constant.isupper()}
     args = []
     for f in fields(MaskSpec):
         value = getattr(state.spec, f.name)
         if value != f.default:
-            args.append(f"{f.name}=" + {"window": "WINDOW", "prefix_length": "PREFIX", "drawn": "DRAWN"}.get(
-                f.name, repr(value)))
+            args.append(f"{f.name}=" + named.get(f.name, repr(value)))
     return f"maskattn.MaskSpec({', '.join(args)})"
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from maskattn import codegen, frameworks
+from maskattn import codegen, frameworks, masks
 from maskattn.errors import MaskAttnError
 from maskattn.pipeline import compute
 from maskattn.state import Inputs
@@ -529,3 +529,29 @@ def test_compare_rows_tells_rounding_from_masking():
     cpu = np.zeros(app.shape, bool)
     cpu[1, 2] = True                                                      # a CPU-dependent cell is neither
     assert codegen.compare_rows(other, app, "float32", cpu) == codegen.RowDifference([2], [0], [1])
+
+
+#: a part the table does not have (chunked attention, as Llama 4 does it): its row alone, no dialect knows it
+CHUNK = masks.MaskPart("chunk", "chunk", "(Tq, Tk)", lambda spec: True,
+                       lambda spec, batch: (np.arange(batch.T)[:, None] // 4 != np.arange(batch.T)[None, :] // 4)
+                       .astype(np.float32), "{q} // 4 == {kv} // 4", "{q} // 4 != {kv} // 4", "other chunks blocked",
+                       lambda spec: "chunks of 4")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("key", [pytest.param(k, marks=getattr(pytest.mark, lib)) for k, lib in
+                                 MASK_CODE_LIBRARY.items()])
+def test_a_new_row_of_the_table_reaches_every_real_library_with_no_dialect_written_for_it(key, monkeypatch):
+    """One more row in masks.parts.PARTS, and every library's mask code builds it from the rule, on the real library."""
+    pytest.importorskip(MASK_CODE_LIBRARY[key], reason=f"{MASK_CODE_LIBRARY[key]} is not installed")
+    import os
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    from maskattn.masks import parts as parts_module
+    monkeypatch.setattr(parts_module, "PARTS", parts_module.PARTS + (CHUNK,))
+    result = compute(Inputs(text=TEXT12, padding=True, causal=True))
+    state = codegen.state_from_result(result)
+    assert "chunks of 4" in state.spec.describe()
+    expected = np.maximum(result.mask, CHUNK.build(state.spec, parts_module.Batch(np.array([state.ids]))))
+    ns = run(codegen.mask_code(state, key))
+    got = _library_mask_to_tutorial(key, ns, len(result.tokens))
+    assert got.tolist() == expected.tolist(), f"{key}\n{got}\n{expected}"

@@ -91,6 +91,7 @@ class Dialect:
     setup: dict[str, str] = field(default_factory=dict)   # a placeholder or a Native's use -> the line defining it
     native: dict[str, Callable[[MaskSpec], Native | None]] = field(default_factory=dict)
     term_comment: bool = True                # comment each term's line with the part's note
+    wrap: str = "{rule}"                     # how a part said by its rule becomes a term (a cast, a lambda…)
 
     def term(self, part: MaskPart, spec: MaskSpec) -> tuple[str, str, tuple[str, ...]]:
         """One part as (code, note, what it uses), by the library's native call or by its rule."""
@@ -99,7 +100,7 @@ class Dialect:
             return native.code, native.note or part.note, native.uses
         rule = part.rule(self.polarity, spec.window_rule)
         uses = tuple(name for name in PLACEHOLDERS if "{" + name + "}" in rule)
-        return rule.format(**self.names), part.note, uses
+        return self.wrap.format(rule=rule.format(**self.names)), part.note, uses
 
     def render(self, spec: MaskSpec) -> Rendered:
         """The lines that build ``spec``'s mask in this dialect, walking the parts it switches on."""

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .. import numerics as nx
-from ..masks import segment_id_array
+from ..masks import parts_on
 
 PAD_ID = 0
 #: each library's name for the four dtypes
@@ -56,23 +56,9 @@ def float_literal(x: float) -> str:
 
 
 def mask_data(state) -> str:
-    """The mask parts' numbers as named constants: window, prefix, document ids, the drawn mask."""
-    spec, lines = state.spec, []
-    if spec.window is not None:
-        w = spec.window
-        lines.append(f"WINDOW = {w}  # sliding window: " + (
-            f"{w} keys, itself included (q - kv < {w}, Hugging Face's count)" if spec.window_rule == "keys"
-            else f"keys up to {w} back, {w + 1} keys (q - kv <= {w}, FlashAttention's and JAX's count)"))
-    if spec.prefix_length is not None:
-        lines.append(f"PREFIX = {spec.prefix_length}  # prefix LM: every query sees the first {spec.prefix_length} "
-                     "keys, causal after them")
-    if spec.segments:
-        lines.append(f"document_ids = {list(segment_id_array(state.segment_ids).tolist())!r}"
-                     "  # packed documents (0 = padding)")
-    if spec.drawn is not None:
-        rows = ",\n".join("    " + repr(list(row)) for row in spec.drawn)
-        lines.append(f"DRAWN = [\n{rows},\n]  # the mask drawn by hand, 1 = blocked (the tutorial's convention)")
-    return "".join(line + "\n" for line in lines)
+    """The mask parts' numbers as named constants (WINDOW, PREFIX, document_ids, DRAWN), from the table."""
+    return "".join(f"{part.constant} = {part.data(state.spec, state.segment_ids)}\n"
+                   for part in parts_on(state.spec) if part.data is not None)
 
 
 def data(state, array_fn: str, dtype_expr: str) -> str:

@@ -64,6 +64,7 @@ def _hf_window(spec) -> Native:
 HF_DIALECT = Dialect(
     names=dict(q="q_idx", kv="kv_idx", id_q="ids_t[b, q_idx]", id_k="ids_t[b, kv_idx]", doc_q="doc_t[b, q_idx]",
                doc_k="doc_t[b, kv_idx]", drawn="drawn_t[q_idx, kv_idx]"),
+    wrap="lambda b, h, q_idx, kv_idx: {rule}",
     setup={"doc": "doc_t = torch.tensor([document_ids])  # (B=1, T); the same as position_ids restarting at 0",
            "drawn": "drawn_t = torch.tensor(DRAWN)  # (Tq, Tk) 1 = blocked"},
     native={"padding": lambda spec: Native("option", "(ids_t != 0).long()", "(B, Tk) 1 = attend: the 2-D padding mask"),
@@ -81,7 +82,7 @@ def _hf_mask(implementation: str):
     """The mask as ``masking_utils`` builds it for a Mistral-style config (one that has a sliding window)."""
     def code(state) -> tuple[str, str]:
         spec = state.spec
-        natives = {p.name: HF_DIALECT.native[p.name](spec) for p in parts_on(spec)}
+        natives = {p.name: HF_DIALECT.native[p.name](spec) for p in parts_on(spec) if p.name in HF_DIALECT.native}
         r = HF_DIALECT.render(spec)
         window = natives["window"] if "window" in natives and natives["window"].kind == "option" else None
         if spec.is_causal:

@@ -119,21 +119,24 @@ def _flax_padding(spec) -> Native:
 #: Flax: each part from make_attention_mask(query_input, key_input, pairwise_fn) -> (B, 1, Tq, Tk), or its
 #: make_causal_mask, all ANDed by combine_masks; 1 = may attend
 FLAX_DIALECT = Dialect(
-    names=dict(q="q", kv="k", id_q="ids_j[:, None, :, None]", id_k="ids_j[:, None, None, :]",
-               doc_q="doc_j[:, None, :, None]", doc_k="doc_j[:, None, None, :]", drawn="jnp.array(DRAWN)"),
-    setup={"pos": "pos = jnp.arange(T)[None]  # (B=1, T)", "doc": _JAX_DOC},
+    names=dict(q="jnp.arange(T)[:, None]", kv="jnp.arange(T)[None, :]", id_q="ids_j[:, None, :, None]",
+               id_k="ids_j[:, None, None, :]", doc_q="doc_j[:, None, :, None]", doc_k="doc_j[:, None, None, :]",
+               drawn="jnp.array(DRAWN)"),
+    wrap="jnp.broadcast_to({rule}, (1, 1, T, T))",
+    setup={"pos": "pos = jnp.arange(T)[None]  # (B=1, T)", "doc": _JAX_DOC, "doc_q": _JAX_DOC, "doc_k": _JAX_DOC},
     native={"padding": _flax_padding,
             "query_padding": lambda spec: Native("skip") if spec.padding else Native(
                 "term", "nn.make_attention_mask(ids_j != 0, jnp.ones_like(ids_j))", "padded queries"),
             "look_ahead": lambda spec: Native("term", "nn.make_causal_mask(ids_j)", "causal"),
-            "prefix": lambda spec: Native("term", "nn.make_attention_mask(pos, pos, lambda q, k: (k <= q) | (k < PREFIX))",
-                                          "prefix LM", ("pos",)),
+            "prefix": lambda spec: Native(
+                "term", "nn.make_attention_mask(pos, pos, lambda q, k: (k <= q) | (k < PREFIX))", "prefix LM", ("pos",)),
             "window": lambda spec: Native("term", "nn.make_attention_mask(pos, pos, lambda q, k: "
                                           f"q - k {'<' if spec.window_rule == 'keys' else '<='} WINDOW)",
                                           "sliding window", ("pos",)),
             "document": lambda spec: Native("term", "nn.make_attention_mask(doc_j, doc_j, pairwise_fn=jnp.equal)",
                                             "same document only", ("doc",)),
-            "drawn": lambda spec: Native("term", "(jnp.array(DRAWN) == 0)[None, None]", "the drawn mask (1 = blocked)")})
+            "drawn": lambda spec: Native("term", "(jnp.array(DRAWN) == 0)[None, None]",
+                                         "the drawn mask (1 = blocked)")})
 
 
 def _flax_mask_code(state) -> tuple[str, str]:

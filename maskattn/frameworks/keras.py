@@ -78,7 +78,8 @@ KERAS_DIALECT = Dialect(
 def _mask_code(state) -> tuple[str, str]:
     r = KERAS_DIALECT.render(state.spec)
     return "from keras import ops", lines(
-        "ids_k = ops.convert_to_tensor([ids])  # (B=1, T)", r.code if r.terms else 'mask = ops.ones((1, T, T), dtype="bool")',
+        "ids_k = ops.convert_to_tensor([ids])  # (B=1, T)",
+        r.code if r.terms else 'mask = ops.ones((1, T, T), dtype="bool")',
         "# keras.layers.MultiHeadAttention(...)(query, value, attention_mask=mask)"
         + ("; or use_causal_mask=True for the causal part" if state.spec.is_causal else ""))
 

@@ -124,7 +124,8 @@ MHA_DIALECT = Dialect(
 FLEX_DIALECT = Dialect(
     names=dict(q="q_idx", kv="kv_idx", id_q="ids_t[b, q_idx]", id_k="ids_t[b, kv_idx]", doc_q="doc_t[b, q_idx]",
                doc_k="doc_t[b, kv_idx]", drawn="drawn_t[q_idx, kv_idx]"),
-    var="mask_mod", setup={"doc_q": _DOC, "doc_k": _DOC, "drawn": "drawn_t = torch.tensor(DRAWN)  # (Tq, Tk) 1 = blocked"},
+    var="mask_mod",
+    setup={"doc_q": _DOC, "doc_k": _DOC, "drawn": "drawn_t = torch.tensor(DRAWN)  # (Tq, Tk) 1 = blocked"},
     native={"prefix": lambda spec: Native("term", "or_masks(causal, prefix)", "the prefix, then causal")})
 #: the mask_mod each part becomes (the prefix LM is two, joined by or_masks)
 _MOD_NAMES = {"padding": "not_padding", "query_padding": "query_not_padding", "look_ahead": "causal",
@@ -150,8 +151,8 @@ def _flex_mask(state) -> str:
             define("causal", PART["look_ahead"].rule().format(**FLEX_DIALECT.names), "keys j <= i")
             define("prefix", "kv_idx < PREFIX", "the prefix: seen by every query")
         else:
-            define(_MOD_NAMES[part.name], code, note)
-        mods.append(code if part.name == "prefix" else _MOD_NAMES[part.name])
+            define(_MOD_NAMES.get(part.name, part.name), code, note)
+        mods.append(code if part.name == "prefix" else _MOD_NAMES.get(part.name, part.name))
     return lines("# FlexAttention: each part is a mask_mod(b, h, q_idx, kv_idx) -> True = may attend", *setup,
                  "\n".join(defs) + "\n\n\n", f"mask_mod = and_masks({', '.join(mods)})",
                  'block_mask = create_block_mask(mask_mod, B=1, H=None, Q_LEN=T, KV_LEN=T, device="cpu")')

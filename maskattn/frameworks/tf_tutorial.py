@@ -79,12 +79,12 @@ _CALLS = {"padding": "create_padding_mask(seq)", "query_padding": "create_query_
           "drawn": "tf.constant(DRAWN, tf.float32)"}
 #: the tutorial's convention, 1.0 = blocked: every part is a float mask from a helper, joined by tf.maximum
 TF_DIALECT = Dialect(
-    names=dict(q="tf.range(T)[:, tf.newaxis]", kv="tf.range(T)[tf.newaxis, :]", id_q="seq[:, tf.newaxis, :, tf.newaxis]",
-               id_k="seq[:, tf.newaxis, tf.newaxis, :]", doc_q="doc[:, tf.newaxis, :, tf.newaxis]",
+    names=dict(q="tf.range(T)[:, tf.newaxis]", kv="tf.range(T)[tf.newaxis, :]",
+               id_q="seq[:, tf.newaxis, :, tf.newaxis]", id_k="seq[:, tf.newaxis, tf.newaxis, :]", doc_q="doc[:, tf.newaxis, :, tf.newaxis]",
                doc_k="doc[:, tf.newaxis, tf.newaxis, :]", drawn="tf.constant(DRAWN)"),
     polarity="blocked", intro="# the tutorial's convention: 1.0 = blocked; masks combined with tf.maximum",
     empty="{var} = None  # no mask is on",
-    join="{var} = tf.maximum({var}, {term})", term_comment=False,
+    join="{var} = tf.maximum({var}, {term})", term_comment=False, wrap="tf.cast({rule}, tf.float32)",
     native={name: (lambda call: lambda spec: Native("term", call))(call) for name, call in _CALLS.items()})
 
 

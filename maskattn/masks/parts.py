@@ -61,6 +61,13 @@ def _window_words(spec: MaskSpec) -> str:
     return f"sliding window {w} ({rule})"
 
 
+def _window_data(spec: MaskSpec, segment_ids) -> str:
+    w = spec.window
+    return f"{w}  # sliding window: " + (
+        f"{w} keys, itself included (q - kv < {w}, Hugging Face's count)" if spec.window_rule == "keys"
+        else f"keys up to {w} back, {w + 1} keys (q - kv <= {w}, FlashAttention's and JAX's count)")
+
+
 def _prefix(spec: MaskSpec, batch: Batch) -> np.ndarray:
     if spec.prefix_length > batch.T:
         raise MaskAttnError(f"prefix_length must be at most the sequence length {batch.T}, got {spec.prefix_length}")
@@ -98,6 +105,9 @@ class MaskPart:
     note: str                                  # what it blocks, for a code comment
     words: Callable[[MaskSpec], str]           # how ``MaskSpec.describe`` names it
     newer: str | None = None                   # its column on the Conventions page (the masks beyond the tutorial)
+    field: str | None = None                   # the MaskSpec field it reads its number from, if any
+    constant: str | None = None                # that number's name in generated code (WINDOW, PREFIX, …)
+    data: Callable[[MaskSpec, object], str] | None = None   # (spec, segment ids) -> the constant's value  # comment
 
     def rule(self, polarity: str = "attend", window_rule: str = "keys") -> str:
         """The rule as "may attend" (``polarity="attend"``) or "blocked", with the window's count filled in."""
@@ -119,17 +129,23 @@ PARTS: tuple[MaskPart, ...] = (
     MaskPart("prefix", "prefix LM", "(Tq, Tk)", lambda s: s.prefix_length is not None, _prefix,
              "({kv} <= {q}) | ({kv} < PREFIX)", "({kv} > {q}) & ({kv} >= PREFIX)",
              "prefix LM: the prefix, then causal",
-             lambda s: f"prefix LM of {s.prefix_length} (bidirectional prefix, causal after)", newer="prefix LM"),
+             lambda s: f"prefix LM of {s.prefix_length} (bidirectional prefix, causal after)", newer="prefix LM",
+             field="prefix_length", constant="PREFIX",
+             data=lambda s, seg: f"{s.prefix_length}  # prefix LM: every query sees the first {s.prefix_length} keys, "
+                                 "causal after them"),
     MaskPart("window", "sliding window", "(Tq, Tk)", lambda s: s.window is not None,
              lambda s, b: window_overlay(b.T, s.window, s.window_rule),
              "{q} - {kv} {lt} WINDOW", "{q} - {kv} {ge} WINDOW", "sliding window: keys too far back blocked",
-             _window_words, newer="sliding window"),
+             _window_words, newer="sliding window", field="window", constant="WINDOW", data=_window_data),
     MaskPart("document", "document", "(B, 1, Tq, Tk)", lambda s: s.segments, _document,
              "{doc_q} == {doc_k}", "{doc_q} != {doc_k}", "other documents blocked", lambda s: "documents",
-             newer="packed documents"),
+             newer="packed documents", field="segments", constant="document_ids",
+             data=lambda s, seg: f"{segment_id_array(seg).tolist()!r}  # packed documents (0 = padding)"),
     MaskPart("drawn", "drawn", "(Tq, Tk)", lambda s: s.drawn is not None, _drawn,
              "{drawn} == 0", "{drawn} == 1", "the drawn mask (1 = blocked)",
-             lambda s: f"a drawn {len(s.drawn)}×{len(s.drawn)} mask", newer="any mask (drawn)"),
+             lambda s: f"a drawn {len(s.drawn)}×{len(s.drawn)} mask", newer="any mask (drawn)", field="drawn",
+             constant="DRAWN", data=lambda s, seg: "[\n" + "".join(f"    {list(row)!r},\n" for row in s.drawn)
+             + "]  # the mask drawn by hand, 1 = blocked (the tutorial's convention)"),
 )
 #: the same table by name
 PART: dict[str, MaskPart] = {part.name: part for part in PARTS}
