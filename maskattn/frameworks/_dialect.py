@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from ..masks.parts import PLACEHOLDERS, PART, MaskPart, parts_on
+from ..masks.parts import PLACEHOLDERS, MaskPart, parts_on
 from ..masks.patterns import window_reach
 
 if TYPE_CHECKING:
@@ -128,9 +128,3 @@ class Dialect:
             lines.append(self.empty.format(var=self.var))
         intro = [self.intro] if self.intro and terms else []
         return Rendered(tuple(intro + setup + lines), tuple(options), tuple(terms))
-
-    def says(self, part_name: str, spec: MaskSpec) -> tuple[str, bool]:
-        """How this dialect writes one part for ``spec``: (the code, whether it is the library's own call)."""
-        native = self.native[part_name](spec) if part_name in self.native else None
-        code, _, _ = self.term(PART[part_name], spec)
-        return code, native is not None and native.kind != "term" or (native is not None and native.code != "")
