@@ -35,10 +35,11 @@ from . import frameworks, numerics as nx
 from .attention import METHODS, attention_steps
 from .errors import MaskAttnError
 from .frameworks import _source as src
+from .frameworks._dialect import Dialect
 from .masks import PARTS, MaskSpec, parts_on, segment_id_array
 
-#: the app's own function: the one snippet that is not a registry entry
-NUMPY = "numpy"
+#: the app's own function, and the same arithmetic written out: the snippets that are not registry entries
+NUMPY, NUMPY_STANDALONE = "numpy", "numpy_standalone"
 #: the snippets embed every number; beyond this many Q, K, V values they get too long to copy
 MAX_EMBEDDED_VALUES = 12_288
 PAD_ID = src.PAD_ID
@@ -127,7 +128,7 @@ def framework(state: CodeState, key: str) -> frameworks.Framework:
     (-10000.0, None)
     """
     _check(state, key)
-    method = state.method if state.method in ("add", "fill", "safe") else "add"   # the mistakes have no snippet
+    method = state.method if state.method in ("add", "fill", "safe") else "add"   # a library has no mistakes
     return frameworks.get(key).with_constant(state.mask_value, method)
 
 
@@ -151,7 +152,7 @@ def expected_weights(state: CodeState, key: str) -> np.ndarray:
     """
     _check(state, key)
     mask = tutorial_mask(state)
-    if key == NUMPY:
+    if key in (NUMPY, NUMPY_STANDALONE):
         return attention_steps(state.q, state.k, state.v, mask, mask_value=state.mask_value, dtype=state.dtype,
                                method=state.method, scale=state.scale).weights
     return framework(state, key).weights(_framework_logits(state), mask, state.dtype)
@@ -161,7 +162,7 @@ def cpu_dependent(state: CodeState, key: str) -> np.ndarray:
     """Cells of ``expected_weights(state, key)`` that print NaN on some CPUs and 0 on others
     (``Framework.cpu_dependent``; never for NumPy), ``(T, T)`` bool."""
     _check(state, key)
-    if key == NUMPY:
+    if key in (NUMPY, NUMPY_STANDALONE):
         return np.zeros((len(state.tokens),) * 2, bool)
     return framework(state, key).cpu_dependent(_framework_logits(state), tutorial_mask(state), state.dtype)
 
@@ -248,6 +249,54 @@ def _numpy(state: CodeState) -> str:
     )
 
 
+#: the NumPy snippet that needs nothing but NumPy (and ml_dtypes for bfloat16): the mask from the table's rules
+NUMPY_DIALECT = Dialect(
+    names=dict(q="q_idx", kv="kv_idx", id_q="ids_n[:, None]", id_k="ids_n[None, :]", doc_q="doc[:, None]",
+               doc_k="doc[None, :]", drawn="np.array(DRAWN)"),
+    var="blocked", polarity="blocked", intro="# the tutorial's convention: True / 1.0 = blocked; parts combine with |",
+    start="blocked = np.zeros((T, T), dtype=bool)", join="{var} |= {term}",
+    setup={"q": src.POSITIONS.format(m="np"), "kv": src.POSITIONS.format(m="np"),
+           "doc_q": "doc = np.array(document_ids)  # (T,)", "doc_k": "doc = np.array(document_ids)  # (T,)"})
+_APPLY = {"add": "masked_logits = rounded(np.add, logits, rounded(np.multiply, mask, MASK_VALUE))  # the tutorial's line",
+          "fill": "masked_logits = np.where(mask == 1, MASK_VALUE, logits).astype(DT)",
+          "safe": "masked_logits = np.where(mask == 1, MASK_VALUE, logits).astype(DT)",
+          "zero_logits": "masked_logits = np.where(mask == 1, DT(0), logits).astype(DT)  # a mistake: 0 is no mask",
+          "multiply_weights": "masked_logits = logits  # a mistake: the mask is applied after softmax"}
+
+
+def _numpy_standalone(state: CodeState) -> str:
+    """The app's arithmetic in plain NumPy: every step computed wide (float32, float64 for float64) and rounded."""
+    r = NUMPY_DIALECT.render(state.spec)
+    dt = {"bfloat16": "ml_dtypes.bfloat16"}.get(state.dtype, f"np.{state.dtype}")
+    after = {"safe": "weights = np.where((mask == 1).all(axis=-1, keepdims=True), DT(0), weights).astype(DT)  # safe",
+             "multiply_weights": "weights = rounded(np.multiply, weights, rounded(np.subtract, 1.0, mask))"}
+    mask = (src.lines(r.code, "mask = blocked.astype(DT)                                        # (T, T)",
+                      "logits, mask are the tutorial's; MASK_VALUE is rounded to DT first (-1e9 is -inf in float16)"
+                      .join(("# ", "")), _APPLY[state.method])
+            if r.terms else "masked_logits = logits  # no mask is on: no mask term at all\n")
+    return src.lines(
+        "import numpy as np", "import ml_dtypes  # bfloat16" if state.dtype == "bfloat16" else "", "\n",
+        f"DT = {dt}  # every step is rounded to this dtype",
+        f"WIDE = np.{'float64' if state.dtype == 'float64' else 'float32'}  # where sums and products are computed",
+        "\n\n", "def rounded(fn, *args):",
+        '    """fn computed in WIDE and rounded once to DT: how a framework running in DT rounds each step."""',
+        "    with np.errstate(all='ignore'):",
+        "        return np.asarray(fn(*(np.asarray(a).astype(WIDE) for a in args))).astype(DT)", "\n\n",
+        src.data(state, "np.array({}, dtype={}).astype(DT)", "np.float64"),
+        "T, d = Q.shape\nids_n = np.array(ids)  # (T,)",
+        f"with np.errstate(over='ignore'):\n    MASK_VALUE = np.array({src.float_literal(state.mask_value)}).astype(DT)",
+        "\n", "logits = rounded(np.matmul, Q, K.T)                              # (T, T) q·kᵀ",
+        "logits = rounded(np.divide, logits, np.array(np.sqrt(np.float32(d))).astype(DT))  # / √d" if state.scale
+        else "", mask,
+        "# the stable softmax, each step rounded",
+        "with np.errstate(invalid='ignore'):",
+        "    row_max = np.max(masked_logits.astype(WIDE), axis=-1, keepdims=True).astype(DT)",
+        "exps = rounded(np.exp, rounded(np.subtract, masked_logits, row_max))",
+        "weights = rounded(np.divide, exps, rounded(lambda x: x.sum(axis=-1, keepdims=True), exps))  # (T, T)",
+        after.get(state.method, "") if r.terms else "",
+        "output = rounded(np.matmul, weights, V)                          # (T, dv)")
+
+
 def generate(state: CodeState, framework: str, *, print_results: bool = True) -> str:
     """Runnable source for ``framework`` (a key of ``FRAMEWORKS``) that prints the state's weights.
 
@@ -255,8 +304,8 @@ def generate(state: CodeState, framework: str, *, print_results: bool = True) ->
     in ``output``. ``print_results=False`` leaves the final prints out (for tests).
     """
     _check(state, framework)
-    if framework == NUMPY:
-        body, prints = _numpy(state), src.PRINTS["numpy"]
+    if framework in (NUMPY, NUMPY_STANDALONE):
+        body, prints = (_numpy if framework == NUMPY else _numpy_standalone)(state), src.PRINTS["numpy"]
     else:
         fw = frameworks.get(framework)
         body, prints = fw.snippet(_with_method(state)), fw.prints
@@ -303,6 +352,7 @@ def mask_code(state: CodeState, key: str) -> str:
     return source
 
 
-#: what each snippet calls: "numpy" first, then the registry's entries that have a snippet, in its order
-FRAMEWORKS: dict[str, str] = {NUMPY: "NumPy with maskattn (the app's own function)"} | {
+#: what each snippet calls: NumPy first (with the package, and alone), then the registry's entries with a snippet
+FRAMEWORKS: dict[str, str] = {NUMPY: "NumPy with maskattn (the app's own function)",
+                              NUMPY_STANDALONE: "NumPy alone (the same arithmetic, no package)"} | {
     fw.key: f"{fw.library}: {fw.path}" for fw in frameworks.all_frameworks() if fw.snippet is not None}

@@ -260,6 +260,6 @@ else:
                                   mask=mask, zrange=(0.0, 1.0), kind="weights", dtype=dtype, font_size=fs,
                                   width=look.panel_width)
             ui.chart(fig, key="code-weights", filename=f"code-weights-{framework}-{tag}")
-            if framework != codegen.NUMPY:
+            if framework in frameworks.REGISTRY:                     # a library, not NumPy
                 st.caption(f"CI runs this code on real {frameworks.get(framework).library.split(' (')[0]} and "
                            "checks it prints these weights (within two steps of the dtype).")

@@ -9,7 +9,9 @@ registry entry (maskattn.frameworks) on the core's logits.
 from dataclasses import replace
 import itertools
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
 import types
@@ -555,3 +557,49 @@ def test_a_new_row_of_the_table_reaches_every_real_library_with_no_dialect_writt
     ns = run(codegen.mask_code(state, key))
     got = _library_mask_to_tutorial(key, ns, len(result.tokens))
     assert got.tolist() == expected.tolist(), f"{key}\n{got}\n{expected}"
+
+
+# --- NumPy alone, and the package installed -------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("method", ["add", "fill", "safe", "zero_logits", "multiply_weights"])
+@pytest.mark.parametrize("masks", [{}, {"padding": False}, {"causal": True, "constant": "-inf"},
+                                   {"window": 2, "prefix_length": 1, "mask_queries": True, "packed": True},
+                                   {"drawn": "0101-0000-1000-0010", "text": "a b c d", "scale": False}])
+def test_the_standalone_numpy_snippet_is_the_apps_arithmetic_bit_for_bit(dtype, method, masks):
+    result = compute(Inputs(dtype=dtype, method=method, **masks))
+    ns = run(codegen.generate(codegen.state_from_result(result), "numpy_standalone", print_results=False))
+    assert "import maskattn" not in codegen.generate(codegen.state_from_result(result), "numpy_standalone")
+    for name in ("weights", "output"):
+        got, want = ns[name].astype(np.float64), getattr(result.steps, name).astype(np.float64)
+        assert np.array_equal(got, want, equal_nan=True), (name, got, want)
+
+
+@pytest.mark.parametrize("framework", list(codegen.FRAMEWORKS))
+def test_every_snippet_ends_with_a_newline(framework):
+    source = codegen.generate(codegen.state_from_result(compute(Inputs(causal=True))), framework)
+    assert source.endswith("\n") and not source.endswith("\n\n\n")
+
+
+@pytest.mark.slow
+def test_the_package_installs_and_its_snippet_runs_as_saved_outside_the_repo(tmp_path):
+    """``pip install`` of the clone (pyproject.toml), then the NumPy snippet saved to a file, run from elsewhere."""
+    repo, clone = Path(__file__).resolve().parents[1], tmp_path / "clone"      # a copy: the build writes beside it
+    shutil.copytree(repo / "maskattn", clone / "maskattn", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(repo / name, clone / name)
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(clone)], check=True, capture_output=True, timeout=300)
+    result = compute(Inputs(causal=True, dtype="float16"))
+    state = codegen.state_from_result(result)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for framework in (codegen.NUMPY, codegen.NUMPY_STANDALONE):
+        script = elsewhere / f"snippet_{framework}.py"
+        script.write_text(codegen.generate(state, framework))
+        out = subprocess.run([sys.executable, str(script)], cwd=elsewhere, capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": str(target)}, timeout=120, check=True).stdout
+        block = out.split("attention weights (rows: queries, columns: keys):")[1].split("output = weights @ V:")[0]
+        numbers = [float(x) for x in re.findall(r"nan|-?\d+(?:\.\d*)?(?:e[-+]\d+)?", block)]
+        assert np.allclose(numbers, result.steps.weights.astype(np.float64).ravel(), atol=1e-4, equal_nan=True)
