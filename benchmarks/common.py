@@ -1,6 +1,7 @@
 """Shared helpers for the benchmarks: a loopback Streamlit server, inputs of T tokens, stats.
 
-Every benchmark talks to 127.0.0.1 only and runs bounded loops.
+Every benchmark talks to a loopback address only (127.0.0.1 unless a test asks for another) and runs bounded
+loops.
 
 >>> tokens_text(4)
 'w0 w1 w2 w3'
@@ -43,7 +44,8 @@ def free_port() -> int:
 
 
 def start_server(script: str = "app.py", port: int | None = None, extra_args=(),
-                 env: dict | None = None, log_dir: Path | None = None) -> tuple[subprocess.Popen, int, float]:
+                 env: dict | None = None, log_dir: Path | None = None,
+                 address: str = "127.0.0.1") -> tuple[subprocess.Popen, int, float]:
     """``streamlit run script`` on loopback; returns (process, port, seconds until healthy).
 
     The one server start of the benchmarks, the browser tests and the screenshots. The server's
@@ -52,7 +54,7 @@ def start_server(script: str = "app.py", port: int | None = None, extra_args=(),
     """
     port = port or free_port()
     cmd = [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-           "--server.address", "127.0.0.1", "--server.port", str(port),
+           "--server.address", address, "--server.port", str(port),
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *extra_args]
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="maskattn-server-"))
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -66,7 +68,7 @@ def start_server(script: str = "app.py", port: int | None = None, extra_args=(),
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited early: {Path(proc.log_path).read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            with urllib.request.urlopen(f"{server_url(port, address)}/_stcore/health", timeout=2) as r:
                 if r.read().strip() == b"ok":
                     return proc, port, time.perf_counter() - t0
         except OSError:
@@ -84,8 +86,9 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-def server_url(port: int) -> str:
-    return f"http://127.0.0.1:{port}"
+def server_url(port: int, address: str = "127.0.0.1") -> str:
+    """The base URL of a server on a loopback ``address``."""
+    return f"http://{address}:{port}"
 
 
 def rss_mb(pid: int) -> float:

@@ -19,8 +19,10 @@ notice that names the parameter. Unknown parameters are ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
+import ipaddress
 import math
 from typing import Callable
+from urllib.parse import urlsplit
 
 from .attention import METHODS
 from .errors import MaskAttnError
@@ -368,3 +370,23 @@ def sequence_in_batch(inputs: Inputs) -> tuple[Inputs, list[str]]:
     return replace(inputs, sequence=0), [
         f"Ignored URL parameter {INPUT_URL_KEYS['sequence']}={inputs.sequence!r}: the text has {rows} "
         f"sequence{'s' if rows != 1 else ''} (0 to {rows - 1})."]
+
+
+def loopback_host(url: str) -> str | None:
+    """The host of ``url`` when it is a loopback address (this computer only), else None.
+
+    A link on a loopback address (``localhost``, ``127.x.x.x``, ``::1``) opens only on the computer
+    that serves the app: a class cannot open it.
+
+    >>> loopback_host("http://127.0.0.2:8501/classroom"), loopback_host("http://localhost:8501/")
+    ('127.0.0.2', 'localhost')
+    >>> loopback_host("http://192.168.1.20:8501/") is None, loopback_host("http://[::1]:8501/")
+    (True, '::1')
+    """
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return host
+    try:
+        return host if ipaddress.ip_address(host).is_loopback else None
+    except ValueError:                                 # a host name: the network resolves it, not this computer
+        return None

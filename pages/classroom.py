@@ -8,7 +8,7 @@ import streamlit as st
 from maskattn import ui
 from maskattn.presets import PRESETS
 from maskattn.text import spell
-from maskattn.state import CONSTANT_LABELS, to_query_params
+from maskattn.state import CONSTANT_LABELS, loopback_host, to_query_params
 from maskattn.ui import Key
 
 PLAYGROUND = "pages/playground.py"
@@ -61,7 +61,15 @@ def share_section() -> None:
     st.markdown("Copy this link (the button on the right of the box) and send it to the class: it opens the "
                 "Playground with every control as it is now. Settings left at their defaults, and "
                 "presentation mode, are left out.")
-    st.code(share_link(params), language=None, wrap_lines=True)
+    link = share_link(params)
+    st.code(link, language=None, wrap_lines=True)
+    host = loopback_host(link)
+    if host:
+        st.warning(f"This link works only on this computer: the page is open on `{host}`, a loopback address. To "
+                   "give the class a link, serve the app to the room (`streamlit run app.py --server.address "
+                   "0.0.0.0`), open it through this computer's network address (such as `http://192.168.1.20:8501`, "
+                   "from `hostname -I` or `ipconfig`) and copy the link from there. The README's “Serve it to a "
+                   "class” says what that exposes.", icon="🏫")
     st.caption(f"Now: {ui.md_escape(describe(inputs, view))}"
                + (f" — the preset “{ui.md_escape(current.title)}”." if current else "."))
 

@@ -38,11 +38,12 @@ def _require_browser():
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium) — browser tests skipped")
 
 
-def start_server(script: str = "app.py", port: int | None = None, extra_args=()) -> tuple[subprocess.Popen, str]:
+def start_server(script: str = "app.py", port: int | None = None, extra_args=(),
+                 address: str = "127.0.0.1") -> tuple[subprocess.Popen, str]:
     """``benchmarks/common.start_server`` (one server start for the benchmarks and the tests), its log among
-    the artifacts; returns (process, base URL)."""
-    proc, port, _ = common.start_server(script, port, extra_args, log_dir=ARTIFACTS)
-    return proc, common.server_url(port)
+    the artifacts, on a loopback ``address``; returns (process, base URL)."""
+    proc, port, _ = common.start_server(script, port, extra_args, log_dir=ARTIFACTS, address=address)
+    return proc, common.server_url(port, address)
 
 
 @pytest.fixture(scope="session")

@@ -176,3 +176,20 @@ def test_a_fresh_link_straight_to_the_playground(fresh_url, page):
     page.wait_for_selector('h1:has-text("Playground")', timeout=TIMEOUT)
     wait_idle(page, TIMEOUT)
     assert_shared_state(page)
+
+
+def test_the_share_link_carries_the_address_the_page_was_opened_on_and_says_when_it_is_this_computer_only(page):
+    """Served on 127.0.0.2 (another loopback host than the default): the link carries that host, and the page
+    says a class cannot open it, with how to serve the app to the room."""
+    proc, url = start_server(address="127.0.0.2")
+    try:
+        assert "127.0.0.2" in url
+        page.goto(f"{url}/classroom?causal=1", timeout=TIMEOUT)
+        page.wait_for_selector('h1:has-text("Classroom")', timeout=TIMEOUT)
+        wait_idle(page, TIMEOUT)
+        link = page.locator('[data-testid="stCode"]').first.inner_text()
+        assert link.startswith("http://127.0.0.2:") and "causal=1" in link, link
+        warning = page.locator('[data-testid="stAlertContentWarning"]').first.inner_text()
+        assert "works only on this computer" in warning and "127.0.0.2" in warning and "0.0.0.0" in warning
+    finally:
+        stop_server(proc)
