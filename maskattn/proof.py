@@ -614,13 +614,50 @@ class LeakReport:
             parts = [f"{who} {'is' if one else 'are'} bit for bit unchanged {shaken}"]
         own = own[~self.unchanged[own]]                             # noise of size 0 changes nothing
         if own.size:
+            nan = np.isnan(self.delta[own])
+            r = int(own[np.argmax(nan)] if nan.any() else own[np.argmax(self.delta[own])])
+            moved = ("is NaN" if nan.any() else f"moved by {spell(self.delta[r], digits=3)}")
             parts.append(("the shaken position changed as a query too" if len(own) == 1 else
                           f"the {len(own)} shaken positions changed as queries too")
-                         + f" (up to {spell(np.max(self.delta[own]), digits=3)}: a mask hides keys, not a query's own vector)")
+                         + f": {_name(labels, r, 'query')} {moved}, because {self._own_reason(r)}")
         if others.size:
             parts.append(f"{_names(labels, others, 'query')} can see a shaken key and moved by up to "
                          f"{spell(np.max(self.delta[others]), digits=3)}")
         return "; ".join(parts) + "."
+
+    def own_cause(self, r: int) -> str:
+        """Why shaken position ``r``'s own output moved: ``"NaN"``, ``"outweighs"`` (its scores against masked
+        keys beat the constant and those keys took weight) or ``"own vector"`` (only its scores against the
+        keys it may see changed); ``"unchanged"`` when it did not move."""
+        if self.unchanged[r]:
+            return "unchanged"
+        if np.isnan(self.delta[r]):
+            return "NaN"
+        s = self.after
+        before, after = (leaked_mass(x.weights, x.mask)[r] for x in (self.before, s))
+        raw = np.abs(_f64(s.logits[r])[s.mask[r] == 1])
+        if s.method == "add" and raw.size and after > before and raw.max() > abs(s.mask_value):
+            return "outweighs"
+        return "own vector"
+
+    def _own_reason(self, r: int) -> str:
+        """Why a shaken position's own output moved: its scores against masked keys beat the constant, or its
+        query vector changed its scores against the keys it may see (a mask hides keys, not a query's own
+        vector), or NaN."""
+        cause = self.own_cause(r)
+        if cause == "NaN":
+            return self._nan_reason(r)
+        s = self.after
+        after = leaked_mass(s.weights, s.mask)[r]
+        blocked = s.mask[r] == 1
+        scores = _f64(s.masked_logits[r])[blocked]
+        raw = np.abs(_f64(s.logits[r])[blocked])
+        if cause == "outweighs":
+            return (f"its own scores against the masked keys reach {spell(raw.max(), digits=3)} and outweigh the "
+                    f"constant {spell(s.mask_value, digits=6)} in {s.dtype} (masked, they are still up to "
+                    f"{spell(np.max(scores), digits=3)}): those keys now take weight {spell(after, digits=3)}")
+        return (f"its own query vector changed, so did its scores against the keys it may see (a mask hides keys, "
+                f"not a query's own vector); its masked keys hold weight {spell(after, digits=3)}")
 
     def _nan_reason(self, r: int) -> str:
         steps = self.before if np.isnan(_f64(self.before.output[r])).any() else self.after

@@ -16,6 +16,7 @@ from maskattn import (DTYPE_NAMES, METHODS, MaskAttnError, attention_grads, atte
                       delete_masked_keys, embed, exact_vs_float, exact_vs_float_row, leak_test,
                       leak_test_tokens, project_qkv, underflow_threshold)
 from maskattn import numerics as nx
+from maskattn.attention import leaked_mass
 from maskattn.text import spell
 
 T, D = 6, 4
@@ -728,3 +729,24 @@ def test_shielded_queries_never_move_in_float32(inputs, method, amount, seed):
     q, k, v, mask = inputs
     r = leak_test(q, k, v, mask, amount=amount, rng=seed, method=method)
     assert r.shielded.all() and r.unchanged.all()
+
+
+@pytest.mark.parametrize("amount, cause", [
+    (1e4, "its own query vector changed, so did its scores against the keys it may see"),
+    (1e6, "its own scores against the masked keys reach"),
+    (1e30, "is NaN, because after shaking a score is +inf"),
+])
+def test_a_shaken_pad_query_is_explained_by_what_really_moved_it(amount, cause):
+    """At 1e4 a pad query moves because its own vector moved; at 1e6 because q_pad·k_pad outweighs −1e9 (its masked
+    keys take the weight); at 1e30 it is NaN. Each sentence says which, from the numbers."""
+    from maskattn.pipeline import compute
+    from maskattn.state import Inputs
+    r = compute(Inputs())
+    report = leak_test_tokens(list(r.tokens), r.mask, amount=amount)
+    text = report.takeaway(r.labels)
+    assert cause in text, text
+    assert "up to NaN" not in text
+    if amount == 1e6:                                  # the weight the sentence quotes is the one computed
+        own = np.flatnonzero(report.perturbed_queries)
+        worst = own[np.argmax(report.delta[own])]
+        assert f"take weight {spell(leaked_mass(report.after.weights, report.after.mask)[worst], digits=3)}" in text

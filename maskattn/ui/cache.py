@@ -302,7 +302,9 @@ def _leak_row(report, i: int) -> dict:
     if report.shielded[i]:
         sees, verdict = "no: all masked", ("✅ bit-for-bit identical" if report.unchanged[i] else "❌ moved: a leak")
     elif report.perturbed_queries[i]:
-        sees, verdict = "shaken itself", "moved (its own vector changed)"
+        sees, verdict = "shaken itself", {"unchanged": "unchanged", "NaN": "NaN",
+                                          "outweighs": "moved: its scores on masked keys beat the constant",
+                                          "own vector": "moved (its own vector changed)"}[report.own_cause(i)]
     else:
         sees, verdict = "yes", "unchanged" if report.unchanged[i] else "moved (it may see a shaken key)"
     return {"query": report.labels[i], "sees a shaken position": sees, "max |Δ output|": spell(moved, digits=3),
