@@ -10,9 +10,8 @@ VERDICT_WIDTH = 470
 
 page = ui.page(
     "Playground",
-    "The TensorFlow tutorial hides masked keys with one line, `scaled_attention_logits += (mask * -1e9)`. "
-    "Change the tokens, masks, constant and number type in the sidebar and watch the line stage by stage: "
-    "the raw logits x, the mask term `mask × c`, the masked logits z that softmax sees, and the weights.")
+    "The TensorFlow tutorial hides masked keys with `scaled_attention_logits += (mask * -1e9)`: below, the masked "
+    "logits z that softmax sees and the weights it gives. Change the mask, constant and number type in the sidebar.")
 inputs, view, look, result, big = page.inputs, page.view, page.look, page.result, page.big
 labels, T = result.labels, len(result.labels)
 row = ui.keep_index_in_range(Key.ROW, T)
@@ -58,14 +57,7 @@ if big:
         stage("logits")
         stage("mask-term")
 else:
-    with st.container(horizontal=True, gap="small", vertical_alignment="top"):
-        ui.chart(figs["mask"], key=ui.chart_key("mask"), filename=f"mask--{tag}")
-        with st.container(width=VERDICT_WIDTH):       # a fixed width: below the mask on a narrow screen
-            verdict()
-    st.markdown("#### The line, stage by stage: x + mask × c = z → softmax")
-    with st.container(horizontal=True, gap="small"):
-        stage("logits")
-        stage("mask-term")
+    # the answer first: what softmax sees and what it gives, on the first screen at 1280×720
     with st.container(horizontal=True, gap="small"):
         stage("masked-logits")
         stage("weights")
@@ -73,6 +65,14 @@ else:
                "masked key shows. Grey cells are off the colour scale (like −1e9: the value is printed on them), "
                f"black NaN, purple −inf. Hover a cell for its exact value in {result.steps.dtype}; click it to "
                "inspect its row below (outlined in pink).")
+    with st.container(horizontal=True, gap="small", vertical_alignment="top"):
+        ui.chart(figs["mask"], key=ui.chart_key("mask"), filename=f"mask--{tag}")
+        with st.container(width=VERDICT_WIDTH):       # a fixed width: below the mask on a narrow screen
+            verdict()
+    st.markdown("#### Where z comes from, stage by stage: x + mask × c = z → softmax")
+    with st.container(horizontal=True, gap="small"):
+        stage("logits")
+        stage("mask-term")
 
 # the row inspector ----------------------------------------------------------------------------
 st.subheader("Row inspector: one query's softmax, step by step")

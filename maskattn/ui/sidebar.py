@@ -76,6 +76,23 @@ def sidebar() -> tuple[Inputs, View]:
     """Draw the shared sidebar; return the current Inputs and View (and put them in the URL)."""
     load_url_state()
     sb = st.sidebar
+    # what people change most first: at 1280×720 with the navigation above, these fit the first screen
+    sb.markdown("**The mask** (1 = blocked, as in the tutorial)")
+    sb.toggle("Padding mask — block `<pad>` keys", key=Key.PADDING)
+    sb.toggle("Causal (look-ahead) mask", key=Key.CAUSAL)
+    sb.selectbox("Mask constant", options=list(CONSTANT_PRESETS), key=Key.CONSTANT,
+                 format_func=CONSTANT_LABELS.__getitem__)
+    if st.session_state[Key.CONSTANT] == "custom":
+        sb.text_input("Custom constant", key=Key.CUSTOM_CONSTANT_TEXT, on_change=_custom_constant_changed,
+                      help="Any number, e.g. -1e4, -3.4e38 or -inf. Positive numbers boost masked keys.")
+        if st.session_state.get(Key.CUSTOM_CONSTANT_ERROR):
+            sb.error(st.session_state[Key.CUSTOM_CONSTANT_ERROR])
+    sb.selectbox("Number type (dtype)", options=list(DTYPE_NAMES), key=Key.DTYPE,
+                 help="Every step is computed and rounded in this type, as a framework would.")
+    sb.selectbox("Method", options=list(METHODS), key=Key.METHOD, format_func=METHOD_LABELS.__getitem__,
+                 help=METHOD_HELP)
+
+    sb.markdown("**The tokens**")
     sb.text_area("Token sequences — one per line, tokens split on spaces", key=Key.TEXT, height=130,
                  help="Shorter lines are right-padded with the pad token to the longest line.")
     sb.text_input("Pad token (gets id 0)", key=Key.PAD_TOKEN, max_chars=32)
@@ -88,14 +105,12 @@ def sidebar() -> tuple[Inputs, View]:
                          key=f"_sequence_{zlib.crc32(chr(10).join(choices).encode())}")
     st.session_state[Key.SEQUENCE] = choices.index(label) if label in choices else 0
 
-    sb.markdown("**Masks** (1 = blocked, as in the tutorial)")
-    sb.toggle("Padding mask — block `<pad>` keys", key=Key.PADDING)
+    sb.markdown("**More masks**")
     sb.toggle("…also mask padded queries (Keras / Flax)", key=Key.MASK_QUERIES,
               help="Blocks whole rows of padded queries: this is how fully masked rows arise.")
     sb.segmented_control("Pad on the", options=PADDING_SIDES, key=Key.PADDING_SIDE, required=True,
                          help="**right**: after the tokens (the tutorial, training). **left**: before them, as "
                               "tokenizers do for generation; with a causal mask the first rows then see no key.")
-    sb.toggle("Causal (look-ahead) mask", key=Key.CAUSAL)
     sb.number_input("Sliding window: keys seen (0 = off)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE,
                     step=1, key=Key.WINDOW, help="Each query sees itself and the keys just before it (Mistral, "
                                                  "Gemma); causal by itself.")
@@ -114,19 +129,6 @@ def sidebar() -> tuple[Inputs, View]:
         size = st.session_state[Key.DRAWN].count("-") + 1
         sb.caption(f"A {size}×{size} mask drawn on the Masks page is on.")
         sb.button("Remove the drawn mask", on_click=_remove_drawn)
-
-    sb.markdown("**How the mask is applied**")
-    sb.selectbox("Mask constant", options=list(CONSTANT_PRESETS), key=Key.CONSTANT,
-                 format_func=CONSTANT_LABELS.__getitem__)
-    if st.session_state[Key.CONSTANT] == "custom":
-        sb.text_input("Custom constant", key=Key.CUSTOM_CONSTANT_TEXT, on_change=_custom_constant_changed,
-                      help="Any number, e.g. -1e4, -3.4e38 or -inf. Positive numbers boost masked keys.")
-        if st.session_state.get(Key.CUSTOM_CONSTANT_ERROR):
-            sb.error(st.session_state[Key.CUSTOM_CONSTANT_ERROR])
-    sb.selectbox("Method", options=list(METHODS), key=Key.METHOD, format_func=METHOD_LABELS.__getitem__,
-                 help=METHOD_HELP)
-    sb.selectbox("Number type (dtype)", options=list(DTYPE_NAMES), key=Key.DTYPE,
-                 help="Every step is computed and rounded in this type, as a framework would.")
 
     with sb.expander("Model: embeddings and projections"):
         st.toggle("Scale logits by 1/√d", key=Key.SCALE)

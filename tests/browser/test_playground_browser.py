@@ -67,3 +67,29 @@ def test_expanders_build_their_content_when_opened_and_the_csv_matches(page, app
     assert page.locator('[data-testid="stException"]').count() == 0
     page.screenshot(path=str(artifacts / "playground-expanders-open.png"), full_page=True)
     assert not page.console_errors, page.console_errors
+
+
+def test_the_first_screen_holds_the_four_controls_and_the_answer(browser, app_url):
+    """At 1280×720 with the sidebar open (a projector, most laptops), unscrolled: the padding and causal switches,
+    the constant and the dtype, and the softmax weights heatmap (its top within the first 620 px), beside the
+    masked logits."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        page.goto(app_url)
+        page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=TIMEOUT_MS)
+        wait_idle(page)
+        sidebar = '[data-testid="stSidebar"]'
+        boxes = [page.locator(f'{sidebar} [data-testid="stCheckbox"]').filter(has_text=label).first.bounding_box()
+                 for label in ("Padding mask", "Causal (look-ahead) mask")]
+        boxes += [page.locator(f'{sidebar} [data-testid="stSelectbox"]').filter(has_text=label).first.bounding_box()
+                  for label in ("Mask constant", "Number type (dtype)")]
+        assert all(b is not None and b["y"] + b["height"] <= 720 for b in boxes), boxes
+        assert page.locator(sidebar).bounding_box()["width"] > 200                      # the sidebar is open
+        tops = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll(
+                   '[data-testid="stPlotlyChart"] .js-plotly-plot')].map(el => [el.layout.title.text,
+                   el.getBoundingClientRect().top]))""")
+        assert tops["softmax weights"] <= 620, tops
+        assert tops["masked logits z = x + mask × c"] <= 620, tops                       # beside it
+    finally:
+        context.close()
