@@ -28,6 +28,7 @@ class Key:
     CUSTOM_CONSTANT_ERROR: Final = "_custom_error"         # why the last typed constant was refused
     URL_NOTICES: Final = "_url_notices"                    # refused URL parameters, shown once
     URL_LOADED: Final = "_url_loaded"                      # the URL was read in this browser session
+    URL_WRITTEN: Final = "_url_written"                    # the parameters this session last put in the URL
 
     # Playground
     SHOW_SPACING: Final = "show_spacing"

@@ -1,8 +1,9 @@
 """The session's state: widgets <-> ``Inputs`` / ``View`` <-> the URL.
 
-The URL is read once per browser session (``load_url_state``) and rewritten after every
-run from the current Inputs and View (defaults left out), so a copied address always
-reopens the same state, on any page. A row click changes only the View: the Inputs, and
+The URL is read when a browser session starts and whenever the address is not the one the
+session last wrote (Back, Forward, an edited address: ``load_url_state``), and rewritten after
+every run from the current Inputs and View (defaults left out), so a copied address always
+reopens the same state, on any page, and Back restores the state before the last change. A row click changes only the View: the Inputs, and
 with them every cache key, stay the same.
 """
 
@@ -17,10 +18,14 @@ from .keys import Key
 
 
 def load_url_state() -> None:
-    """Seed the widgets from the URL, once per browser session; afterwards, put back at its default any
-    input whose widget state Streamlit dropped (a widget not drawn in the last run loses its key), so
-    that the page never reads a missing key."""
-    if st.session_state.get(Key.URL_LOADED):
+    """Seed the widgets from the URL when the session starts, and again whenever the address is not the
+    one this session last wrote: Back and Forward (and an edited address) restore the state they lead
+    to, widgets and figures with the URL. Otherwise put back at its default any input whose widget
+    state Streamlit dropped (a widget not drawn in the last run loses its key), so that the page never
+    reads a missing key."""
+    url = st.query_params.to_dict()
+    written = st.session_state.get(Key.URL_WRITTEN)
+    if st.session_state.get(Key.URL_LOADED) and (written is None or url == written):
         defaults = Inputs()
         for f in fields(Inputs):
             if f.name not in st.session_state:
@@ -33,6 +38,7 @@ def load_url_state() -> None:
     apply_view(view)
     st.session_state[Key.URL_NOTICES] = notices
     st.session_state[Key.URL_LOADED] = True
+    st.session_state[Key.URL_WRITTEN] = url
 
 
 def apply_inputs(inputs: Inputs) -> None:
@@ -74,6 +80,7 @@ def sync_url(inputs: Inputs, view: View) -> None:
     wanted = to_query_params(inputs, view)
     if st.query_params.to_dict() != wanted:
         st.query_params.from_dict(wanted)
+    st.session_state[Key.URL_WRITTEN] = wanted          # an address other than this one came from outside
 
 
 def keep_index_in_range(key: str, n: int) -> int:

@@ -93,3 +93,56 @@ def test_the_first_screen_holds_the_four_controls_and_the_answer(browser, app_ur
         assert tops["masked logits z = x + mask × c"] <= 620, tops                       # beside it
     finally:
         context.close()
+
+
+#: the softmax weights chart's first row, in the page's JavaScript
+_ROW0 = ("() => { const el = [...document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')]"
+         ".find(e => e.layout.title.text === 'softmax weights'); return el ? Array.from(el._fullData[0].z[0]) : null; }")
+
+
+def _weights_row0(page):
+    return page.evaluate(_ROW0)
+
+
+def _row0_is(page, test: str):
+    """Wait until the weights chart's row 0 passes ``test`` (JavaScript over ``row``)."""
+    page.wait_for_function(f"() => {{ const row = ({_ROW0})(); return row !== null && ({test}); }}", timeout=TIMEOUT_MS)
+
+
+def _causal_on(page) -> bool:
+    return page.locator('[data-testid="stSidebar"] [data-testid="stCheckbox"]').filter(
+        has_text="Causal (look-ahead) mask").first.locator("input").is_checked()
+
+
+def _settle(page, query: str):
+    page.wait_for_function("q => document.location.search === q", arg=query, timeout=TIMEOUT_MS)
+    wait_idle(page)
+
+
+def test_back_and_forward_restore_the_state_they_lead_to(page, app_url):
+    """Every change is a history entry, and Back / Forward bring back its URL, its widgets and its figures
+    together; Back past the first state leaves the app."""
+    page.goto("about:blank")
+    page.goto(app_url)
+    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=TIMEOUT_MS)
+    wait_idle(page)
+    start = _weights_row0(page)
+    page.locator('[data-testid="stSidebar"] label:has-text("Causal (look-ahead) mask")').click()
+    _settle(page, "?causal=1")
+    causal = _weights_row0(page)
+    assert causal[1] == 0 and start[1] > 0
+
+    page.go_back()
+    _settle(page, "")
+    _row0_is(page, "row[1] > 0")
+    assert not _causal_on(page) and _weights_row0(page) == start and page.url.rstrip("/") == app_url
+
+    page.go_forward()
+    _settle(page, "?causal=1")
+    _row0_is(page, "row[1] === 0")
+    assert _causal_on(page) and _weights_row0(page) == causal
+
+    page.go_back()
+    _settle(page, "")
+    page.go_back()                                    # one press per change: the app is left
+    page.wait_for_url("about:blank", timeout=TIMEOUT_MS)
