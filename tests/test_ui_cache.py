@@ -159,3 +159,11 @@ def test_disable_nagle_walks_past_dead_weak_proxies():
     with pytest.raises(ReferenceError):
         isinstance(dead[0], socket.socket)                # what the sweep used to do
     assert ui.disable_nagle.__wrapped__() >= 0
+
+
+def test_streamlit_still_tells_a_run_started_by_back_or_forward():
+    """ui.session.history_navigation reads Streamlit's script run context (no public API in 1.67): if the field
+    moves, Back and Forward would silently stop restoring the state, so fail here instead."""
+    import dataclasses
+    from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
+    assert "is_history_navigation" in {f.name for f in dataclasses.fields(ScriptRunContext)}

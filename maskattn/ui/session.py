@@ -1,7 +1,7 @@
 """The session's state: widgets <-> ``Inputs`` / ``View`` <-> the URL.
 
-The URL is read when a browser session starts and whenever the address is not the one the
-session last wrote (Back, Forward, an edited address: ``load_url_state``), and rewritten after
+The URL is read when a browser session starts and when Back or Forward leads to an address the
+session did not write last (``load_url_state``), and rewritten after
 every run from the current Inputs and View (defaults left out), so a copied address always
 reopens the same state, on any page, and Back restores the state before the last change. A row click changes only the View: the Inputs, and
 with them every cache key, stay the same.
@@ -17,15 +17,27 @@ from ..state import Inputs, View, from_query_params, sequence_in_batch, to_query
 from .keys import Key
 
 
+def history_navigation() -> bool:
+    """This run was started by the browser's Back or Forward button.
+
+    Streamlit 1.67 tells its script run context, not the page (no public API yet): the one place the
+    app reads it. A page switch from the navigation sends no query string, so "the address is not the
+    one this session wrote" alone cannot tell Back from a page switch.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx  # noqa: PLC0415
+    ctx = get_script_run_ctx()
+    return bool(getattr(ctx, "is_history_navigation", False))
+
+
 def load_url_state() -> None:
-    """Seed the widgets from the URL when the session starts, and again whenever the address is not the
-    one this session last wrote: Back and Forward (and an edited address) restore the state they lead
-    to, widgets and figures with the URL. Otherwise put back at its default any input whose widget
+    """Seed the widgets from the URL when the session starts, and again when Back or Forward leads to
+    an address this session did not write last: they restore the state they lead to, widgets and
+    figures with the URL. Otherwise put back at its default any input whose widget
     state Streamlit dropped (a widget not drawn in the last run loses its key), so that the page never
     reads a missing key."""
     url = st.query_params.to_dict()
-    written = st.session_state.get(Key.URL_WRITTEN)
-    if st.session_state.get(Key.URL_LOADED) and (written is None or url == written):
+    back_or_forward = history_navigation() and url != st.session_state.get(Key.URL_WRITTEN)
+    if st.session_state.get(Key.URL_LOADED) and not back_or_forward:
         defaults = Inputs()
         for f in fields(Inputs):
             if f.name not in st.session_state:
