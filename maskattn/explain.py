@@ -22,6 +22,36 @@ from .masks import WINDOW_RULES, left_padding_verdict, packing_leak_verdict, win
 from .numerics import finfo, to_float, underflow_threshold
 from .text import difference, spell
 
+def polarity_line(result) -> str | None:
+    """The classic port bug, named: tokens that read as an attention_mask (1 = attend, 0 = pad) padded with the
+    pad token "1", so the tutorial's padding mask (1 = blocked) hides the real positions and lets every query
+    attend only to the pads. None when the tokens are not such a mask.
+
+    >>> from maskattn.state import Inputs
+    >>> from maskattn.pipeline import compute
+    >>> print(polarity_line(compute(Inputs(text="1 1 1 0 0", pad_token="1"))))
+    The mask points the wrong way: these tokens read as a Hugging Face / Keras attention_mask (1 = attend, 0 = pad), but the tutorial's mask says 1 = blocked, so it blocks the 3 real positions 0·1, 1·1, 2·1 and every query attends only to the pads 3·0, 4·0 (their weight sums to 1 in each row). Flip it first: mask = 1 - attention_mask.
+    """
+    s, settings = result.steps, result.inputs
+    tokens = list(result.tokens)
+    if (not settings.padding or settings.pad_token != "1" or not set(tokens) <= {"0", "1"} or "0" not in tokens
+            or not result.mask_active):
+        return None
+    labels = result.labels
+    real = [labels[j] for j, t in enumerate(tokens) if t == "1"]
+    pads = [labels[j] for j, t in enumerate(tokens) if t == "0"]
+    w = s.weights.astype(np.float64)                                   # (T, T)
+    on_pads = w[:, [j for j, t in enumerate(tokens) if t == "0"]].sum(axis=-1)   # (T,)
+    finite = on_pads[np.isfinite(on_pads)]
+    mass = ("their weight sums to 1 in each row" if finite.size and np.allclose(finite, 1.0)
+            else f"they get up to {spell(finite.max(), digits=3)} of each row's weight" if finite.size
+            else "its rows are NaN here")
+    return (f"The mask points the wrong way: these tokens read as a Hugging Face / Keras attention_mask (1 = attend, "
+            f"0 = pad), but the tutorial's mask says 1 = blocked, so it blocks the {len(real)} real positions "
+            f"{', '.join(real)} and every query attends only to the pads {', '.join(pads)} ({mass}). Flip it first: "
+            "mask = 1 - attention_mask.")
+
+
 def verdicts(result) -> list[str]:
     """Sentences that explain the current result with its own numbers."""
     s, settings = result.steps, result.inputs
@@ -29,7 +59,7 @@ def verdicts(result) -> list[str]:
     w = s.weights.astype(np.float64)                          # (T, T)
     raw_constant, constant = settings.mask_value, s.mask_value
     blocked = result.mask == 1
-    out = []
+    out = [line for line in (polarity_line(result),) if line]   # a mask that points the wrong way: the point
 
     if math.isinf(constant) and math.isfinite(raw_constant):
         out.append(f"The constant {spell(raw_constant, digits=6)} does not fit in {dtype} (its largest magnitude "
@@ -111,7 +141,7 @@ def verdicts(result) -> list[str]:
         out.append(f"{more} more row{'s are' if more > 1 else ' is'} fully masked.")
 
     pad_rows = [i for i, t in enumerate(result.tokens) if t == result.batch.pad_token and not nan_rows[i]]
-    if settings.padding and not settings.mask_queries and pad_rows and not full.any():
+    if settings.padding and not settings.mask_queries and pad_rows and not full.any() and not polarity_line(result):
         out.append(f"Padded query rows such as {labels[pad_rows[0]]} still attend to the real tokens: the tutorial's "
                    "padding mask blocks keys only, and the loss mask drops these rows later.")
     return out

@@ -13,7 +13,7 @@ notice that names the parameter. Unknown parameters are ignored.
 {'causal': '1', 'dtype': 'float16', 'row': '2'}
 >>> inputs, view, notices = from_query_params({"dtype": "float8", "causal": "yes", "utm": "x"})
 >>> inputs.dtype, inputs.causal, view, notices
-('float32', True, View(row=0, presentation=False), ["Ignored URL parameter dtype='float8': expected one of float16, bfloat16, float32, float64."])
+('float32', True, View(row=0, presentation=False, preset=''), ["Ignored URL parameter dtype='float8': expected one of float16, bfloat16, float32, float64."])
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 import ipaddress
 import math
+import re
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -104,6 +105,13 @@ def _custom_constant(raw: str) -> float:
         return parse_constant(raw)
     except MaskAttnError:
         raise ValueError("expected a number such as -1e9 or -inf") from None
+
+
+def _preset_slug(raw: str) -> str:
+    """A preset's slug as a link carries it (which presets exist, the page checks: presets build on this module)."""
+    if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", raw.strip()):
+        raise ValueError("expected the name of a classroom preset, such as wrong-polarity")
+    return raw.strip()
 
 
 def _drawn(raw: str) -> str:
@@ -225,6 +233,8 @@ class View:
                        help="the query row the inspector explains (and outlines)")
     presentation: bool = control(False, url="present", cli="",
                                  help="a slide for projectors: big type, the story on one screen")
+    preset: str = control("", url="preset", cli="", parse=lambda raw: _preset_slug(raw),
+                          help="the classroom preset whose context and question the Playground shows")
 
 
 #: the Inputs fields that change only the mask or how it is applied, never the raw logits

@@ -20,7 +20,7 @@ FALLBACK_BASE = "http://localhost:8501"
 def load_preset(preset) -> None:
     """Button callback: put the preset into the widgets (the view, presentation mode included, stays)."""
     ui.apply_inputs(preset.inputs)
-    ui.apply_view(replace(ui.current_view(), row=0))
+    ui.apply_view(replace(ui.current_view(), row=0, preset=preset.slug))   # the Playground tells its story
     st.session_state[Key.OPEN_PLAYGROUND] = True
 
 

@@ -14,6 +14,7 @@ from apptest_helpers import AppTest   # with Streamlit's Keras clean-up skipped 
 
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset
+from maskattn.ui import md_escape as ui_escape
 from maskattn.state import (CONSTANT_PRESETS, URL_KEYS, Inputs, View, from_query_params, sequence_in_batch,
                             to_query_params)
 
@@ -62,9 +63,14 @@ def test_load_button_applies_the_preset_and_opens_the_playground(preset):
     weights = decode(chart(at, "softmax weights")["data"][0]["z"])
     expected = compute(preset.inputs).steps.weights
     np.testing.assert_array_equal(weights.astype(np.float64), expected.astype(np.float64))
-    assert dict(at.query_params) == {k: [v] for k, v in to_query_params(preset.inputs).items()} or \
-        {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()} == \
-        to_query_params(preset.inputs)
+    wanted = to_query_params(preset.inputs, View(preset=preset.slug))              # the link carries the preset
+    assert {k: v[-1] if isinstance(v, list) else v for k, v in at.query_params.items()} == wanted
+    # its story opens with it: the context and the question, until the user hides it
+    story = next(m.value for m in at.markdown if m.value.startswith(f"**{ui_escape(preset.title)}**"))
+    assert ui_escape(preset.question) in story
+    at.button(key="hide_story").click().run()
+    assert not any(m.value.startswith(f"**{ui_escape(preset.title)}**") for m in at.markdown)
+    assert "preset" not in at.query_params
 
 
 def test_loading_a_preset_keeps_presentation_mode_and_the_link_leaves_it_out():
@@ -134,6 +140,7 @@ NON_DEFAULT = {
     "drawn": ("01-00", "01-00"),
     "row": ("2", 2),
     "presentation": ("1", True),
+    "preset": ("wrong-polarity", "wrong-polarity"),
 }
 
 
@@ -150,8 +157,8 @@ def widget_value(at, name):
         (box,) = [w for w in at.sidebar.selectbox if w.label == "Sequence to view"]
         assert box.value.startswith(f"{at.session_state['sequence'] + 1}: ")
         return at.session_state["sequence"]
-    if name == "drawn":                           # set on the Masks page, not a sidebar widget
-        return at.session_state["drawn"]
+    if name in ("drawn", "preset"):               # set on the Masks / Classroom page, not a sidebar widget
+        return at.session_state[name]
     for kind in ("text_area", "text_input", "selectbox", "toggle", "select_slider", "number_input", "radio",
                  "segmented_control"):
         try:
@@ -305,3 +312,11 @@ def test_random_links_to_the_classroom_never_raise_and_name_each_refused_paramet
     at = check_tampered_link(case, CLASSROOM)
     assert at.title[0].value == "Classroom"
     assert at.get("download_button") or at.error
+
+
+@pytest.mark.parametrize("raw", ["nope", "<script>alert(1)</script>"])
+def test_an_unknown_or_hostile_preset_in_a_link_is_refused_by_name(raw):
+    at = fresh(preset=raw).run()
+    assert not at.exception
+    assert any("preset=" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["preset"] == "" and "preset" not in at.query_params

@@ -190,6 +190,16 @@ def test_wrong_polarity_attends_only_to_the_padding():
     assert np.all(w[:, :3] == 0.0)
     np.testing.assert_allclose(w[:, 3:].sum(axis=-1), 1.0, rtol=1e-6)
     assert not np.isnan(w).any()                          # silent: nothing looks broken
+    # the verdict names the bug first: the blocked real positions and the attended pads, and the fix
+    first = verdicts(r)[0]
+    assert first.startswith("The mask points the wrong way") and "0·1, 1·1, 2·1" in first and "3·0, 4·0" in first
+    assert "1 - attention_mask" in first and not any("still attend to the real tokens" in v for v in verdicts(r))
+
+
+def test_the_polarity_verdict_stays_quiet_on_a_mask_that_points_the_right_way():
+    for inputs in (Inputs(text="1 1 1 0 0", pad_token="0"), Inputs(), Inputs(text="1 1 1 0 0", pad_token="1",
+                                                                         padding=False)):
+        assert not any(v.startswith("The mask points the wrong way") for v in verdicts(compute(inputs)))
 
 
 def test_negative_real_logits_lose_to_the_constant():

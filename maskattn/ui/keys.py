@@ -37,6 +37,7 @@ class Key:
     OPEN_LIBRARY: Final = "open_library"
     OPEN_OUTPUT: Final = "open_output"
     OPEN_MORE: Final = "open_more"                          # presentation mode: the rest of the story
+    HIDE_STORY: Final = "hide_story"                        # dismiss a preset's context and question
 
     # Constant lab
     LAB_SOURCE: Final = "lab_source"

@@ -13,6 +13,7 @@ from dataclasses import fields, replace
 
 import streamlit as st
 
+from ..presets import PRESETS
 from ..state import Inputs, View, from_query_params, sequence_in_batch, to_query_params
 from .keys import Key
 
@@ -46,6 +47,10 @@ def load_url_state() -> None:
     inputs, view, notices = from_query_params(st.query_params.to_dict())
     inputs, more = sequence_in_batch(inputs)
     notices += more
+    if view.preset and view.preset not in {p.slug for p in PRESETS}:
+        notices.append(f"Ignored URL parameter preset={view.preset!r}: expected one of "
+                       f"{', '.join(p.slug for p in PRESETS)}.")
+        view = replace(view, preset="")
     apply_inputs(inputs)
     apply_view(view)
     st.session_state[Key.URL_NOTICES] = notices
