@@ -9,6 +9,7 @@ ui.load_url_state()                      # a shared link decides the state, pres
 presenting = st.session_state.get(ui.Key.PRESENTATION, False)
 st.set_page_config(page_title="maskattn — why −1e9 masks attention", page_icon="🎭", layout="wide",
                    initial_sidebar_state="collapsed" if presenting else "auto")
+ui.figure_style()                        # a chart drawn narrower than designed (a phone) hides its cell numbers
 if presenting:
     ui.presentation_style()
 

@@ -130,6 +130,10 @@ def difference(a, b, dtype="float64", *, digits: int | None = None) -> str:
     return f"{spell(a, dtype, digits=digits)} {sign} {spell(abs(right), dtype, digits=digits)}"
 
 
+#: what a cell prints for a number that is not 0 but too small to spell in it (the hover has it exactly)
+NEAR_ZERO = "≈0"
+
+
 def fit(x, max_chars: int, dtype="float64") -> str | None:
     """The most precise short spelling of ``x`` in at most ``max_chars`` characters, or None.
 
@@ -139,6 +143,12 @@ def fit(x, max_chars: int, dtype="float64") -> str | None:
     ('0.27', '-0.7', '-1e9', None, 'NaN')
     >>> fit(0.00022, 4), fit(-998244352.0, 5, "bfloat16")
     ('2e-4', '-1e9')
+
+    A number below 1 never vanishes beside numbers that print: without its leading zero
+    (``.07``), or as ``≈0`` — not exactly 0 (that prints ``0``), too small for the cell.
+
+    >>> fit(0.07, 3), fit(0.003, 3), fit(-0.003, 2), fit(123.0, 2)
+    ('.07', '≈0', '≈0', None)
     """
     value = nx.to_float(nx.as_array(x, "the number to fit").reshape(()))
     if not math.isfinite(value) or value == 0:
@@ -151,6 +161,13 @@ def fit(x, max_chars: int, dtype="float64") -> str | None:
         for text in (_short(value, digits), _tidy_exponent(f"{value:.{digits - 1}e}")):
             if len(text) <= max_chars:
                 return text
+    if abs(value) < 1:
+        for digits in (3, 2, 1):                          # 0.07 -> .07 where the leading zero does not fit
+            text = _short(value, digits).replace("0.", ".", 1)
+            if len(text) <= max_chars and text.strip("-.0"):
+                return text
+        if max_chars >= 2:
+            return NEAR_ZERO
     return None
 
 

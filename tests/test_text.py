@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 
 from maskattn import MaskAttnError
 from maskattn.numerics import cast
-from maskattn.text import difference, fit, spell, to_latex
+from maskattn.text import NEAR_ZERO, difference, fit, spell, to_latex
 
 NP = {"float16": np.float16, "bfloat16": ml_dtypes.bfloat16, "float32": np.float32, "float64": np.float64}
 
@@ -66,6 +66,9 @@ def test_fit_stays_within_its_budget_and_stays_close(x, chars):
     if text is None:
         return
     assert len(text) <= chars
+    if text == NEAR_ZERO:                                          # not 0, too small for the cell: says so
+        assert 0 < abs(x) < 1
+        return
     if math.isfinite(x) and x != 0:
         assert float(text) == pytest.approx(x, rel=0.5)            # one significant digit at the very least
         assert math.copysign(1, float(text)) == math.copysign(1, x)
@@ -74,3 +77,13 @@ def test_fit_stays_within_its_budget_and_stays_close(x, chars):
 def test_bad_dtype_is_refused():
     with pytest.raises(MaskAttnError, match="dtype must be one of"):
         spell(1.0, "int8")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=-0.75, max_value=0.75, allow_nan=False, width=32), st.integers(2, 7))
+def test_a_number_below_one_never_vanishes_where_its_neighbours_print(x, chars):
+    """Cells print within one budget; a small value that cannot be spelled in it prints ≈0, never a blank (and never
+    a plain 0, which means exactly 0)."""
+    text = fit(x, chars, "float32")
+    assert text is not None and len(text) <= chars
+    assert (text in ("0", "-0")) == (x == 0)                       # -0 is spelled as the signed zero it is

@@ -71,6 +71,17 @@ SHRINK = 0.88
 PANEL_WIDTH = 392
 #: axis labels longer than this are cut (the hover has them whole)
 TICK_LABEL_CHARS = 12
+#: a cell this wide prints a 4-character number ("0.27") at the screen's type size: panels grow towards it
+NUMBER_CELL = 36
+#: cell numbers carry their figure's designed width (to 8 px) in their font's name, so a page can hide them where
+#: the figure is drawn narrower than SHRINK of it (a phone): they would touch (``width_font``, ``ui.figure_style``)
+WIDTH_STEP = 8
+FONT = '"Open Sans", verdana, arial, sans-serif'
+
+
+def width_font(width: int) -> str:
+    """The font of a panel's cell numbers, named after its width: ``cw392, "Open Sans", …`` (the name is no font)."""
+    return f"cw{int(width) // WIDTH_STEP * WIDTH_STEP}, {FONT}"
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,25 @@ def geometry(rows: int, cols: int, *, x_labels, y_labels, font_size: int = BASE_
     margin = {"l": left, "r": right, "t": top, "b": bottom, "pad": 0, "autoexpand": False}
     return Geometry(width, int(round(top + plot_h + bottom)), margin, cell, cell_h, text_chars, text_size,
                     tick_size, tick_step, legend_height)
+
+
+def room_width(rows: int, cols: int, *, x_labels, y_labels, base: int, room: int, **layout) -> int:
+    """The width a panel takes: ``base`` while its cells are wide enough for numbers (``NUMBER_CELL``),
+    else wider, up to ``room`` (the page's width: then one panel per row), so that a longer sequence
+    still numbers its cells, or at least gets cells as big as the room allows.
+
+    >>> labels = [f"{i}·w{i}" for i in range(12)]
+    >>> room_width(6, 6, x_labels=labels[:6], y_labels=labels[:6], base=392, room=800)
+    392
+    >>> room_width(12, 12, x_labels=labels, y_labels=labels, base=392, room=800)
+    574
+    >>> room_width(64, 64, x_labels=["1"] * 64, y_labels=["1"] * 64, base=392, room=800)
+    800
+    """
+    g = geometry(rows, cols, x_labels=x_labels, y_labels=y_labels, width=base, **layout)
+    if g.cell >= NUMBER_CELL or room <= base:
+        return base
+    return int(min(room, base + math.ceil((NUMBER_CELL - g.cell) * cols)))
 
 
 def _legend_rows(names, width: float, font_size: int) -> int:
@@ -361,7 +391,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
     if texts is not None:
         # special cells print their value on their own layer (drawn once: never two numbers in one cell)
         main.update(text=[[("" if special_cells[r, c] else t) for c, t in enumerate(line)]
-                          for r, line in enumerate(texts)], texttemplate="%{text}", textfont={"size": g.text_size})
+                          for r, line in enumerate(texts)], texttemplate="%{text}", textfont={"size": g.text_size, "family": width_font(g.width)})
     if clickable and max(rows, cols) <= MAX_CLICKABLE:
         main["hoverinfo"] = "skip"
     elif hover is not None:
@@ -383,7 +413,7 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         if texts is not None:
             overlay.update(text=[[t if special_cells[r, c] else "" for c, t in enumerate(line)]
                                  for r, line in enumerate(texts)],
-                           texttemplate="%{text}", textfont={"size": g.text_size})
+                           texttemplate="%{text}", textfont={"size": g.text_size, "family": width_font(g.width)})
         traces.append(overlay)
 
     if clickable and max(rows, cols) <= MAX_CLICKABLE:
@@ -424,7 +454,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
     # axis titles as annotations at the figure's edges: Plotly would place them over the tick labels
     annotations += [dict(text=y_title, xref="paper", x=0, xanchor="left", xshift=-g.margin["l"] + 2, yref="paper",
                          y=0.5, textangle=-90, showarrow=False, font={"size": font_size}),
-                    dict(text=x_title, xref="paper", x=0.5, yref="paper", y=0, yanchor="bottom",
+                    dict(text=x_title + (" · too small for numbers: hover"
+                                         if not g.text_chars and kind != "mask" else ""),
+                         xref="paper", x=0.5, yref="paper", y=0, yanchor="bottom",
                          yshift=-g.margin["b"] + g.legend_height + 2, showarrow=False, font={"size": font_size})]
     xaxis = ticks | {"side": "bottom",
                      "tickangle": -45, "range": [-0.5, cols - 0.5],

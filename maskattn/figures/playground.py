@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ..text import spell
 from .base import BASE_FONT, safe_label
-from .heatmap import PANEL_WIDTH, heatmap
+from .heatmap import PANEL_WIDTH, heatmap, room_width
 
 #: the Playground's figures, in reading order (also the export file stems)
 FIGURE_NAMES: tuple[str, ...] = ("mask", "logits", "mask-term", "masked-logits", "weights", "output")
@@ -92,13 +92,17 @@ def stage_titles(result) -> dict[str, str]:
 
 
 def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None = PANEL_WIDTH,
-                       cell: float | None = None, subtitle: bool = True) -> dict[str, go.Figure]:
+                       cell: float | None = None, subtitle: bool = True, room: int | None = None) -> dict[str, go.Figure]:
     """The Playground's figures for a ``pipeline.PlaygroundResult``, ``{name: go.Figure}`` (``FIGURE_NAMES``).
 
-    ``width``: each panel's width in pixels (screen); ``cell``: the size of a cell instead
-    (publication: the figure grows with T). Stage panels are clickable (a click selects a row).
+    ``width``: each panel's width in pixels (screen), grown up to ``room`` when its cells would be too
+    small for numbers (``room_width``); ``cell``: the size of a cell instead (publication: the figure
+    grows with T). Stage panels are clickable (a click selects a row).
     """
     steps, labels = result.steps, result.labels
+    if width and room:
+        width = room_width(len(labels), len(labels), x_labels=labels, y_labels=labels, base=width, room=room,
+                           font_size=font_size, subtitle=subtitle)
     titles = stage_titles(result)
     chars = subtitle_chars(width, font_size)
     sub = state_subtitle(result, width=chars) if subtitle else ""

@@ -37,12 +37,13 @@ class Look:
     font_size: int
     panel_width: int
     subtitle: bool           # name the state under each title (screenshots); a slide has it once, on top
+    room: int = 0            # the page's width for one panel: a long sequence's panels grow to it
 
 
 #: on screen: two panels side by side at 1280×720 with the sidebar open
-SCREEN = Look(font_size=figures.BASE_FONT, panel_width=figures.PANEL_WIDTH, subtitle=True)
+SCREEN = Look(font_size=figures.BASE_FONT, panel_width=figures.PANEL_WIDTH, subtitle=True, room=800)
 #: presentation mode: projector type, two panels side by side at 1280×720 with the sidebar closed
-PRESENTATION = Look(font_size=18, panel_width=500, subtitle=False)
+PRESENTATION = Look(font_size=18, panel_width=500, subtitle=False, room=1000)
 
 
 def look(presentation: bool) -> Look:
@@ -107,7 +108,7 @@ def result(inputs: Inputs) -> PlaygroundResult:
 def playground_figures(inputs: Inputs, look: Look) -> dict[str, figures.FrozenFigure]:
     """The Playground's figures for ``inputs`` at ``look``'s size, built once and shared."""
     figs = figures.playground_figures(result(inputs), font_size=look.font_size, width=look.panel_width,
-                                      subtitle=look.subtitle)
+                                      subtitle=look.subtitle, room=look.room or None)
     return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
 
 

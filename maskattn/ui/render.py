@@ -96,6 +96,24 @@ _PRESENTATION_CSS = """<style>
 </style>"""
 
 
+def _figure_css() -> str:
+    """Static CSS: a chart's cell numbers disappear where it is drawn narrower than ``SHRINK`` of its design (the
+    numbers would touch; the hover keeps every value), by a container query per designed width."""
+    from ..figures.heatmap import SHRINK, WIDTH_STEP
+    rules = [f"@container (max-width: {int(w * SHRINK)}px) {{ [data-testid=\"stPlotlyChart\"] "
+             f"text[style*=\"cw{w},\"] {{ display: none; }} }}" for w in range(200, 1208, WIDTH_STEP)]
+    return ("<style>[data-testid=\"stPlotlyChart\"] { container-type: inline-size; }\n" + "\n".join(rules)
+            + "</style>")
+
+
+FIGURE_CSS = _figure_css()
+
+
+def figure_style() -> None:
+    """Hide cell numbers of a chart drawn too narrow for them (static CSS, the same on every run)."""
+    st.html(FIGURE_CSS)
+
+
 def presentation_style() -> None:
     """Projector-size type for every text of the page (the figures get theirs as arguments)."""
     st.html(_PRESENTATION_CSS)

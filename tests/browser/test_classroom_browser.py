@@ -15,7 +15,7 @@ from maskattn.export import file_tag, read_matrix_csv
 from maskattn.numerics import cast
 from maskattn.pipeline import compute
 from maskattn.presets import get_preset
-from maskattn.state import Inputs, to_query_params
+from maskattn.state import Inputs, View, to_query_params
 
 SHARED = {"causal": "1", "dtype": "float16", "row": "2"}
 TIMEOUT = 60_000
@@ -164,7 +164,8 @@ def test_load_a_preset_from_a_fresh_classroom_link(fresh_url, page, artifacts):
     page.locator(f".st-key-load-{preset.slug} button").first.click()   # keyed elements carry st-key-<key>
     page.wait_for_selector('h1:has-text("Playground")', timeout=TIMEOUT)
     wait_idle(page, TIMEOUT)
-    assert params(page) == to_query_params(preset.inputs)
+    assert params(page) == to_query_params(preset.inputs, View(preset=preset.slug))   # the link keeps its story
+    page.get_by_text("Ask the class:").first.wait_for(timeout=TIMEOUT)
     assert sidebar_toggle(page, "also mask padded queries") is True
     assert "safe" in sidebar_select(page, "Method")
     page.screenshot(path=str(artifacts / "classroom-preset-loaded.png"))

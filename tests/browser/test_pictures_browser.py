@@ -145,3 +145,32 @@ def test_a_row_click_outlines_the_row_on_every_stage(small_page, app_url):
         .filter(e => e.layout.shapes && e.layout.shapes.some(s => s.type === 'rect'))
         .map(e => e.layout.shapes.filter(s => s.type === 'rect').map(s => s.y0))""")
     assert len(rows) == 4 and all(r == [1.5, 1.5] for r in rows)
+
+
+def test_pictures_use_the_room_at_1280_with_the_sidebar_open(browser, app_url):
+    """At 1280×720 with the sidebar open: 12 tokens number every weights cell (panels grow, one per row when two no
+    longer fit); 64 tokens get cells of at least 8 px; 256 tokens thin their axis labels instead of touching."""
+    from urllib.parse import quote
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        for T, check in ((12, "numbers"), (64, "cells"), (256, "ticks")):
+            text = " ".join(f"w{i}" for i in range(T))
+            page.goto(f"{app_url}/?tokens={quote(text)}&causal=1")
+            page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=TIMEOUT_MS)
+            wait_idle(page)
+            info = page.evaluate("""() => { const el = [...document.querySelectorAll(
+                '[data-testid="stPlotlyChart"] .js-plotly-plot')].find(e => e.layout.title.text === 'softmax weights');
+                const t = el._fullData[0]; const xa = el._fullLayout.xaxis;
+                const shown = [...el.querySelectorAll('.heatmaplayer text')].filter(
+                    n => getComputedStyle(n).display !== 'none' && n.textContent !== '');
+                return {cols: t.z[0].length, cell: xa._length / t.z[0].length, texts: shown.length,
+                        ticks: (xa.tickvals || []).length}; }""")
+            if check == "numbers":
+                assert info["texts"] == T * T, info                 # every weights cell shows its number
+            elif check == "cells":
+                assert info["cell"] >= 8, info
+            else:
+                assert info["ticks"] * 11 <= info["cell"] * T, info  # labels at least a label's height apart
+    finally:
+        context.close()
