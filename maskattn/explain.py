@@ -52,6 +52,22 @@ def polarity_line(result) -> str | None:
             "mask = 1 - attention_mask.")
 
 
+def negative_zero_line(result) -> str | None:
+    """Why the mask term shows −0 on the open keys (method add with a negative constant), or None.
+
+    >>> from maskattn.state import Inputs
+    >>> from maskattn.pipeline import compute
+    >>> print(negative_zero_line(compute(Inputs())))
+    −0 in the mask term is 0 × (-1e9): IEEE 754 keeps the sign of a product that is zero, and x + (−0) = x, so an open key's logit passes unchanged.
+    """
+    s = result.steps
+    term = s.mask_term.astype(np.float64)
+    if not s.has_mask or s.method != "add" or not np.any((term == 0) & np.signbit(term)):
+        return None
+    return (f"−0 in the mask term is 0 × ({spell(s.mask_value, s.dtype)}): IEEE 754 keeps the sign of a product that "
+            "is zero, and x + (−0) = x, so an open key's logit passes unchanged.")
+
+
 def verdicts(result) -> list[str]:
     """Sentences that explain the current result with its own numbers."""
     s, settings = result.steps, result.inputs

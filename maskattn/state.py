@@ -382,6 +382,23 @@ def sequence_in_batch(inputs: Inputs) -> tuple[Inputs, list[str]]:
         f"sequence{'s' if rows != 1 else ''} (0 to {rows - 1})."]
 
 
+def row_in_sequence(inputs: Inputs, view: View) -> tuple[View, list[str]]:
+    """``view`` with a query row that exists in the sequence on view, and a notice if the URL's did not.
+
+    >>> row_in_sequence(Inputs(), View(row=99))
+    (View(row=0, presentation=False, preset=''), ['Ignored URL parameter row=99: the sequence has 6 tokens (rows 0 to 5).'])
+    """
+    try:
+        batch = tokenize(inputs.text, inputs.pad_token, padding_side=inputs.padding_side, packed=inputs.packed)
+        T = len(batch.tokens[min(inputs.sequence, len(batch.tokens) - 1)])
+    except MaskAttnError:                     # no tokens: the page says so
+        return view, []
+    if view.row < T:
+        return view, []
+    return replace(view, row=0), [f"Ignored URL parameter {VIEW_URL_KEYS['row']}={view.row!r}: the sequence has "
+                                  f"{T} tokens (rows 0 to {T - 1})."]
+
+
 def loopback_host(url: str) -> str | None:
     """The host of ``url`` when it is a loopback address (this computer only), else None.
 

@@ -14,7 +14,7 @@ ui.switch_if_asked(Key.MASKS_OPEN_PLAYGROUND, "pages/playground.py")   # "Open i
 page = ui.page("Masks", "A mask is a 0/1 matrix (1 = blocked) that must broadcast to the logits' shape (B, H, Tq, Tk). "
                "Draw your own — the Playground applies it too —, see how the padding mask (B, 1, 1, Tk) and the "
                "look-ahead mask (Tq, Tk) reach every head, and where left padding, packing and sliding windows go "
-               "wrong.", presenting="all")
+               "wrong.", presenting="all", quiet=("The drawn mask is",))   # the editor says it, with a fix
 inputs, view, look, result = page.inputs, page.view, page.look, page.result
 
 st.header("Draw your own mask")
@@ -38,7 +38,8 @@ if parts:
         for name, fig in zip(spread.parts, parts):
             ui.chart(fig, key=f"part-{name}", filename=f"mask-part-{name}")
 for notice in spread.notices:
-    st.info(notice, icon="📐")
+    if notice not in result.notices:             # the page's own notices are shown once, at the top
+        st.info(notice, icon="📐")
 if grid:
     B = spread.batch.ids.shape[0]
     st.markdown(f"**Each sequence, each head**: the sequence's mask, then the masked logits of its {heads} heads"

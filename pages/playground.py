@@ -82,6 +82,8 @@ else:
     with st.container(horizontal=True, gap="small"):
         stage("logits")
         stage("mask-term")
+    if note := cache.negative_zero_note(inputs):
+        st.caption(note)                                # numbers only, no user text
 
 # the row inspector ----------------------------------------------------------------------------
 st.subheader("Row inspector: one query's softmax, step by step")

@@ -320,3 +320,10 @@ def test_an_unknown_or_hostile_preset_in_a_link_is_refused_by_name(raw):
     assert not at.exception
     assert any("preset=" in w.value for w in at.warning), [w.value for w in at.warning]
     assert at.session_state["preset"] == "" and "preset" not in at.query_params
+
+
+def test_a_row_past_the_sequence_is_refused_by_name_and_leaves_the_url():
+    at = fresh(row="99").run()
+    assert not at.exception
+    assert any("row=99" in w.value and "6 tokens" in w.value for w in at.warning), [w.value for w in at.warning]
+    assert at.session_state["row"] == 0 and "row" not in at.query_params

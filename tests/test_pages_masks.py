@@ -199,3 +199,12 @@ def test_long_sequences_get_the_shapes_and_a_note_instead_of_the_heads():
     assert not at.exception
     assert any("only the shapes are shown" in i.value for i in at.info)
     assert "(1, 2, 40, 40)" in at.code[0].value
+
+
+def test_a_drawn_mask_of_the_wrong_size_is_said_once_with_its_fix():
+    at = fresh(drawn="-".join(["0" * 40] * 40)).run()
+    at.switch_page("pages/masks.py").run()
+    assert not at.exception
+    said = [e.value for e in list(at.warning) + list(at.info) + list(at.error) if "40×40" in e.value]
+    assert len(said) == 1 and "6 tokens" in said[0], said
+    assert any(b.label.startswith("Make it 6×6") for b in at.button)

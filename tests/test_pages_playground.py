@@ -168,3 +168,10 @@ def test_every_matrix_as_a_table_on_request():
     assert list(weights.columns) == r.labels and list(weights.index) == r.labels
     np.testing.assert_array_equal(weights.to_numpy(), r.steps.weights.astype(float))
 
+
+
+def test_the_minus_zero_of_the_mask_term_is_explained_where_it_shows():
+    at = fresh().run()
+    assert any(c.value.startswith("−0 in the mask term is 0 × (-1e9)") for c in at.caption)
+    at = fresh(method="fill").run()                        # a fill multiplies nothing: no −0
+    assert not any(c.value.startswith("−0 in the mask term") for c in at.caption)

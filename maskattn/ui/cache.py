@@ -20,7 +20,7 @@ import streamlit as st
 from .. import figures, frameworks, lab, proof
 from ..errors import MaskAttnError
 from ..broadcast import MaskBroadcast, broadcast_masks
-from ..explain import row_table, verdicts
+from ..explain import negative_zero_line, row_table, verdicts
 from ..inspector import STEP_COLUMNS, inspector_latex, inspector_rows
 from ..masks import parse_compact_mask
 from ..numerics import finfo
@@ -96,6 +96,12 @@ def framework_panels(inputs: Inputs, look: Look, width: int) -> tuple[FrameworkP
                    + (f"  \n{frameworks.cpu_note(varies)}" if varies else ""))
         panels.append(FrameworkPanel(fw.key, fw.title, figures.FrozenFigure(fig), caption))
     return tuple(panels)
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def negative_zero_note(inputs: Inputs) -> str | None:
+    """Why the mask term shows −0 (``explain.negative_zero_line``), once per state."""
+    return negative_zero_line(result(inputs))
 
 
 @st.cache_resource(max_entries=128, show_spinner=False)

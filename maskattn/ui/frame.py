@@ -58,8 +58,9 @@ def disable_nagle() -> int:
     return fixed
 
 
-def compute_or_stop(inputs: Inputs) -> PlaygroundResult:
-    """The result for ``inputs``; on bad input a friendly message and ``st.stop()``."""
+def compute_or_stop(inputs: Inputs, *, quiet: tuple[str, ...] = ()) -> PlaygroundResult:
+    """The result for ``inputs``; on bad input a friendly message and ``st.stop()``. Notices that start with one
+    of ``quiet`` are left to the page (which says the same its own way)."""
     try:
         result = cache.result(inputs)
     except MaskAttnError as err:
@@ -68,7 +69,8 @@ def compute_or_stop(inputs: Inputs) -> PlaygroundResult:
             restore_example_button()
         st.stop()
     for notice in result.notices:
-        st.info(notice, icon="✂️")
+        if not notice.startswith(quiet):
+            st.info(notice, icon="✂️")
     return result
 
 
@@ -95,7 +97,8 @@ def switch_if_asked(flag: str, page_path: str) -> None:
         st.switch_page(page_path, query_params=to_query_params(current_inputs(), current_view()))
 
 
-def page(title: str, intro: str = "", *, presenting: str = "nothing", compute: bool = True) -> Page:
+def page(title: str, intro: str = "", *, presenting: str = "nothing", compute: bool = True,
+         quiet: tuple[str, ...] = ()) -> Page:
     """Open a page the one way every page opens: through the frame, with the sidebar's state,
     its title and intro, the URL's notices, and the result (or a friendly stop on bad input).
 
@@ -110,5 +113,5 @@ def page(title: str, intro: str = "", *, presenting: str = "nothing", compute: b
     if intro and (not big or presenting == "all"):
         st.markdown(intro)
     url_notices()
-    result = compute_or_stop(inputs) if compute else None
+    result = compute_or_stop(inputs, quiet=quiet) if compute else None
     return Page(inputs, view, look(big), result)

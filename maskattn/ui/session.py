@@ -14,7 +14,7 @@ from dataclasses import fields, replace
 import streamlit as st
 
 from ..presets import PRESETS
-from ..state import Inputs, View, from_query_params, sequence_in_batch, to_query_params
+from ..state import Inputs, View, from_query_params, row_in_sequence, sequence_in_batch, to_query_params
 from .keys import Key
 
 
@@ -46,6 +46,8 @@ def load_url_state() -> None:
         return
     inputs, view, notices = from_query_params(st.query_params.to_dict())
     inputs, more = sequence_in_batch(inputs)
+    notices += more
+    view, more = row_in_sequence(inputs, view)
     notices += more
     if view.preset and view.preset not in {p.slug for p in PRESETS}:
         notices.append(f"Ignored URL parameter preset={view.preset!r}: expected one of "
