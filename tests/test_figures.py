@@ -277,3 +277,18 @@ def test_stage_panels_line_up_whatever_their_legends():
         figs = figures.playground_figures(compute(inputs))
         tops = {figs[name].layout.margin.t for name in figures.STAGES}
         assert len(tops) == 1, (inputs, tops)
+
+
+def test_the_masked_logits_keep_the_raw_logits_colour_scale_when_a_mask_hides_the_largest():
+    """Causal hides the largest logit of some rows: the open cells keep their colours (the scale is the raw logits')."""
+    from maskattn.figures import playground_figures
+    from maskattn.pipeline import compute
+    from maskattn.state import Inputs
+
+    def scale(inputs):
+        layout = playground_figures(compute(inputs))["masked-logits"].to_dict()["layout"]["coloraxis"]
+        return layout["cmin"], layout["cmax"]
+
+    plain, causal = compute(Inputs()), compute(Inputs(causal=True))
+    assert np.abs(plain.steps.logits).max() == np.abs(causal.steps.logits).max()
+    assert scale(Inputs()) == scale(Inputs(causal=True)) == scale(Inputs(padding=False))

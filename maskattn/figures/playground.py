@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ..text import spell
 from .base import BASE_FONT, safe_label
-from .heatmap import PANEL_WIDTH, heatmap, room_width
+from .heatmap import PANEL_WIDTH, colour_range, heatmap, room_width, special_codes
 
 #: the Playground's figures, in reading order (also the export file stems)
 FIGURE_NAMES: tuple[str, ...] = ("mask", "logits", "mask-term", "masked-logits", "weights", "output")
@@ -114,6 +114,8 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
         mask_width = int(width * MASK_SHARE)
         mask_size["width"] = mask_width
         mask_size["subtitle"] = state_subtitle(result, width=subtitle_chars(mask_width, font_size)) if subtitle else ""
+    raw = steps.logits.astype(np.float64)
+    raw_scale = colour_range(raw, special_codes(raw), symmetric=True)      # (lo, hi) of the raw logits
     figs = {
         "mask": heatmap(result.mask, labels, labels, title=titles["mask"], kind="mask", mask=mask, **mask_size),
         # the raw logits are the input, before any mask: no outline, so a mask change leaves this figure as it is
@@ -122,8 +124,9 @@ def playground_figures(result, *, font_size: int = BASE_FONT, width: int | None 
                                      if subtitle else ""})),
         "mask-term": heatmap(steps.mask_term, labels, labels, title=titles["mask-term"], kind="term", mask=mask,
                              clickable=True, **size),
+        # the masked logits keep the raw logits' colour scale: hiding the largest logit must not recolour the rest
         "masked-logits": heatmap(steps.masked_logits, labels, labels, title=titles["masked-logits"],
-                                 kind="scores", mask=mask, clickable=True, **size),
+                                 kind="scores", mask=mask, clickable=True, zrange=raw_scale, **size),
         "weights": heatmap(steps.weights, labels, labels, title=titles["weights"], kind="weights", mask=mask,
                            zrange=(0.0, 1.0), clickable=True, **size),
         "output": heatmap(steps.output, output_labels, labels, title=titles["output"], kind="values",

@@ -91,6 +91,7 @@ _PRESENTATION_CSS = """<style>
 [data-testid="stMainBlockContainer"] [data-testid="stTable"] th { font-size: 1.15rem; }
 [data-testid="stMainBlockContainer"] .maskattn-formula { font-size: 1.4em !important; }
 [data-testid="stMainBlockContainer"] [data-baseweb="select"] div,
+[data-testid="stMainBlockContainer"] input, [data-testid="stMainBlockContainer"] textarea,
 [data-testid="stMainBlockContainer"] [data-testid="stWidgetLabel"] p { font-size: 1.2rem; }
 [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] p { font-size: 1.1rem; }
 </style>"""
