@@ -98,11 +98,14 @@ bar = dict(min_value=0.0, max_value=1.0, format="%.3g")
 if big:
     st.table(table.to_pandas().set_index("key"))      # HTML, so the projector's type size applies
 else:
+    # every column fits at 1280 px with the sidebar open: the bars and the yes/no column are narrow
     st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "masked": st.column_config.TextColumn(width=60),
         cache.WITH_MASK: st.column_config.ProgressColumn(help="This row's weights, as computed: the bars of the "
-                                                         "masked keys should be empty", **bar),
+                                                         "masked keys should be empty", width=110, **bar),
         cache.WITHOUT_MASK: st.column_config.ProgressColumn(help="The same row with no mask at all (no mask "
-                                                            "term): where the masked keys' weight went", **bar)})
+                                                            "term): where the masked keys' weight went", width=110,
+                                                            **bar)})
 st.caption(f"Every value is exactly what {result.steps.dtype} holds after that step of the tutorial's arithmetic, in "
            "its shortest exact form (a library's own kernels may sum in another order: masked weights are exactly 0 "
            "in every one, the others may differ in the last bits); the last two columns draw the weight with the "
