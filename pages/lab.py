@@ -119,7 +119,10 @@ if at_current is not None:
         column.metric(name, "NaN" if math.isnan(leaked) else "exactly 0" if leaked == 0 else spell(leaked, digits=3),
                       help=f"The constant is {spell(at_current.at(name).cast_constant[0], digits=6)} in {name}.")
 
-zoom = st.toggle(f"Zoom in on −1 … −1e{ZOOM_DECADE} (where exp underflows)", key=Key.LAB_ZOOM)
+# the good view by default: from −1 to where exp underflows, or on to the constant in use if it lies further
+zoom_decade = max(ZOOM_DECADE, math.ceil(math.log10(-current))) if 0 > current > -math.inf else ZOOM_DECADE
+zoom = st.toggle(f"Zoom in on −1 … −1e{zoom_decade} (where exp underflows; off: every decade to −1e38 and −inf)",
+                 value=math.isfinite(current), key=Key.LAB_ZOOM)
 fig = figures.leaked_mass_figure(
     lab.constant_grid(), {name: sweep.at(name).leaked for name in DTYPE_NAMES},
     current=current if current <= 0 else None,
@@ -127,7 +130,7 @@ fig = figures.leaked_mass_figure(
     underflow={name: lab.underflow_constant(logits, mask, name) for name in DTYPE_NAMES},
     overflow={name: lab.overflow_constant(name) for name in DTYPE_NAMES},
     title=f"Leaked mass vs the constant ({inputs.method})",
-    max_decade=ZOOM_DECADE if zoom else None, font_size=fs)
+    max_decade=zoom_decade if zoom else None, font_size=fs)
 ui.chart(fig, key="lab-leaked", filename=f"leaked-mass-{inputs.method}")
 st.caption("The middle band is the leaked mass on a log axis. A leak of exactly 0 is not a number on that axis, "
            "so it has its own strip below (one row per dtype), and NaN its own strip above: a dtype that jumps "
