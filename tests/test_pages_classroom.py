@@ -15,8 +15,8 @@ from apptest_helpers import AppTest   # with Streamlit's Keras clean-up skipped 
 from maskattn.pipeline import compute
 from maskattn.presets import PRESETS, get_preset
 from maskattn.ui import md_escape as ui_escape
-from maskattn.state import (CONSTANT_PRESETS, URL_KEYS, Inputs, View, from_query_params, sequence_in_batch,
-                            to_query_params)
+from maskattn.state import (CONSTANT_PRESETS, URL_KEYS, Inputs, View, from_query_params, row_in_sequence,
+                            sequence_in_batch, to_query_params)
 
 from apptest_helpers import chart, decode, fresh
 
@@ -270,6 +270,9 @@ def tampered_query(draw):
             refused.add(key)
     if "seq" in query and "seq" not in refused and sequence_in_batch(from_query_params(query)[0])[1]:
         refused.add("seq")                                # a whole number, but past the typed batch
+    inputs, view, _ = from_query_params(query)
+    if "row" in query and "row" not in refused and row_in_sequence(sequence_in_batch(inputs)[0], view)[1]:
+        refused.add("row")                                # a whole number, but past the sequence on view
     for junk_key in draw(st.lists(st.text(min_size=1, max_size=8).filter(lambda k: k not in URL_KEYS.values()
                                                                          and k != "embed"), max_size=2)):
         query[junk_key] = draw(junk_text)
