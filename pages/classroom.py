@@ -67,8 +67,9 @@ def share_section() -> None:
     if host:
         st.warning(f"This link works only on this computer: the page is open on `{host}`, a loopback address. To "
                    "give the class a link, serve the app to the room (`streamlit run app.py --server.address "
-                   "0.0.0.0`), open it through this computer's network address (such as `http://192.168.1.20:8501`, "
-                   "from `hostname -I` or `ipconfig`) and copy the link from there. The README's “Serve it to a "
+                   "0.0.0.0 --logger.hideWelcomeMessage true`), open it through this computer's network address "
+                   "(such as `http://192.168.1.20:8501`, from `hostname -I` or `ipconfig`) and copy the link from "
+                   "there. The README's “Serve it to a "
                    "class” says what that exposes.", icon="🏫")
     st.caption(f"Now: {ui.md_escape(describe(inputs, view))}"
                + (f" — the preset “{ui.md_escape(current.title)}”." if current else "."))
