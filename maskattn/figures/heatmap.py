@@ -34,6 +34,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from ..alt import heatmap_alt
 from ..text import fit, spell
 from .base import _TEMPLATE, BASE_FONT, LOGIT_SCALE, WEIGHT_SCALE, _axis_labels, safe_label
 
@@ -471,6 +472,9 @@ def heatmap(values, x_labels, y_labels, *, title: str, subtitle: str = "", mask=
         xaxis=xaxis, yaxis=yaxis, margin=g.margin, width=g.width, height=g.height, font={"size": font_size},
         plot_bgcolor="#f2f2f2", dragmode=False, template=_TEMPLATE, shapes=shapes, annotations=annotations,
         hovermode="closest", hoverdistance=-1 if clickable else 20, showlegend=bool(legend),
+        # the chart's accessible name, built from its own numbers (ui.chart passes it to st.plotly_chart(alt=))
+        meta={"alt": heatmap_alt(title, subtitle, values.astype(np.float64), list(x_labels), list(y_labels),
+                                 mask=mask, kind=kind, dtype=dtype or "float64")},
         # the data's fingerprint: a figure that differs only in its layout (the selected row's outline)
         # keeps it, so the browser's Plotly.react redraws the shapes and never recomputes the heatmap
         datarevision=_fingerprint(values, mask),

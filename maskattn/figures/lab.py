@@ -18,6 +18,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from ..alt import leaked_mass_alt
 from ..text import spell
 from .base import BASE_FONT, DTYPE_STYLE
 
@@ -164,6 +165,6 @@ def leaked_mass_figure(constants, leaked: dict, *, current: float | None = None,
                 "font": {"size": font_size - 1}, "title": {"text": "dtype "}},
         shapes=shapes, annotations=annotations, font={"size": font_size}, height=height,
         margin={"l": 10, "r": 16, "t": 56, "b": 10}, plot_bgcolor="white", dragmode=False,
-        template=_LAB_TEMPLATE,
+        template=_LAB_TEMPLATE, meta={"alt": leaked_mass_alt(title, current, current_leaked, list(leaked))},
     )
     return go.Figure({"data": traces, "layout": layout})

@@ -77,7 +77,8 @@ def chart(fig, key: str, filename: str, **kwargs):
     width, height = fig.layout.width, fig.layout.height
     config = figures.export_config(filename, width=width, height=height)
     size = {"width": int(width)} if width else {}
-    return st.plotly_chart(fig, key=key, config=config, theme=None, **size, **kwargs)
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    return st.plotly_chart(fig, key=key, config=config, theme=None, alt=meta.get("alt"), **size, **kwargs)
 
 
 #: projector type (static CSS, no user text in it): prose, tables, the formula and the controls

@@ -90,6 +90,10 @@ def test_every_page_loads_and_follows_the_sidebar(page, app_url, artifacts, app_
     wait_drawn(page)
     before = check_page(page)
     page.screenshot(path=str(artifacts / f"every-page-{app_page.url_path}.png"), full_page=True)
+    # every chart carries its accessible name (built by maskattn.alt from its numbers), none shared
+    names = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                                   .map(el => el.getAttribute('aria-label'))""")
+    assert all(names) and len(names) == len(set(names)), names
 
     for label in SIDEBAR_TOGGLES:
         click_toggle(page, label)
