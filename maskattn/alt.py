@@ -24,8 +24,13 @@ _AXES = {"values": ("query", "value dimension")}
 
 
 def _plain(text: str) -> str:
-    """A title or subtitle as plain text: line breaks become commas, tags go, entities are read."""
-    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", ", ", text or ""))).strip(" ,")
+    """A title or subtitle as plain text: line breaks become commas, tags go, entities are read; angle brackets
+    of user text become ‹ › (the name travels in the chart's spec, where no raw tag may appear)."""
+    return _angles(html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", ", ", text or ""))).strip(" ,"))
+
+
+def _angles(text: str) -> str:
+    return str(text).replace("<", "‹").replace(">", "›")
 
 
 def heatmap_alt(title: str, subtitle: str, values, x_labels, y_labels, *, mask=None, kind: str = "scores",
@@ -41,6 +46,7 @@ def heatmap_alt(title: str, subtitle: str, values, x_labels, y_labels, *, mask=N
     v = np.asarray(values, dtype=np.float64)
     rows, cols = v.shape
     row_word, col_word = _AXES.get(kind, ("query", "key"))
+    x_labels, y_labels = [_angles(x) for x in x_labels], [_angles(y) for y in y_labels]
     head = _plain(title) + (f", {_plain(subtitle)}" if _plain(subtitle) else "")
     parts = [f"{head}: {count(rows, row_word)} × {count(cols, col_word)}."]
     if kind == "mask":

@@ -110,7 +110,7 @@ try:
 except MaskAttnError as err:
     st.info(f"{err}", icon="✂️")
 else:
-    st.code(mask_source, language="python", line_numbers=False, height=min(40 + 20 * mask_source.count("\n"), 460))
+    st.code(mask_source, language="python", line_numbers=False, wrap_lines=True)   # no inner scroll region
     st.caption(f"The script leaves {frameworks.get(mask_key).name}'s own mask object in `mask`. CI runs it on the "
                "real library for every kind of mask and checks that the object blocks exactly the cells outlined "
                "above.")
@@ -254,7 +254,7 @@ else:
     if not (diff.masking or diff.rounding or diff.cpu):
         st.success("This code prints the same weights as the Playground shows.", icon="✅")
     with st.container(horizontal=True, gap="small"):
-        st.code(source, language="python", line_numbers=False, height=520, width=560)
+        st.code(source, language="python", line_numbers=False, wrap_lines=True, width=560)   # no inner scroll
         with st.container(width=look.panel_width):
             fig = figures.heatmap(expected, labels, labels, title=f"what the {framework} code prints",
                                   mask=mask, zrange=(0.0, 1.0), kind="weights", dtype=dtype, font_size=fs,

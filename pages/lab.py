@@ -113,7 +113,7 @@ sweep = cache.lab_sweep(tuple(logits.tolist()), tuple(mask.tolist()), inputs.met
 at_current = lab.sweep_constants(logits, mask, method=inputs.method, constants=[current]) if current <= 0 else None
 
 if at_current is not None:
-    st.markdown(f"#### Leaked mass at your constant {ui.md_escape(constant_label(current))}")
+    st.markdown(f"## Leaked mass at your constant {ui.md_escape(constant_label(current))}")
     for column, name in zip(st.columns(4), DTYPE_NAMES):
         leaked = float(at_current.at(name).leaked[0])
         column.metric(name, "NaN" if math.isnan(leaked) else "exactly 0" if leaked == 0 else spell(leaked, digits=3),

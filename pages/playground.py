@@ -48,7 +48,7 @@ def stage(name: str) -> None:
 
 
 def verdict() -> None:
-    heading = "### What happened" if not big else "#### Playground: what happened"
+    heading = "## What happened" if not big else "## Playground: what happened"     # headings one level at a time
     st.markdown(heading + "\n" + "\n".join(f"- {line}" for line in cache.verdict_lines(inputs)))
     if not big:                          # the slide has no room for it
         st.page_link("pages/proof.py", label="Prove it: delete the masked columns, shake the padding", icon="🔬")
@@ -78,7 +78,7 @@ else:
         ui.chart(figs["mask"], key=ui.chart_key("mask"), filename=f"mask--{tag}")
         with st.container(width=VERDICT_WIDTH):       # a fixed width: below the mask on a narrow screen
             verdict()
-    st.markdown("#### Where z comes from, stage by stage: x + mask × c = z → softmax")
+    st.markdown("## Where z comes from, stage by stage: x + mask × c = z → softmax")
     with st.container(horizontal=True, gap="small"):
         stage("logits")
         stage("mask-term")

@@ -75,7 +75,7 @@ def future_token_default() -> int:
 
 # the four proofs -------------------------------------------------------------------------------------
 def delete_the_columns() -> None:
-    st.subheader("1 · Delete the columns")
+    st.header("1 · Delete the columns")
     if not big:
         st.markdown("If masking ignores a key, the masked softmax must be the softmax of the unmasked keys alone, "
                     "as if the masked columns were deleted from the matrix. Both, and their difference in float64:")
@@ -83,7 +83,7 @@ def delete_the_columns() -> None:
 
 
 def exact_vs_float() -> None:
-    st.subheader("2 · Exact vs float: e^(z − m) of a masked key")
+    st.header("2 · Exact vs float: e^(z − m) of a masked key")
     if not big:
         st.markdown("Softmax subtracts the row max m, so a masked key enters the sum as e^(z − m), with z − m about "
                     "the constant. In exact arithmetic that is never 0; the number type rounds it to exactly 0 once "
@@ -117,9 +117,9 @@ def leak_controls(target: str) -> tuple[float, int]:
 
 def leak_test() -> None:
     if big:                              # the slide's heading names the page (no title on a slide)
-        st.markdown("#### Proof: the leak test, shake the padding")
+        st.markdown("## Proof: the leak test, shake the padding")
     else:
-        st.subheader("3 · The leak test: shake the padding")
+        st.header("3 · The leak test: shake the padding")
         st.markdown("Write anything into the masked positions — here noise of any size added to the pad tokens' "
                     "embeddings, so their keys, values and queries all change — and compare the outputs of the "
                     "real tokens before and after, bit for bit. With a causal mask, change a future token instead.")
@@ -170,7 +170,7 @@ def verdict(panel: cache.LeakPanel, takeaway: str = "") -> None:
 
 
 def backward_pass() -> None:
-    st.subheader("4 · The backward pass: what training sees")
+    st.header("4 · The backward pass: what training sees")
     if not big:
         st.markdown("Take L = the sum of every output (d_output = ones) and differentiate through the same forward "
                     "pass, in the same number type: softmax's gradient is w ⊙ (g − Σ w g), so a weight of exactly "

@@ -305,7 +305,7 @@ SLOW_CHECKS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, H
 def test_random_links_to_the_playground_never_raise_and_name_each_refused_parameter(case):
     at = check_tampered_link(case)
     heading = at.title[0].value if at.title else at.markdown[0].value     # presentation mode: a slide, no title
-    assert heading == "Playground" or heading.startswith("#### Playground: what happened")
+    assert heading == "Playground" or heading.startswith("## Playground: what happened")
     assert at.get("plotly_chart") or at.error              # the figures, or a friendly message
 
 

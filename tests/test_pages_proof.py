@@ -86,8 +86,8 @@ def core(inputs: Inputs, *, token=None, amount=1e6, seed=0):
 def test_every_section_renders_and_quotes_the_core(name):
     query, inputs = STATES[name]
     at = open_proof(**query)
-    assert [h.value for h in at.subheader if h.value[0].isdigit()] == [
-        next(h.value for h in at.subheader if h.value.startswith(s)) for s in SECTIONS]
+    assert [h.value for h in at.header if h.value[0].isdigit()] == [
+        next(h.value for h in at.header if h.value.startswith(s)) for s in SECTIONS]
     c = core(inputs)
     labels = c["result"].labels
     text = said(at)
@@ -232,8 +232,8 @@ def test_the_row_follows_the_view_and_the_selectbox():
 def test_presentation_mode_opens_on_the_leak_test():
     at = open_proof(present="1")
     assert not at.title                                                       # a slide, as on the Playground
-    assert at.markdown[0].value == "#### Proof: the leak test, shake the padding"
-    assert [h.value[:1] for h in at.subheader if h.value[0].isdigit()] == ["1", "2", "4"]
+    assert at.markdown[0].value == "## Proof: the leak test, shake the padding"
+    assert [h.value[:1] for h in at.header if h.value[0].isdigit()] == ["1", "2", "4"]
     assert charts(at)["output before"]["layout"]["width"] == 360             # two panels beside the controls
     assert at.success[0].value.startswith("**Bit-for-bit identical")
 
