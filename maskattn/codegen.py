@@ -128,8 +128,7 @@ def framework(state: CodeState, key: str) -> frameworks.Framework:
     (-10000.0, None)
     """
     _check(state, key)
-    method = state.method if state.method in ("add", "fill", "safe") else "add"   # a library has no mistakes
-    return frameworks.get(key).with_constant(state.mask_value, method)
+    return frameworks.get(key).with_constant(state.mask_value, _with_method(state).method)
 
 
 def _framework_logits(state: CodeState) -> np.ndarray:

@@ -75,7 +75,8 @@ def verdicts(result) -> list[str]:
     w = s.weights.astype(np.float64)                          # (T, T)
     raw_constant, constant = settings.mask_value, s.mask_value
     blocked = result.mask == 1
-    out = [line for line in (polarity_line(result),) if line]   # a mask that points the wrong way: the point
+    polarity = polarity_line(result)
+    out = [polarity] if polarity else []                       # a mask that points the wrong way: the point
 
     if math.isinf(constant) and math.isfinite(raw_constant):
         out.append(f"The constant {spell(raw_constant, digits=6)} does not fit in {dtype} (its largest magnitude "
@@ -157,7 +158,7 @@ def verdicts(result) -> list[str]:
         out.append(f"{more} more row{'s are' if more > 1 else ' is'} fully masked.")
 
     pad_rows = [i for i, t in enumerate(result.tokens) if t == result.batch.pad_token and not nan_rows[i]]
-    if settings.padding and not settings.mask_queries and pad_rows and not full.any() and not polarity_line(result):
+    if settings.padding and not settings.mask_queries and pad_rows and not full.any() and not polarity:
         out.append(f"Padded query rows such as {labels[pad_rows[0]]} still attend to the real tokens: the tutorial's "
                    "padding mask blocks keys only, and the loss mask drops these rows later.")
     return out

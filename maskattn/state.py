@@ -233,7 +233,7 @@ class View:
                        help="the query row the inspector explains (and outlines)")
     presentation: bool = control(False, url="present", cli="",
                                  help="a slide for projectors: big type, the story on one screen")
-    preset: str = control("", url="preset", cli="", parse=lambda raw: _preset_slug(raw),
+    preset: str = control("", url="preset", cli="", parse=_preset_slug,
                           help="the classroom preset whose context and question the Playground shows")
 
 

@@ -32,7 +32,6 @@ B = result.batch.ids.shape[0]
 tag = f"seq{result.sequence + 1}-{dtype}"
 
 logits = result.steps.logits                                                  # (T, T) scaled q·kᵀ in dtype
-given = mask if result.mask_active else None                                  # no mask on: no mask passed
 fws = frameworks.all_frameworks()
 
 

@@ -93,9 +93,14 @@ class Dialect:
     term_comment: bool = True                # comment each term's line with the part's note
     wrap: str = "{rule}"                     # how a part said by its rule becomes a term (a cast, a lambda…)
 
-    def term(self, part: MaskPart, spec: MaskSpec) -> tuple[str, str, tuple[str, ...]]:
-        """One part as (code, note, what it uses), by the library's native call or by its rule."""
-        native = self.native[part.name](spec) if part.name in self.native else None
+    def native_call(self, part: MaskPart, spec: MaskSpec) -> Native | None:
+        """The library's own call for ``part`` in ``spec``, or None (the part is written from its rule)."""
+        return self.native[part.name](spec) if part.name in self.native else None
+
+    def term(self, part: MaskPart, spec: MaskSpec, native: Native | None = None) -> tuple[str, str, tuple[str, ...]]:
+        """One part as (code, note, what it uses), by the library's native call (``native``, else looked up)
+        or by its rule."""
+        native = native or self.native_call(part, spec)
         if native is not None:
             return native.code, native.note or part.note, native.uses
         rule = part.rule(self.polarity, spec.window_rule)
@@ -106,10 +111,10 @@ class Dialect:
         """The lines that build ``spec``'s mask in this dialect, walking the parts it switches on."""
         setup, lines, options, terms = [], [], [], []
         for part in parts_on(spec):
-            native = self.native[part.name](spec) if part.name in self.native else None
+            native = self.native_call(part, spec)
             if native is not None and native.kind == "skip":
                 continue
-            code, note, uses = self.term(part, spec)
+            code, note, uses = self.term(part, spec, native)
             for name in uses:
                 line = self.setup.get(name)
                 if line and line not in setup:

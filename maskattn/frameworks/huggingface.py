@@ -82,7 +82,7 @@ def _hf_mask(implementation: str):
     """The mask as ``masking_utils`` builds it for a Mistral-style config (one that has a sliding window)."""
     def code(state) -> tuple[str, str]:
         spec = state.spec
-        natives = {p.name: HF_DIALECT.native[p.name](spec) for p in parts_on(spec) if p.name in HF_DIALECT.native}
+        natives = {p.name: HF_DIALECT.native_call(p, spec) for p in parts_on(spec) if p.name in HF_DIALECT.native}
         r = HF_DIALECT.render(spec)
         window = natives["window"] if "window" in natives and natives["window"].kind == "option" else None
         if spec.is_causal:

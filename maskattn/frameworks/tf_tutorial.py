@@ -103,7 +103,7 @@ def tf_mask(state) -> str:
 
 
 def _snippet(state) -> str:
-    method = state.method if state.method in ("add", "fill", "safe") else "add"
+    method = state.method                          # codegen hands snippets a method a library has (add, fill, safe)
     apply = {"add": "        scaled_attention_logits += (mask * MASK_VALUE)  # the tutorial's line",
              "fill": "        scaled_attention_logits = tf.where(mask == 1, MASK_VALUE, scaled_attention_logits)",
              "safe": "        scaled_attention_logits = tf.where(mask == 1, MASK_VALUE, scaled_attention_logits)"}[method]

@@ -9,6 +9,7 @@ from latex2mathml.converter import convert as latex_to_mathml
 import streamlit as st
 
 from .. import export, figures
+from ..figures.heatmap import SHRINK, WIDTH_STEP
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~<$&:])")
 
@@ -102,7 +103,6 @@ _PRESENTATION_CSS = """<style>
 def _figure_css() -> str:
     """Static CSS: a chart's cell numbers disappear where it is drawn narrower than ``SHRINK`` of its design (the
     numbers would touch; the hover keeps every value), by a container query per designed width."""
-    from ..figures.heatmap import SHRINK, WIDTH_STEP
     rules = [f"@container (max-width: {int(w * SHRINK)}px) {{ [data-testid=\"stPlotlyChart\"] "
              f"text[style*=\"cw{w},\"] {{ display: none; }} }}" for w in range(200, 1208, WIDTH_STEP)]
     # captions at 4.5:1 on white (Streamlit's own grey, #828180, is 3.88:1)
