@@ -120,7 +120,8 @@ if at_current is not None:
                       help=f"The constant is {spell(at_current.at(name).cast_constant[0], digits=6)} in {name}.")
 
 # the good view by default: from −1 to where exp underflows, or on to the constant in use if it lies further
-zoom_decade = max(ZOOM_DECADE, math.ceil(math.log10(-current))) if 0 > current > -math.inf else ZOOM_DECADE
+zoom_decade = (min(max(ZOOM_DECADE, math.ceil(math.log10(-current))), lab.SWEEP_DECADES[1])   # within the sweep
+               if 0 > current > -math.inf else ZOOM_DECADE)
 zoom = st.toggle(f"Zoom in on −1 … −1e{zoom_decade} (where exp underflows; off: every decade to −1e38 and −inf)",
                  value=math.isfinite(current), key=Key.LAB_ZOOM)
 fig = figures.leaked_mass_figure(

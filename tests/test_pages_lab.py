@@ -244,3 +244,11 @@ def test_a_link_straight_to_the_lab_goes_through_the_frame():
     assert not at.exception
     assert at.sidebar.selectbox(key="dtype").value == "float16"
     assert metrics(at)["float16"] == "exactly 0"          # -1e4 fits in float16 and underflows exp
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_the_zoomed_view_stops_at_the_sweep_for_a_constant_beyond_it(dtype):
+    """finfo.min of float64 is -1.8e308: the zoom reaches the sweep's last decade, never past it (regression)."""
+    at = open_lab(const="finfo.min", dtype=dtype)
+    assert not at.exception, at.exception
+    assert at.toggle(key="lab_zoom").value                     # zoomed, to the sweep's last decade
