@@ -40,10 +40,12 @@ def select_clicked_row(chart_key: str) -> None:
 
 
 def stage(name: str) -> None:
-    """One stage panel, the inspector's row outlined, clickable."""
+    """One stage panel, clickable, the inspector's row outlined — but not on a slide (presentation mode), whose
+    camera PNG goes into a lecture as it is."""
     key = ui.chart_key(name)
     name_tag = tag if name != "logits" else export.file_tag(result, masking=False)   # the raw logits: no mask
-    ui.chart(cache.stage_figure(inputs, look, name, row), key=key, filename=f"{name}--{name_tag}",
+    fig = figs[name] if big else cache.stage_figure(inputs, look, name, row)
+    ui.chart(fig, key=key, filename=f"{name}--{name_tag}",
              on_select=lambda: select_clicked_row(key), selection_mode="points")
 
 

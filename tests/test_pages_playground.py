@@ -175,3 +175,19 @@ def test_the_minus_zero_of_the_mask_term_is_explained_where_it_shows():
     assert any(c.value.startswith("−0 in the mask term is 0 × (-1e9)") for c in at.caption)
     at = fresh(method="fill").run()                        # a fill multiplies nothing: no −0
     assert not any(c.value.startswith("−0 in the mask term") for c in at.caption)
+
+
+def _row_outlined(at) -> dict[str, bool]:
+    """Each stage panel's title → whether it carries the inspector's row outline (two rectangle shapes)."""
+    out = {}
+    for c in at.get("plotly_chart"):
+        layout = json.loads(c.proto.spec)["layout"]
+        out[layout["title"]["text"]] = any(s.get("type") == "rect" for s in layout.get("shapes", []))
+    return out
+
+
+def test_the_row_is_outlined_at_the_desk_but_not_on_a_slide():
+    """The pink row outline points at the inspector; a slide's camera PNG goes into a lecture without it."""
+    desk, slide = _row_outlined(run_app(row="2")), _row_outlined(run_app(row="2", present="1"))
+    assert desk["softmax weights"] and desk["masked logits z = x + mask × c"]
+    assert slide["softmax weights"] is False and slide["masked logits z = x + mask × c"] is False

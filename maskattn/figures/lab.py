@@ -26,6 +26,8 @@ from .base import BASE_FONT, DTYPE_STYLE
 ZERO_BAND, LOG_BAND, NAN_BAND = (0.0, 0.19), (0.27, 0.76), (0.83, 1.0)
 #: the user's constant
 CURRENT_COLOUR = "#d62728"
+#: the share of the axis left free beyond the first and the last decade: a marker's radius on a phone
+EDGE_SHARE = 0.035
 _LAB_TEMPLATE = {"layout": {"font": {"color": "#2a3f5f"}, "hovermode": "closest",
                             "hoverlabel": {"align": "left"}}}
 
@@ -112,10 +114,12 @@ def leaked_mass_figure(constants, leaked: dict, *, current: float | None = None,
                                marker={"color": colour, "size": 14, "opacity": 0.0},
                                hovertemplate=f"{name}: {kind} at about {spell(c, digits=4)}<extra></extra>"))
 
-    x_range = [-0.15, math.log10(inf_x) + 0.3] if max_decade is None else [-0.15, max_decade + 0.15]
+    last = math.log10(inf_x) if max_decade is None else max_decade
+    edge = max(0.15, EDGE_SHARE * last)           # the first and last points' markers stay whole, even on a phone
+    x_range = [-edge, last + edge]
     if current is not None and not math.isnan(current) and current < 0:
         cx = float(_magnitude_x(np.array([current]), inf_x)[0])
-        off_range = max_decade is not None and cx > 10.0 ** (max_decade + 0.15)
+        off_range = max_decade is not None and cx > 10.0 ** x_range[1]
         if not off_range:
             shapes.append(dict(type="line", x0=cx, x1=cx, xref="x", yref="paper", y0=0, y1=1,
                                line={"color": CURRENT_COLOUR, "width": 3}))
