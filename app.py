@@ -18,6 +18,7 @@ PAGES = [
     st.Page("pages/masks.py", title="Masks", icon="🧩", url_path="masks"),
     st.Page("pages/proof.py", title="Proof: masked keys are ignored", icon="🔬", url_path="proof"),
     st.Page("pages/lab.py", title="Constant lab", icon="🧪", url_path="lab"),
+    st.Page("pages/model.py", title="In a real model", icon="🧠", url_path="model"),
     st.Page("pages/classroom.py", title="Classroom", icon="🎓", url_path="classroom"),
     st.Page("pages/conventions.py", title="Conventions", icon="🔁", url_path="conventions"),
 ]

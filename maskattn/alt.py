@@ -96,3 +96,18 @@ def leaked_mass_alt(title: str, current: float | None, current_leaked: dict | No
     said = ", ".join(f"{name} " + ("NaN" if np.isnan(leak) else "exactly 0" if leak == 0 else spell(leak, digits=3))
                      for name, leak in ((n, float(current_leaked[n])) for n in names if n in current_leaked))
     return f"{head} At your constant {spell(current, digits=6)}: {said}."
+
+
+def drift_alt(title: str, names, drift, drift_unmasked, setting: str) -> str:
+    """The accessible name of the real model's drift chart: per sentence, its change against itself alone after
+    the last layer, with the current setting and with no mask.
+
+    >>> drift_alt("Drift", ["hello world"], np.array([[0.0, 1e-6]]), np.array([[0.0, 0.88]]), "−1e9")
+    'Drift: after the last layer, hello world moves by 1e-6 with −1e9 and by 0.88 with no mask.'
+    """
+    def said(value: float) -> str:
+        return "NaN" if np.isnan(value) else "0 (exactly equal)" if value == 0 else spell(value, digits=2)
+
+    parts = [f"{_angles(name)} moves by {said(a[-1])} with {setting} and by {said(b[-1])} with no mask"
+             for name, a, b in zip(names, np.asarray(drift), np.asarray(drift_unmasked))]
+    return f"{_plain(title)}: after the last layer, " + "; ".join(parts) + "."

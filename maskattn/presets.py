@@ -13,21 +13,24 @@ its text claims.
 >>> get_preset("nope")
 Traceback (most recent call last):
 ...
-maskattn.errors.MaskAttnError: unknown preset 'nope'; choose one of tutorial, padding-batch, decoder-mask, constant-minus-1, constant-minus-10, float16-nan, float16-fill, float16-1e4, fully-masked-nan, fully-masked-uniform, fully-masked-zeros, wrong-polarity, negative-logits, left-padding, packed-documents, packed-leak, sliding-window, prefix-lm, drawn-seed
+maskattn.errors.MaskAttnError: unknown preset 'nope'; choose one of tutorial, padding-batch, decoder-mask, constant-minus-1, constant-minus-10, float16-nan, float16-fill, float16-1e4, fully-masked-nan, fully-masked-uniform, fully-masked-zeros, wrong-polarity, negative-logits, left-padding, packed-documents, packed-leak, sliding-window, prefix-lm, model-padded-batch, model-no-mask, model-float16, drawn-seed
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 import re
+from urllib.parse import quote, urlencode
 
 from .errors import MaskAttnError
-from .state import Inputs
+from .state import Inputs, View, to_query_params
 
 #: the tutorial's create_padding_mask example batch; with the pad token "0" it is exactly that batch
 TUTORIAL_BATCH = "7 6 0 0 1\n1 2 3 0 0\n0 0 0 4 5"
 #: a batch of three sentences of different lengths; the second is padded with four <pad>
 BATCH = "the cat sat on the mat\nhello world\nbirds sing at dawn"
+#: the real model's batch (the issue's own example, and a third sentence): two of them padded with [PAD]
+MODEL_TEXT = "the cat sat on the mat\nhello world\nbirds sing at dawn in the garden"
 #: a Hugging Face attention_mask (1 = attend) typed as tokens
 HF_ATTENTION_MASK = "1 1 1 0 0"
 #: seed whose first query, with no √d scaling and d_model 128, scores its only visible key at about -44
@@ -50,6 +53,16 @@ class Preset:
     context: str         # one or two sentences: what is set up and what to look at
     question: str        # what to ask the class
     inputs: Inputs       # the whole state that reproduces the case (what changes the numbers)
+    page: str = ""       # the page it opens on: "" the Playground, else a URL path ("model")
+
+    @property
+    def link(self) -> str:
+        """The path and query that open it, relative to the app's root: its page, its inputs and its story.
+
+        >>> get_preset("model-no-mask").link.split("?")[0]
+        'model'
+        """
+        return f"{self.page}?" + urlencode(to_query_params(self.inputs, View(preset=self.slug)), quote_via=quote)
 
 
 def _inputs(**changes) -> Inputs:
@@ -211,6 +224,31 @@ PRESETS: tuple[Preset, ...] = (
         "answer tokens see the whole prefix and the answer so far.",
         "Why may \"translate\" look at tokens after it, but \"chat\" may not look at \"dort\"?",
         _inputs(text=PREFIX_TEXT, prefix_length=PREFIX_LENGTH),
+    ),
+    Preset(
+        "model-padded-batch", "A real model: padding in a batch",
+        "all-MiniLM-L6-v2, a real 6-layer sentence encoder, runs the three sentences as one batch: the short ones "
+        "are padded with [PAD] to the longest, and every layer adds mask × −1e9, the tutorial's line. Each sentence "
+        "comes out as it does alone: the [PAD] keys get weight exactly 0.",
+        "The hidden states match the sentence alone to about 1e-6, not bit for bit. Where does that last "
+        "difference come from, if the [PAD] keys get exactly 0?",
+        _inputs(text=MODEL_TEXT), page="model",
+    ),
+    Preset(
+        "model-no-mask", "A real model without the padding mask",
+        "The same batch through all-MiniLM-L6-v2 with the padding mask off, as a model called without "
+        "attention_mask: every real word now attends to the [PAD] tokens too, in all 6 layers.",
+        "\"hello world\" is the same two words. Why does its sentence embedding stop matching itself, and would a "
+        "search engine notice?",
+        _inputs(text=MODEL_TEXT, padding=False), page="model",
+    ),
+    Preset(
+        "model-float16", "A real model in float16 with −1e9",
+        "all-MiniLM-L6-v2 in float16 with the tutorial's constant: −1e9 does not fit in float16 and becomes −inf, "
+        "and 0 × −inf is NaN in every unmasked cell of the mask term. Switch the constant to finfo.min "
+        "(−65504, what Hugging Face uses) and the run is clean.",
+        "One NaN in layer 1: how many of the six layers, and how many sentences, does it reach?",
+        _inputs(text=MODEL_TEXT, dtype="float16"), page="model",
     ),
     Preset(
         "drawn-seed", "The seed's own mask: [0 0 1; 1 0 0; 0 1 0]",

@@ -13,7 +13,7 @@ notice that names the parameter. Unknown parameters are ignored.
 {'causal': '1', 'dtype': 'float16', 'row': '2'}
 >>> inputs, view, notices = from_query_params({"dtype": "float8", "causal": "yes", "utm": "x"})
 >>> inputs.dtype, inputs.causal, view, notices
-('float32', True, View(row=0, presentation=False, preset=''), ["Ignored URL parameter dtype='float8': expected one of float16, bfloat16, float32, float64."])
+('float32', True, View(row=0, presentation=False, preset='', layer=6, head=1), ["Ignored URL parameter dtype='float8': expected one of float16, bfloat16, float32, float64."])
 """
 
 from __future__ import annotations
@@ -235,6 +235,9 @@ class View:
                                  help="a slide for projectors: big type, the story on one screen")
     preset: str = control("", url="preset", cli="", parse=_preset_slug,
                           help="the classroom preset whose context and question the Playground shows")
+    layer: int = control(6, url="layer", cli="", range=(1, 6),
+                         help="the real model's layer whose attention is drawn (1–6)")
+    head: int = control(1, url="head", cli="", range=(1, 12), help="the real model's head that is drawn (1–12)")
 
 
 #: the Inputs fields that change only the mask or how it is applied, never the raw logits
@@ -386,7 +389,7 @@ def row_in_sequence(inputs: Inputs, view: View) -> tuple[View, list[str]]:
     """``view`` with a query row that exists in the sequence on view, and a notice if the URL's did not.
 
     >>> row_in_sequence(Inputs(), View(row=99))
-    (View(row=0, presentation=False, preset=''), ['Ignored URL parameter row=99: the sequence has 6 tokens (rows 0 to 5).'])
+    (View(row=0, presentation=False, preset='', layer=6, head=1), ['Ignored URL parameter row=99: the sequence has 6 tokens (rows 0 to 5).'])
     """
     try:
         batch = tokenize(inputs.text, inputs.pad_token, padding_side=inputs.padding_side, packed=inputs.packed)

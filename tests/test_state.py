@@ -16,7 +16,7 @@ NON_DEFAULT = Inputs(text="a b\nc", pad_token="[PAD]", sequence=1, padding=False
                      dtype="bfloat16", scale=False, d_model=64, seed=123, positional=False,
                      qk_mode="shared", padding_side="left", window=3, window_rule="distance", prefix_length=2,
                      packed=True, document_mask=False, drawn="01-00")
-NON_DEFAULT_VIEW = View(row=3, presentation=True, preset="wrong-polarity")
+NON_DEFAULT_VIEW = View(row=3, presentation=True, preset="wrong-polarity", layer=2, head=7)
 
 
 def test_every_field_has_a_url_key_and_the_example_sets_them_all():

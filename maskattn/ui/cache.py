@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from .. import figures, frameworks, lab, proof
+from .. import figures, frameworks, lab, model, proof
 from ..errors import MaskAttnError
 from ..broadcast import MaskBroadcast, broadcast_masks
 from ..explain import negative_zero_line, row_table, verdicts
@@ -357,3 +357,23 @@ def gradient_panel(inputs: Inputs, look: Look) -> ProofPanel:
     figs = figures.gradient_figures(grads, r.labels, font_size=look.font_size, width=look.panel_width,
                                     subtitle=_subtitle(inputs, look))
     return ProofPanel(md_escape(grads.takeaway(r.labels)), _frozen(figs))
+
+
+# the real model -------------------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 (once per server) …")
+def model_encoder() -> model.Encoder:
+    """The real model's weights and tokenizer, loaded once per process (raises ``MaskAttnError`` if missing)."""
+    return model.load()
+
+
+@st.cache_resource(max_entries=16, show_spinner="Running all-MiniLM-L6-v2 …")
+def model_effect(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str,
+                 dtype: str) -> model.PaddingEffect:
+    """The batch, the batch with no mask and each sentence alone, compared (``model.padding_effect``)."""
+    return model.padding_effect(model_encoder(), sentences, padding_mask=padding, mask_value=mask_value,
+                                method=method, dtype=dtype, max_tokens=model.PAGE_MAX_TOKENS)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Running the batch in three dtypes, with two constants each …")
+def model_constants(sentences: tuple[str, ...], method: str) -> list[model.ConstantRow]:
+    return model.constant_table(model_encoder(), sentences, method=method, max_tokens=model.PAGE_MAX_TOKENS)

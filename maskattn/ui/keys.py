@@ -69,6 +69,10 @@ class Key:
     CONV_MASK_FRAMEWORK: Final = "conv_mask_framework"      # whose code builds the newer masks
     CONV_FRAMEWORK: Final = "conv_framework"                # whose code reproduces the weights
 
+    # In a real model
+    OPEN_MODEL: Final = "_classroom_open_model"             # a real-model preset was just loaded: go to its page
+    OPEN_MODEL_CONSTANTS: Final = "open_model_constants"
+
     # Proof
     PROOF_AMOUNT: Final = "proof_amount"                    # the leak test's noise size (its slider)
     PROOF_AMOUNT_TEXT: Final = "proof_amount_text"          # the same size, typed
