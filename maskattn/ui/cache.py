@@ -21,6 +21,7 @@ from .. import figures, frameworks, lab, model, proof
 from ..errors import MaskAttnError
 from ..broadcast import MaskBroadcast, broadcast_masks
 from ..explain import negative_zero_line, row_table, verdicts
+from ..figures.model import attention_figures, drift_figure, similarity_figures
 from ..inspector import STEP_COLUMNS, inspector_latex, inspector_rows
 from ..masks import parse_compact_mask
 from ..numerics import finfo
@@ -377,3 +378,34 @@ def model_effect(sentences: tuple[str, ...], padding: bool, mask_value: float, m
 @st.cache_resource(max_entries=16, show_spinner="Running the batch in three dtypes, with two constants each …")
 def model_constants(sentences: tuple[str, ...], method: str) -> list[model.ConstantRow]:
     return model.constant_table(model_encoder(), sentences, method=method, max_tokens=model.PAGE_MAX_TOKENS)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def model_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
+                  look: Look) -> dict[str, figures.FrozenFigure]:
+    """The real-model page's figures that do not depend on the layer and head: the drift and the similarities."""
+    effect = model_effect(sentences, padding, mask_value, method, dtype)
+    run = effect.batch
+    names = [f"{b + 1}: {s}" for b, s in enumerate(run.sentences)]
+    setting = model.setting_name(run.padding_mask, run.mask_value, run.method, run.dtype).split(" (")[0]
+    figs = {"drift": drift_figure(names, effect.drift, effect.drift_unmasked, setting=setting,
+                                  title="Each sentence in the batch against itself alone", font_size=look.font_size)}
+    figs |= {f"similarity-{k}": v for k, v in similarity_figures(effect, font_size=look.font_size,
+                                                                   room=look.room or 800).items()}
+    return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def model_head_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
+                       b: int, layer: int, head: int, look: Look) -> dict[str, figures.FrozenFigure]:
+    """One head of one layer of sentence ``b``, as the Playground draws its stages."""
+    run = model_effect(sentences, padding, mask_value, method, dtype).batch
+    figs = attention_figures(run, b, layer, head, font_size=look.font_size, panel_width=look.panel_width,
+                             room=look.room or 800)
+    return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def model_verdict(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str,
+                  dtype: str) -> tuple[str, ...]:
+    return tuple(model.verdict(model_effect(sentences, padding, mask_value, method, dtype)))

@@ -4,7 +4,6 @@ used with the keyboard alone."""
 
 import sys
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -14,7 +13,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app_pages import app_pages  # noqa: E402
 
 from maskattn.presets import PRESETS  # noqa: E402
-from maskattn.state import View, to_query_params  # noqa: E402
 
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}}
 SIXTY_FOUR = "%20".join(f"w{i}" for i in range(64))
@@ -23,7 +21,7 @@ STATES = {"presentation": "?present=1&causal=1", "proof presentation": "proof?pr
           "64 tokens": f"?tokens={SIXTY_FOUR}",
           "float16 conventions": "conventions?dtype=float16&causal=1&window=2"}
 #: every preset as the Classroom's link opens it: its inputs and its story on the Playground
-PRESET_LINKS = {f"preset {p.slug}": "?" + urlencode(to_query_params(p.inputs, View(preset=p.slug))) for p in PRESETS}
+PRESET_LINKS = {f"preset {p.slug}": p.link for p in PRESETS}
 CASES = {page.title: page.url_path for page in app_pages()} | STATES | PRESET_LINKS
 #: choices made on a page by clicking, each checked after the click: (page path, what to click)
 CHOICES = [("masks", '[data-testid="stMain"] [role="radio"][aria-checked="false"]'),
