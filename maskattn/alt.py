@@ -98,7 +98,7 @@ def leaked_mass_alt(title: str, current: float | None, current_leaked: dict | No
     return f"{head} At your constant {spell(current, digits=6)}: {said}."
 
 
-def drift_alt(title: str, names, drift, drift_unmasked, setting: str) -> str:
+def drift_alt(title: str, names, drift, drift_unmasked, setting: str, other: str = "no mask") -> str:
     """The accessible name of the real model's drift chart: per sentence, its change against itself alone after
     the last layer, with the current setting and with no mask.
 
@@ -108,6 +108,6 @@ def drift_alt(title: str, names, drift, drift_unmasked, setting: str) -> str:
     def said(value: float) -> str:
         return "NaN" if np.isnan(value) else "0 (exactly equal)" if value == 0 else spell(value, digits=2)
 
-    parts = [f"{_angles(name)} moves by {said(a[-1])} with {setting} and by {said(b[-1])} with no mask"
+    parts = [f"{_angles(name)} moves by {said(a[-1])} with {setting} and by {said(b[-1])} with {other}"
              for name, a, b in zip(names, np.asarray(drift), np.asarray(drift_unmasked))]
     return f"{_plain(title)}: after the last layer, " + "; ".join(parts) + "."

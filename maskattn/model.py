@@ -29,6 +29,7 @@ import numpy as np
 from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, attention_steps
 from .errors import MaskAttnError
+from .masks.basic import create_look_ahead_mask
 from .text import count, spell
 from .tokens import MAX_TEXT_CHARS
 
@@ -71,7 +72,7 @@ class LayerAttention:
 @dataclass(frozen=True)
 class ModelRun:
     """A forward pass of a padded batch. ``mask`` is always the tutorial's padding mask for the batch;
-    ``padding_mask`` says whether the run applied it."""
+    ``padding_mask`` says whether the run applied it, ``causal`` whether it added the look-ahead mask."""
 
     sentences: tuple[str, ...]
     tokens: tuple[tuple[str, ...], ...]     # B × T WordPiece tokens, padded with [PAD]
@@ -85,6 +86,14 @@ class ModelRun:
     method: str
     dtype: str
     truncated: tuple[bool, ...] = field(default=())
+    causal: bool = False                    # the look-ahead mask was added too (a decoder's mask, in an encoder)
+
+    @property
+    def blocked(self) -> np.ndarray:
+        """``(B, 1, T, T)`` the mask the run applied, 1 = blocked (all zeros with no mask)."""
+        T = self.ids.shape[1]
+        out = self.mask if self.padding_mask else np.zeros_like(self.mask)
+        return np.maximum(out, create_look_ahead_mask(T)) if self.causal else np.broadcast_to(out, out.shape[:2] + (T, T))
 
     @property
     def hidden(self) -> np.ndarray:
@@ -155,16 +164,21 @@ class Encoder:
 
     # -- the forward pass -----------------------------------------------------------------------------------------
     def run(self, sentences, padding_mask: bool = True, mask_value: float = DEFAULT_MASK_VALUE,
-            method: str = "add", dtype: str = "float32", *, max_tokens: int = MAX_POSITIONS,
+            method: str = "add", dtype: str = "float32", *, causal: bool = False, max_tokens: int = MAX_POSITIONS,
             keep_attention: bool = True) -> ModelRun:
         """The batch through all six layers in ``dtype``, each attention by ``attention_steps`` with the padding
         mask (B, 1, 1, T) if ``padding_mask``, else with no mask (as a model called without ``attention_mask``).
-        ``keep_attention=False`` keeps only the hidden states (``layers`` is then empty)."""
+        ``causal=True`` adds the tutorial's look-ahead mask (T, T) by an element-wise maximum, as its decoder does:
+        an encoder trained to see both ways, made to see only the past. ``keep_attention=False`` keeps only the
+        hidden states (``layers`` is then empty)."""
         nx.resolve_dtype(dtype)                                    # a bad dtype fails before any work
         ids, real, tokens, truncated = self.tokenize(sentences, max_tokens)
         c, w = self.config, self.weights
         B, T = ids.shape
         mask = (~real).astype(np.float32)[:, None, None, :]        # (B, 1, 1, T) 1 = padded key
+        applied = mask if padding_mask else None
+        if causal:                                                 # (B, 1, T, T) or (T, T)
+            applied = create_look_ahead_mask(T) if applied is None else np.maximum(applied, create_look_ahead_mask(T))
 
         def p(name):                                               # a weight, rounded to the run's dtype
             return nx.cast(w[name], dtype)
@@ -182,7 +196,7 @@ class Encoder:
                 return y.reshape(B, T, c.heads, c.head_dim).transpose(0, 2, 1, 3)
 
             steps = attention_steps(heads("query"), heads("key"), heads("value"),
-                                    mask if padding_mask else None, mask_value=mask_value, dtype=dtype,
+                                    applied, mask_value=mask_value, dtype=dtype,
                                     method=method)
             if keep_attention:
                 layers.append(LayerAttention(steps.logits, steps.mask_term, steps.masked_logits, steps.weights))
@@ -194,7 +208,7 @@ class Encoder:
             x = self._layer_norm(nx.add(out, x, dtype), pre + "output.LayerNorm", dtype)
             states.append(x)
         return ModelRun(tuple(sentences), tokens, ids, real, mask, tuple(states), tuple(layers), bool(padding_mask),
-                        float(mask_value), method, dtype, truncated)
+                        float(mask_value), method, dtype, truncated, bool(causal))
 
     def _linear(self, x, name: str, dtype: str) -> np.ndarray:
         """``x @ Wᵀ + b`` (PyTorch's Linear), accumulated wide and rounded to ``dtype``."""
@@ -348,10 +362,12 @@ def _drift(batch: ModelRun, alone: tuple[ModelRun, ...]) -> np.ndarray:
 
 
 def padding_effect(encoder: Encoder, sentences, *, padding_mask: bool = True, mask_value: float = DEFAULT_MASK_VALUE,
-                   method: str = "add", dtype: str = "float32", max_tokens: int = MAX_POSITIONS) -> PaddingEffect:
-    """Run the batch with these settings and with no mask, and each sentence alone in the same dtype and method,
-    and compare them (see :class:`PaddingEffect`)."""
-    settings = dict(mask_value=mask_value, method=method, dtype=dtype, max_tokens=max_tokens)
+                   method: str = "add", dtype: str = "float32", causal: bool = False,
+                   max_tokens: int = MAX_POSITIONS) -> PaddingEffect:
+    """Run the batch with these settings and with no padding mask, and each sentence alone in the same dtype and
+    method (and the look-ahead mask if ``causal``: only the padding differs), and compare them
+    (see :class:`PaddingEffect`)."""
+    settings = dict(mask_value=mask_value, method=method, dtype=dtype, max_tokens=max_tokens, causal=causal)
     batch = encoder.run(sentences, padding_mask, **settings)
     unmasked = batch if not padding_mask else encoder.run(sentences, False, keep_attention=False, **settings)
     alone = tuple(encoder.run([s], False, keep_attention=False, **settings) for s in batch.sentences)
@@ -370,7 +386,7 @@ def _leaked(run: ModelRun) -> np.ndarray:
     out = np.zeros(run.real.shape[0])
     for layer in run.layers:
         mass = np.where(pads, layer.weights.astype(np.float64), 0.0).sum(axis=-1)   # (B, H, T)
-        mass = np.where(real_rows, np.nan_to_num(mass, nan=np.inf), 0.0)
+        mass = np.where(real_rows, mass, 0.0)                                        # NaN stays NaN
         out = np.maximum(out, mass.max(axis=(1, 2)))
     return out
 
@@ -380,15 +396,19 @@ def _quoted(sentence: str, limit: int = 40) -> str:
     return "“" + (sentence if len(sentence) <= limit else sentence[:limit - 1] + "…") + "”"
 
 
-def setting_name(padding_mask: bool, mask_value: float, method: str, dtype: str) -> str:
+def setting_name(padding_mask: bool, mask_value: float, method: str, dtype: str, causal: bool = False) -> str:
     """The settings a run used, in words.
 
     >>> setting_name(True, -1e9, "add", "float32"), setting_name(False, -1e9, "add", "float16")
     ('the padding mask at −1e9 (add, float32)', 'no mask (float16)')
+    >>> setting_name(True, -1e9, "add", "float32", causal=True)
+    'the padding and look-ahead masks at −1e9 (add, float32)'
     """
     if not padding_mask:
-        return f"no mask ({dtype})"
-    return f"the padding mask at {_number(mask_value)} ({method}, {dtype})"
+        return (f"no padding mask, the look-ahead mask at {_number(mask_value)} ({method}, {dtype})" if causal
+                else f"no mask ({dtype})")
+    masks = "the padding and look-ahead masks" if causal else "the padding mask"
+    return f"{masks} at {_number(mask_value)} ({method}, {dtype})"
 
 
 def _number(x: float) -> str:
@@ -405,15 +425,19 @@ def verdict(effect: PaddingEffect) -> list[str]:
     """
     run = effect.batch
     layers = len(run.states) - 1
-    setting = setting_name(run.padding_mask, run.mask_value, run.method, run.dtype)
+    setting = setting_name(run.padding_mask, run.mask_value, run.method, run.dtype, run.causal)
     lines = []
+    if run.causal:
+        lines.append("The look-ahead mask is on: this encoder was trained to see both ways, and here every token "
+                     "sees only itself and the tokens before it, in the batch and alone alike, so only the padding "
+                     "differs between them.")
     nan_rows = np.isnan(effect.drift[:, -1])
     if nan_rows.any():
         first = int(np.argmax(np.isnan(effect.drift).any(axis=0)))
         constant = float(nx.cast(run.mask_value, run.dtype))
         why = (f"in {run.dtype} the constant {_number(run.mask_value)} rounds to −inf, and the add "
                "method's mask term 0 × −inf is NaN in every cell that is not masked"
-               if run.padding_mask and run.method == "add" and math.isinf(constant) else
+               if (run.padding_mask or run.causal) and run.method == "add" and math.isinf(constant) else
                "a NaN in one layer reaches every token that attends to it in the next")
         who = "the whole batch is" if nan_rows.all() else f"{count(int(nan_rows.sum()), 'sentence')} are"
         fix = (f" The dtype's own minimum ({_number(float(nx.finfo(run.dtype).min))}, what Hugging Face "
@@ -443,10 +467,13 @@ def verdict(effect: PaddingEffect) -> list[str]:
             same = ("bit for bit" if d == 0 else
                     f"to {spell(d, digits=2)} (not bit for bit: a padded batch changes the shapes of the matrix "
                     "products, so the sums round in another order)")
+            without = (" Without the padding mask nothing more moves: the [PAD] keys come after every real token, "
+                       "so the look-ahead mask alone already hides them." if run.causal and du < 1e-3 else
+                       f" Without the mask they would move by up to {spell(du, digits=2)} and the cosine drop to "
+                       f"{cos_u:.3f}.")
             lines.append(f"{name}: with {setting} its [PAD] keys get weight exactly 0, and its last hidden states "
                          f"equal the sentence alone {same}; the cosine of its sentence embedding to itself alone is "
-                         f"{cos:.6f}. Without the mask they would move by up to {spell(du, digits=2)} and the "
-                         f"cosine drop to {cos_u:.3f}.")
+                         f"{cos:.6f}.{without}")
         else:
             lines.append(f"{name}: with {setting} a real query still gives its [PAD] keys up to "
                          f"{spell(leak, digits=2)} of its weight (the constant is not far enough below the logits for exp to reach "

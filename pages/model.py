@@ -8,6 +8,7 @@ from maskattn import MaskAttnError, model, ui
 from maskattn.figures.model import SIMILARITIES
 from maskattn.presets import PRESETS
 from maskattn.state import resolve_constant
+from maskattn.text import spell
 from maskattn.ui import Key, cache
 
 page = ui.page(
@@ -37,7 +38,7 @@ for notice in notices:
     st.info(notice, icon="✂️")
 mask_value = resolve_constant(inputs.constant, inputs.custom_constant, inputs.dtype)
 try:
-    effect = cache.model_effect(sentences, inputs.padding, mask_value, inputs.method, inputs.dtype)
+    effect = cache.model_effect(sentences, inputs.padding, mask_value, inputs.method, inputs.dtype, inputs.causal)
 except MaskAttnError as err:
     st.warning(f"{err}. Type one sentence per line in the sidebar.", icon="✍️")
     ui.restore_example_button()
@@ -47,7 +48,7 @@ if any(run.truncated):
     cut = [i + 1 for i, t in enumerate(run.truncated) if t]
     st.info(f"Sentence {', '.join(map(str, cut))} was cut to {model.PAGE_MAX_TOKENS} WordPiece tokens ([CLS] and "
             "[SEP] included), so the pictures stay readable.", icon="✂️")
-state = (sentences, inputs.padding, mask_value, inputs.method, inputs.dtype)     # what the numbers depend on
+state = (sentences, inputs.padding, mask_value, inputs.method, inputs.dtype, inputs.causal)   # the numbers' inputs
 figs = cache.model_figures(*state, look)
 
 # does the mask matter? -------------------------------------------------------------------------------------------
@@ -56,19 +57,22 @@ lines = cache.model_verdict(*state)
 st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lines if not line.startswith("Meaning:")))
 ui.chart(figs["drift"], key="model-drift", filename="real-model-drift")
 st.caption("The largest change of any of the sentence's hidden-state numbers, over its real tokens, after each "
-           "layer: solid with the sidebar's setting, dashed with no mask. 0 (exactly equal) has no place on a log "
-           "axis, so it has its own strip below, and NaN its own strip above.")
+           "layer: solid with the sidebar's setting, dashed without the padding mask. 0 (exactly equal) has no "
+           "place on a log axis, so it has its own strip below, and NaN its own strip above.")
+def number(x: float, digits: int = 3) -> str:
+    return spell(x, digits=digits)
+
+
 st.dataframe(pd.DataFrame({
     "#": list(range(1, len(run.sentences) + 1)), "sentence": list(run.sentences), "tokens": run.lengths.tolist(),
     "[PAD]": (run.real.shape[1] - run.lengths).tolist(),
-    "largest change, this setting": effect.drift[:, -1], "cosine to itself alone": effect.cosine,
-    "largest change, no mask": effect.drift_unmasked[:, -1], "cosine, no mask": effect.cosine_unmasked,
-    "most weight on [PAD]": effect.leaked}), hide_index=True, width="stretch",
-    column_config={"cosine to itself alone": st.column_config.NumberColumn(format="%.6f"),
-                   "cosine, no mask": st.column_config.NumberColumn(format="%.6f"),
-                   "largest change, this setting": st.column_config.NumberColumn(format="%.3g"),
-                   "largest change, no mask": st.column_config.NumberColumn(format="%.3g"),
-                   "most weight on [PAD]": st.column_config.NumberColumn(format="%.3g")})
+    "largest change, this setting": [number(x) for x in effect.drift[:, -1]],
+    "cosine to itself alone": [number(x, 6) for x in effect.cosine],
+    "largest change, no padding mask": [number(x) for x in effect.drift_unmasked[:, -1]],
+    "cosine, no padding mask": [number(x, 6) for x in effect.cosine_unmasked],
+    "most weight on [PAD]": [number(x) for x in effect.leaked]}), hide_index=True, width="stretch")
+st.caption("Every number as computed (NaN where the run gave NaN). “Most weight on [PAD]”: the largest share of "
+           "its attention that one of the sentence's real tokens gives the [PAD] keys, in any layer and head.")
 
 # what the model sees ---------------------------------------------------------------------------------------------
 st.header("What the model sees")

@@ -138,3 +138,14 @@ def test_verdicts_name_the_cause(encoder):
     nan = model.verdict(model.padding_effect(encoder, batch, dtype="float16"))
     assert nan[0].startswith("With the padding mask at −1e9 (add, float16) the whole batch is NaN from layer 1")
     assert "−65504" in nan[0] and "finfo" in nan[0]
+
+
+def test_the_look_ahead_mask_in_the_real_model(encoder):
+    run = encoder.run(["the cat sat on the mat", "hello world"], causal=True)
+    weights = run.layers[0].weights                            # (B, H, T, T)
+    assert np.all(np.triu(weights[0, 0], k=1) == 0) and np.all(weights[1, :, :4, 4:] == 0)
+    assert run.blocked.shape == (2, 1, 8, 8) and run.blocked[1, 0, 0].tolist() == [0, 1, 1, 1, 1, 1, 1, 1]
+    effect = model.padding_effect(encoder, ["the cat sat on the mat", "hello world"], causal=True)
+    # right padding: every [PAD] key comes after every real token, so the look-ahead mask alone hides them
+    assert effect.drift[1, -1] < 1e-5 and effect.leaked[1] == 0 and effect.drift_unmasked[1, -1] < 1e-5
+    assert "the look-ahead mask alone already hides them" in " ".join(model.verdict(effect))

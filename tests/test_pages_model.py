@@ -38,7 +38,7 @@ def test_default_batch_says_the_mask_hides_the_padding_and_draws_every_panel():
     said = text(at)
     assert "get weight exactly 0" in said and "Without the mask they would move" in said
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
-    assert titles[:5] == ["Each sentence in the batch against itself alone", "masked logits z = x + mask × c",
+    assert titles[:5] == ["Each sentence: batch vs alone", "masked logits z = x + mask × c",
                           "softmax weights", "raw logits x = q·kᵀ/√d", "mask term"]
     assert sum(t.startswith("cosine:") for t in titles) == 3
     table = at.dataframe[0].value
@@ -99,3 +99,13 @@ def test_a_model_preset_link_opens_with_its_story():
     at = open_model(**{k: unquote(v) for k, v in query.items()})
     said = text(at)
     assert preset.title in said and "Ask the class" in said and "NaN" in said
+
+
+def test_the_causal_switch_reaches_the_real_model_and_only_the_padding_differs_from_alone():
+    at = open_model(causal="1")
+    said = text(at)
+    assert "The look-ahead mask is on" in said and "the padding and look-ahead masks at −1e9" in said
+    assert "get weight exactly 0" in said                      # alone is causal too: only the padding differs
+    weights = json.loads(next(c.proto.spec for c in at.get("plotly_chart")
+                              if json.loads(c.proto.spec)["layout"]["title"]["text"] == "softmax weights"))
+    assert "layer 6, head 1" in weights["layout"]["title"]["subtitle"]["text"]

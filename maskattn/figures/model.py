@@ -41,8 +41,8 @@ def _series(drift: np.ndarray) -> tuple[list, list, list, list]:
     return xs, ys, zeros, nans
 
 
-def drift_figure(names, drift, drift_unmasked, *, setting: str, title: str = "", font_size: int = BASE_FONT,
-                 height: int = 460) -> go.Figure:
+def drift_figure(names, drift, drift_unmasked, *, setting: str, other: str = "no mask", title: str = "",
+                 font_size: int = BASE_FONT, height: int = 460) -> go.Figure:
     """Each sentence's largest change against itself alone after each layer: solid with the current setting,
     dashed with no mask. ``drift``, ``drift_unmasked``: ``(B, layers + 1)`` (layer 0 = the embeddings).
 
@@ -51,14 +51,14 @@ def drift_figure(names, drift, drift_unmasked, *, setting: str, title: str = "",
     [('a · −1e9', None), ('a · −1e9: exactly equal', 'y2'), ('a · −1e9: NaN', 'y3')]
     """
     drift, drift_unmasked = np.asarray(drift, np.float64), np.asarray(drift_unmasked, np.float64)
-    alt = drift_alt(title, names, drift, drift_unmasked, setting)
+    alt = drift_alt(title, names, drift, drift_unmasked, setting, other)
     names = [safe_label(name, LEGEND_CHARS) for name in names]          # user text: escaped, never markup
     layers = drift.shape[1]
     traces = []
     for b, name in enumerate(names):
         colour = SENTENCE_COLOURS[b % len(SENTENCE_COLOURS)]
         for values, dash, label, symbol in ((drift[b], "solid", setting, "circle"),
-                                             (drift_unmasked[b], "dash", "no mask", "x")):
+                                             (drift_unmasked[b], "dash", other, "x")):
             xs, ys, zeros, nans = _series(values)
             legend = f"{name} · {label}"
             hover = f"{legend}<br>after layer %{{x}}: %{{y:.3g}}<extra></extra>"
@@ -89,7 +89,7 @@ def drift_figure(names, drift, drift_unmasked, *, setting: str, title: str = "",
                "exponentformat": "power", "automargin": True},
         yaxis2=strip | {"domain": list(EQUAL_BAND), "title": {"text": "equal", "standoff": 4}},
         yaxis3=strip | {"domain": list(NAN_BAND), "title": {"text": "NaN", "standoff": 4}},
-        legend={"orientation": "h", "y": -0.2, "yanchor": "top", "x": 0, "xanchor": "left",
+        legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "xanchor": "left",
                 "font": {"size": font_size - 1}},
         meta={"alt": alt},
     )
@@ -108,7 +108,8 @@ def attention_figures(run, b: int, layer: int, head: int, *, font_size: int = BA
     logits, weights, raw logits and mask term, real WordPiece tokens on the axes, [PAD] keys outlined."""
     T = run.ids.shape[1]
     labels = position_labels(run.tokens[b])
-    pads = np.broadcast_to(run.mask[b, 0], (T, T))                  # (T, T) 1 on [PAD] keys
+    # outlined: the [PAD] keys always (a weight left on one is flagged), and whatever else the run blocked
+    pads = np.maximum(np.broadcast_to(run.mask[b, 0], (T, T)), run.blocked[b, 0])      # (T, T)
     steps, h = run.layers[layer - 1], head - 1
     wide = room_width(T, T, x_labels=labels, y_labels=labels, base=panel_width, room=room, font_size=font_size,
                       subtitle=True)

@@ -368,11 +368,11 @@ def model_encoder() -> model.Encoder:
 
 
 @st.cache_resource(max_entries=16, show_spinner="Running all-MiniLM-L6-v2 …")
-def model_effect(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str,
-                 dtype: str) -> model.PaddingEffect:
-    """The batch, the batch with no mask and each sentence alone, compared (``model.padding_effect``)."""
+def model_effect(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
+                 causal: bool) -> model.PaddingEffect:
+    """The batch, the batch with no padding mask and each sentence alone, compared (``model.padding_effect``)."""
     return model.padding_effect(model_encoder(), sentences, padding_mask=padding, mask_value=mask_value,
-                                method=method, dtype=dtype, max_tokens=model.PAGE_MAX_TOKENS)
+                                method=method, dtype=dtype, causal=causal, max_tokens=model.PAGE_MAX_TOKENS)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Running the batch in three dtypes, with two constants each …")
@@ -382,14 +382,15 @@ def model_constants(sentences: tuple[str, ...], method: str) -> list[model.Const
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def model_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
-                  look: Look) -> dict[str, figures.FrozenFigure]:
+                  causal: bool, look: Look) -> dict[str, figures.FrozenFigure]:
     """The real-model page's figures that do not depend on the layer and head: the drift and the similarities."""
-    effect = model_effect(sentences, padding, mask_value, method, dtype)
+    effect = model_effect(sentences, padding, mask_value, method, dtype, causal)
     run = effect.batch
     names = [f"{b + 1}: {s}" for b, s in enumerate(run.sentences)]
-    setting = model.setting_name(run.padding_mask, run.mask_value, run.method, run.dtype).split(" (")[0]
+    setting = model.setting_name(run.padding_mask, run.mask_value, run.method, run.dtype, causal).split(" (")[0]
     figs = {"drift": drift_figure(names, effect.drift, effect.drift_unmasked, setting=setting,
-                                  title="Each sentence in the batch against itself alone", font_size=look.font_size)}
+                                  other="no padding mask" if causal else "no mask",
+                                  title="Each sentence: batch vs alone", font_size=look.font_size)}
     figs |= {f"similarity-{k}": v for k, v in similarity_figures(effect, font_size=look.font_size,
                                                                    room=look.room or 800).items()}
     return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
@@ -397,15 +398,15 @@ def model_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, 
 
 @st.cache_resource(max_entries=128, show_spinner=False)
 def model_head_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
-                       b: int, layer: int, head: int, look: Look) -> dict[str, figures.FrozenFigure]:
+                       causal: bool, b: int, layer: int, head: int, look: Look) -> dict[str, figures.FrozenFigure]:
     """One head of one layer of sentence ``b``, as the Playground draws its stages."""
-    run = model_effect(sentences, padding, mask_value, method, dtype).batch
+    run = model_effect(sentences, padding, mask_value, method, dtype, causal).batch
     figs = attention_figures(run, b, layer, head, font_size=look.font_size, panel_width=look.panel_width,
                              room=look.room or 800)
     return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def model_verdict(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str,
-                  dtype: str) -> tuple[str, ...]:
-    return tuple(model.verdict(model_effect(sentences, padding, mask_value, method, dtype)))
+def model_verdict(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
+                  causal: bool) -> tuple[str, ...]:
+    return tuple(model.verdict(model_effect(sentences, padding, mask_value, method, dtype, causal)))
