@@ -11,7 +11,11 @@ Reported: rerun latency p50 / p95 / max, reruns per second, errors (exceptions o
 page, unsuccessful runs, protocol errors), disconnects, and the server's resident
 memory before and after (RSS growth). Loopback only; every loop is bounded.
 
+Reported beside them: the server's CPU time per rerun (user + system, every thread, from /proc, over the
+measured run), the measure that says whether one process keeps up with a class.
+
 Run (starts its own server):   python benchmarks/loadgen.py --users 60 --tokens 16 --steps 20
+Another page:                  python benchmarks/loadgen.py --page proof ...   (lab, model, … : its URL path)
 Two server processes:          python benchmarks/loadgen.py --servers 2 ...   (users spread, sticky)
 The framework floor:           python benchmarks/loadgen.py --app benchmarks/floor_load_app.py ...
 Against a running server:      python benchmarks/loadgen.py --port 8501 --pid <server pid> ...
@@ -31,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import machine, rss_mb, start_server, stop_server, summary, tokens_text  # noqa: E402
+from common import cpu_seconds, machine, rss_mb, start_server, stop_server, summary, tokens_text  # noqa: E402
 from stclient import StreamlitSession  # noqa: E402
 import websockets  # noqa: E402
 
@@ -40,10 +44,11 @@ DTYPES = ("float32", "float16", "bfloat16", "float64")
 THINK_S = (0.5, 1.0)
 
 
-async def user(uid: int, port: int, T: int, steps: int, start_delay: float, stats: dict, seed: int) -> None:
+async def user(uid: int, port: int, T: int, steps: int, start_delay: float, stats: dict, seed: int,
+               page: str = "") -> None:
     rng = random.Random(seed * 100_003 + uid)
     await asyncio.sleep(start_delay)
-    session = StreamlitSession(port, {"tokens": tokens_text(T)}, decode_charts=False)
+    session = StreamlitSession(port, {"tokens": tokens_text(T)}, page=page, decode_charts=False)
     try:
         first = await session.connect()
         stats["connect"].append(first.seconds * 1000)
@@ -88,12 +93,13 @@ def total_rss(pids) -> float:
 
 
 async def run(ports: list[int], users: int, T: int, steps: int, ramp: float, seed: int, pids: list[int],
-              rss_every: float = 1.0) -> dict:
+              rss_every: float = 1.0, page: str = "") -> dict:
     """Users arrive over ``ramp`` seconds; user u talks to ``ports[u % len(ports)]`` for its whole
     session, as a load balancer with sticky websocket sessions would place it."""
     stats = {"connect": [], "rerun": [], "errors": 0, "disconnects": 0, "bytes": 0, "messages": [],
              "rss": []}
     rss_before = total_rss(pids)
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
     done = asyncio.Event()
 
     async def sample_rss():
@@ -106,25 +112,29 @@ async def run(ports: list[int], users: int, T: int, steps: int, ramp: float, see
 
     sampler = asyncio.create_task(sample_rss())
     t0 = time.perf_counter()
-    await asyncio.gather(*(user(u, ports[u % len(ports)], T, steps, ramp * u / max(users, 1), stats, seed)
+    await asyncio.gather(*(user(u, ports[u % len(ports)], T, steps, ramp * u / max(users, 1), stats, seed, page)
                            for u in range(users)))
     wall = time.perf_counter() - t0
+    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu_before
     done.set()
     await sampler
     await asyncio.sleep(1.0)
     rss_after = total_rss(pids)
-    stats.update(wall=wall, rss_before=rss_before, rss_after=rss_after,
+    stats.update(wall=wall, cpu=cpu if pids else float("nan"), rss_before=rss_before, rss_after=rss_after,
                  rss_peak=max(stats["rss"], default=float("nan")))
     return stats
 
 
 def report(args, stats: dict) -> dict:
     r, c = summary(stats["rerun"]), summary(stats["connect"])
-    row = {"app": Path(args.app).stem, "servers": 1 if args.port else args.servers, "users": args.users,
+    runs = r["n"] + len(stats["connect"])                 # every script run the server did, first loads included
+    row = {"app": Path(args.app).stem + (f"/{args.page}" if args.page else ""),
+           "servers": 1 if args.port else args.servers, "users": args.users,
            "T": args.tokens, "steps": args.steps, "reruns": r["n"],
            "p50_ms": round(r["p50"], 1), "p95_ms": round(r["p95"], 1), "max_ms": round(r["max"], 1),
            "first_load_p95_ms": round(c["p95"], 1),
-           "reruns_per_s": round(r["n"] / stats["wall"], 1), "errors": stats["errors"],
+           "reruns_per_s": round(r["n"] / stats["wall"], 1),
+           "cpu_ms_per_run": round(1000 * stats["cpu"] / max(runs, 1), 1), "errors": stats["errors"],
            "disconnects": stats["disconnects"], "kb_per_rerun": round(stats["bytes"] / max(r["n"], 1) / 1024, 1),
            "rss_before_mb": round(stats["rss_before"], 1), "rss_after_mb": round(stats["rss_after"], 1),
            "rss_peak_mb": round(stats["rss_peak"], 1),
@@ -146,6 +156,7 @@ def main(argv=None) -> int:
     parser.add_argument("--app", default="app.py",
                         help="the script to serve, e.g. benchmarks/floor_load_app.py (the framework floor)")
     parser.add_argument("--warmup", type=int, default=1, help="users x steps run first, not reported")
+    parser.add_argument("--page", default="", help="the page's URL path (proof, lab, model, …); default the Playground")
     parser.add_argument("--json", action="store_true", help="print one JSON line instead of a table")
     args = parser.parse_args(argv)
 
@@ -157,8 +168,10 @@ def main(argv=None) -> int:
         ports, pids = [port for _, port in procs], [proc.pid for proc, _ in procs]
     try:
         if args.warmup:     # fill caches and imports, as a server that has run a while would be
-            asyncio.run(run(ports, min(4 * len(ports), args.users), args.tokens, 8, 0.5, args.seed + 1, []))
-        stats = asyncio.run(run(ports, args.users, args.tokens, args.steps, args.ramp, args.seed, pids))
+            asyncio.run(run(ports, min(4 * len(ports), args.users), args.tokens, 8, 0.5, args.seed + 1, [],
+                            page=args.page))
+        stats = asyncio.run(run(ports, args.users, args.tokens, args.steps, args.ramp, args.seed, pids,
+                                page=args.page))
     finally:
         for proc, _ in procs:
             stop_server(proc)

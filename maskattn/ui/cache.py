@@ -51,13 +51,30 @@ def look(presentation: bool) -> Look:
     return PRESENTATION if presentation else SCREEN
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@functools.lru_cache(maxsize=4096)
+def _state_key(state) -> str:
+    """The cache key of an ``Inputs`` or ``Look``: its repr (every field, floats exactly), made once per distinct
+    value. Streamlit's own hasher turns a dataclass into ``dataclasses.asdict``, a deep copy, on every call of every
+    cached function (about a tenth of a Playground rerun under classroom load, benchmarks/README.md)."""
+    return repr(state)
+
+
+#: the hashers of every cache below (``hash_funcs``): the frozen states by their exact repr
+_HASH_FUNCS = {Inputs: _state_key, Look: _state_key}
+
+
+def _cached(**options):
+    """``st.cache_resource`` with the states hashed by ``_state_key``."""
+    return st.cache_resource(hash_funcs=_HASH_FUNCS, **options)
+
+
+@_cached(max_entries=64, show_spinner=False)
 def lab_sweep(logits: tuple, mask: tuple, method: str) -> lab.ConstantSweep:
     """The constant lab's sweep of one row's scores (tuples: hashable, shared between sessions)."""
     return lab.sweep_constants(logits, mask, method=method)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def lab_fully_masked(logits: tuple, constant: float) -> list[dict]:
     """The constant lab's fully masked row, every method and dtype, for one row's scores."""
     return lab.fully_masked_table(logits, mask_value=constant)
@@ -74,7 +91,7 @@ class FrameworkPanel:
     error: str | None = None
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def framework_panels(inputs: Inputs, look: Look, width: int) -> tuple[FrameworkPanel, ...]:
     """What each framework's real layer returns for this state's logits and mask, one panel each
     (thirteen mirrors and heatmaps: built once per state, not on every rerun)."""
@@ -99,19 +116,19 @@ def framework_panels(inputs: Inputs, look: Look, width: int) -> tuple[FrameworkP
     return tuple(panels)
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@_cached(max_entries=128, show_spinner=False)
 def negative_zero_note(inputs: Inputs) -> str | None:
     """Why the mask term shows −0 (``explain.negative_zero_line``), once per state."""
     return negative_zero_line(result(inputs))
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@_cached(max_entries=128, show_spinner=False)
 def result(inputs: Inputs) -> PlaygroundResult:
     """``pipeline.compute(inputs)`` (raises ``MaskAttnError`` on bad input)."""
     return compute(inputs)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def playground_figures(inputs: Inputs, look: Look) -> dict[str, figures.FrozenFigure]:
     """The Playground's figures for ``inputs`` at ``look``'s size, built once and shared."""
     figs = figures.playground_figures(result(inputs), font_size=look.font_size, width=look.panel_width,
@@ -119,7 +136,7 @@ def playground_figures(inputs: Inputs, look: Look) -> dict[str, figures.FrozenFi
     return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
 
 
-@st.cache_resource(max_entries=512, show_spinner=False)
+@_cached(max_entries=512, show_spinner=False)
 def stage_figure(inputs: Inputs, look: Look, name: str, row: int) -> figures.FrozenFigure:
     """A stage figure with the inspector's row outlined: the cached figure plus two shapes."""
     base = playground_figures(inputs, look)[name]
@@ -138,7 +155,7 @@ def _arrow(records: list[dict]) -> pa.Table:
     return pa.Table.from_pylist(records)
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@_cached(max_entries=256, show_spinner=False)
 def inspector_table(inputs: Inputs, row: int, show_spacing: bool) -> pa.Table:
     """One query row step by step, every value spelled exactly as the compute dtype holds it, then its
     weight with and without the mask as numbers (``None`` for NaN) for the table to draw as bars."""
@@ -157,25 +174,25 @@ def inspector_table(inputs: Inputs, row: int, show_spacing: bool) -> pa.Table:
     return _arrow(records)
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@_cached(max_entries=128, show_spinner=False)
 def row_check_table(inputs: Inputs) -> pa.Table:
     """Per query row: its sum, its leaked mass and a verdict (``explain.row_table``)."""
     return _arrow(row_table(result(inputs)))
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@_cached(max_entries=256, show_spinner=False)
 def inspector_formula(inputs: Inputs, row: int) -> str:
     """The formula for one query row with its real numbers, from the mask term on, as MathML (one element)."""
     return formula_html(inspector_latex(result(inputs).steps, row))
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@_cached(max_entries=128, show_spinner=False)
 def verdict_lines(inputs: Inputs) -> tuple[str, ...]:
     """The verdict sentences for ``inputs``, user text escaped for markdown."""
     return tuple(md_escape(line) for line in verdicts(result(inputs)))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def weights_figure(inputs: Inputs, look: Look, title: str) -> figures.FrozenFigure:
     """The Playground's softmax weights for ``inputs`` under its own title (a case shown beside others)."""
     spec = playground_figures(inputs, look)["weights"].to_dict()
@@ -183,13 +200,13 @@ def weights_figure(inputs: Inputs, look: Look, title: str) -> figures.FrozenFigu
     return figures.FrozenFigure(dict(spec, layout=layout))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def mask_broadcast(inputs: Inputs, heads: int) -> MaskBroadcast:
     """``broadcast.broadcast_masks(inputs, heads)``: every part of the mask, their maximum, every head."""
     return broadcast_masks(inputs, heads)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def broadcast_panels(inputs: Inputs, heads: int, look: Look) -> tuple[tuple[figures.FrozenFigure, ...],
                                                                       tuple[tuple[figures.FrozenFigure, ...], ...]]:
     """The parts of the mask in their own shapes, and the sequences × (mask + heads) grid."""
@@ -208,7 +225,7 @@ def _sequence_labels(view: MaskBroadcast, b: int) -> list[str]:
     return [f"{i}·{token}" for i, token in enumerate(view.batch.tokens[b])]
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@_cached(max_entries=128, show_spinner=False)
 def drawn_figure(inputs: Inputs, look: Look, title: str, subtitle: str) -> figures.FrozenFigure:
     """The drawn mask (or an empty one the size of the sequences) to click on."""
     mask, labels = drawn_matrix(inputs)
@@ -269,7 +286,7 @@ def _subtitle(inputs: Inputs, look: Look) -> str:
     return figures.state_subtitle(result(inputs)) if look.subtitle else ""
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def deleted_panel(inputs: Inputs, look: Look) -> ProofPanel:
     """Delete the columns: the masked softmax beside the softmax of the unmasked keys alone."""
     r = result(inputs)
@@ -279,7 +296,7 @@ def deleted_panel(inputs: Inputs, look: Look) -> ProofPanel:
     return ProofPanel(md_escape(deleted.takeaway(r.labels)), _frozen(figs))
 
 
-@st.cache_resource(max_entries=256, show_spinner=False)
+@_cached(max_entries=256, show_spinner=False)
 def exact_panel(inputs: Inputs, row: int) -> ProofPanel:
     """Exact vs float for one query row: each masked key's e^(z − m) exactly and in the dtype."""
     r = result(inputs)
@@ -319,7 +336,7 @@ def _leak_row(report, i: int) -> dict:
             "verdict": verdict}
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@_cached(max_entries=128, show_spinner=False)
 def leak_panel(inputs: Inputs, look: Look, token: int | None, amount: float, seed: int) -> LeakPanel:
     """The leak test: shake the pad tokens' embeddings (``token`` None) or one future token's.
 
@@ -349,7 +366,7 @@ def leak_panel(inputs: Inputs, look: Look, token: int | None, amount: float, see
                      shaken=md_escape(shaken))
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def gradient_panel(inputs: Inputs, look: Look) -> ProofPanel:
     """The backward pass with d_output = ones: ∂L/∂logits and ∂L/∂V, masked cells outlined."""
     r = result(inputs)
@@ -361,13 +378,13 @@ def gradient_panel(inputs: Inputs, look: Look) -> ProofPanel:
 
 
 # the real model -------------------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner="Loading all-MiniLM-L6-v2 (once per server) …")
+@_cached(show_spinner="Loading all-MiniLM-L6-v2 (once per server) …")
 def model_encoder() -> model.Encoder:
     """The real model's weights and tokenizer, loaded once per process (raises ``MaskAttnError`` if missing)."""
     return model.load()
 
 
-@st.cache_resource(max_entries=16, show_spinner="Running all-MiniLM-L6-v2 …")
+@_cached(max_entries=16, show_spinner="Running all-MiniLM-L6-v2 …")
 def model_effect(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
                  causal: bool) -> model.PaddingEffect:
     """The batch, the batch with no padding mask and each sentence alone, compared (``model.padding_effect``)."""
@@ -375,12 +392,12 @@ def model_effect(sentences: tuple[str, ...], padding: bool, mask_value: float, m
                                 method=method, dtype=dtype, causal=causal, max_tokens=model.PAGE_MAX_TOKENS)
 
 
-@st.cache_resource(max_entries=16, show_spinner="Running the batch in three dtypes, with two constants each …")
+@_cached(max_entries=16, show_spinner="Running the batch in three dtypes, with two constants each …")
 def model_constants(sentences: tuple[str, ...], method: str) -> list[model.ConstantRow]:
     return model.constant_table(model_encoder(), sentences, method=method, max_tokens=model.PAGE_MAX_TOKENS)
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def model_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
                   causal: bool, look: Look) -> dict[str, figures.FrozenFigure]:
     """The real-model page's figures that do not depend on the layer and head: the drift and the similarities."""
@@ -396,7 +413,7 @@ def model_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, 
     return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
 
 
-@st.cache_resource(max_entries=128, show_spinner=False)
+@_cached(max_entries=128, show_spinner=False)
 def model_head_figures(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
                        causal: bool, b: int, layer: int, head: int, look: Look) -> dict[str, figures.FrozenFigure]:
     """One head of one layer of sentence ``b``, as the Playground draws its stages."""
@@ -406,7 +423,7 @@ def model_head_figures(sentences: tuple[str, ...], padding: bool, mask_value: fl
     return {name: figures.FrozenFigure(fig) for name, fig in figs.items()}
 
 
-@st.cache_resource(max_entries=64, show_spinner=False)
+@_cached(max_entries=64, show_spinner=False)
 def model_verdict(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
                   causal: bool) -> tuple[str, ...]:
     return tuple(model.verdict(model_effect(sentences, padding, mask_value, method, dtype, causal)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 import functools
 import gc
@@ -87,6 +88,19 @@ class Page:
     def big(self) -> bool:
         """Presentation mode: a slide at projector type."""
         return self.view.presentation
+
+
+_ONCE: dict[str, list] = {}
+
+
+def once(build) -> list:
+    """``build()``'s list of ``st.Page`` objects, built on the first call in this process and copied on every call:
+    ``st.navigation`` marks the page it runs on the page object itself, which concurrent sessions must not share.
+    Keyed by the function's name, so a script that defines ``build`` anew on every run still builds only once."""
+    key = f"{build.__module__}.{build.__qualname__}"
+    if key not in _ONCE:
+        _ONCE[key] = build()
+    return [copy.copy(page) for page in _ONCE[key]]
 
 
 def switch_if_asked(flag: str, page_path: str) -> None:

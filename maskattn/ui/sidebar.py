@@ -16,7 +16,7 @@ from ..numerics import DTYPE_NAMES
 from ..state import CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View, parse_constant
 from ..tokens import D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PADDING_SIDES, QK_MODES, tokenize
 from .keys import Key
-from .session import current_inputs, current_view, keep_index_in_range, load_url_state, sync_url
+from .session import current_inputs, current_view, keep_index_in_range, sync_url
 
 #: short option labels: the sidebar is ~240 px wide (the help text has the whole story)
 METHOD_LABELS = {
@@ -73,8 +73,8 @@ def _custom_constant_changed() -> None:
 
 
 def sidebar() -> tuple[Inputs, View]:
-    """Draw the shared sidebar; return the current Inputs and View (and put them in the URL)."""
-    load_url_state()
+    """Draw the shared sidebar; return the current Inputs and View (and put them in the URL). The frame has read
+    the URL first (``load_url_state``)."""
     sb = st.sidebar
     # what people change most first: at 1280×720 with the navigation above, these fit the first screen
     sb.markdown("**The mask** (1 = blocked, as in the tutorial)")
