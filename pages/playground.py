@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from maskattn import attention_steps, export, figures, ui
+from maskattn import attention_steps, figures, ui
 from maskattn.presets import PRESETS
 from maskattn.ui import Key, cache
 
@@ -24,8 +24,9 @@ if story is not None:                     # a classroom preset: its context and 
         st.button("Hide this story", key=Key.HIDE_STORY, on_click=lambda: st.session_state.update({Key.PRESET: ""}))
 labels, T = result.labels, len(result.labels)
 row = ui.keep_index_in_range(Key.ROW, T)
-tag = export.file_tag(result)
-figs = cache.playground_figures(inputs, look)
+# one cached call for everything drawn below (the spacing switch is drawn further down; its value is known now)
+shown = cache.playground_view(inputs, look, row, bool(st.session_state.get(Key.SHOW_SPACING, False)), not big)
+figs, tag = shown.figures, shown.tag
 
 # a click on any cell of a stage panel picks that cell's query row (the figures show escaped labels)
 row_of_label = {figures.safe_label(label): i for i, label in enumerate(labels)}
@@ -43,15 +44,14 @@ def stage(name: str) -> None:
     """One stage panel, clickable, the inspector's row outlined — but not on a slide (presentation mode), whose
     camera PNG goes into a lecture as it is."""
     key = ui.chart_key(name)
-    name_tag = tag if name != "logits" else export.file_tag(result, masking=False)   # the raw logits: no mask
-    fig = figs[name] if big else cache.stage_figure(inputs, look, name, row)
-    ui.chart(fig, key=key, filename=f"{name}--{name_tag}",
+    name_tag = tag if name != "logits" else shown.raw_tag          # the raw logits: no mask
+    ui.chart(figs[name], key=key, filename=f"{name}--{name_tag}",
              on_select=lambda: select_clicked_row(key), selection_mode="points")
 
 
 def verdict() -> None:
     heading = "## What happened" if not big else "## Playground: what happened"     # headings one level at a time
-    st.markdown(heading + "\n" + "\n".join(f"- {line}" for line in cache.verdict_lines(inputs)))
+    st.markdown(heading + "\n" + "\n".join(f"- {line}" for line in shown.verdict))
     if not big:                          # the slide has no room for it
         st.page_link("pages/proof.py", label="Prove it: delete the masked columns, shake the padding", icon="🔬")
 
@@ -84,7 +84,7 @@ else:
     with st.container(horizontal=True, gap="small"):
         stage("logits")
         stage("mask-term")
-    if note := cache.negative_zero_note(inputs):
+    if note := shown.negative_zero:
         st.caption(note)                                # numbers only, no user text
 
 # the row inspector ----------------------------------------------------------------------------
@@ -92,10 +92,10 @@ st.subheader("Row inspector: one query's softmax, step by step")
 with st.container(horizontal=True, gap="small", vertical_alignment="bottom"):
     st.selectbox("Query row (or click a cell above)", options=range(T), key=Key.ROW,
                  format_func=lambda i: labels[i], width=320, persist_state="session")
-    show_spacing = st.toggle(f"Show the spacing of {result.steps.dtype} numbers at each logit",
+    st.toggle(f"Show the spacing of {result.steps.dtype} numbers at each logit",
                              key=Key.SHOW_SPACING, persist_state="session",
                              help="The gap to the next representable number: why -1e9 + 3.7 is -1e9 in float32.")
-table = cache.inspector_table(inputs, row, show_spacing)
+table = shown.inspector
 bar = dict(min_value=0.0, max_value=1.0, format="%.3g")
 if big:
     st.table(table.to_pandas().set_index("key"))      # HTML, so the projector's type size applies
@@ -112,11 +112,11 @@ st.caption(f"Every value is exactly what {result.steps.dtype} holds after that s
            "its shortest exact form (a library's own kernels may sum in another order: masked weights are exactly 0 "
            "in every one, the others may differ in the last bits); the last two columns draw the weight with the "
            "mask and without any mask.")
-st.markdown(cache.inspector_formula(inputs, row), unsafe_allow_html=True)   # MathML built from numbers only
+st.markdown(shown.formula, unsafe_allow_html=True)   # MathML built from numbers only
 
 # per-row sanity and the output -------------------------------------------------------------
 st.subheader("Row check")
-st.dataframe(cache.row_check_table(inputs), hide_index=True, width="stretch",
+st.dataframe(shown.row_check, hide_index=True, width="stretch",
              column_config={"row sum": st.column_config.NumberColumn(format="%.7f"),
                             "leaked mass": st.column_config.NumberColumn(format="%.3g")})
 # built only while open, like the tables below: a figure that is not looked at costs every click

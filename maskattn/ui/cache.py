@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from .. import figures, frameworks, lab, model, proof
+from .. import export, figures, frameworks, lab, model, proof
 from ..errors import MaskAttnError
 from ..broadcast import MaskBroadcast, broadcast_masks
 from ..explain import negative_zero_line, row_table, verdicts
@@ -143,6 +143,35 @@ def stage_figure(inputs: Inputs, look: Look, name: str, row: int) -> figures.Fro
     cols = len(result(inputs).labels)
     return base.with_shapes(figures.row_outline(row, cols))
 
+
+@dataclass(frozen=True)
+class PlaygroundView:
+    """Everything the Playground draws for one state, row and spacing switch: one cached call per rerun instead of
+    ten (each cached call hashes its arguments; under classroom load that added up, benchmarks/README.md)."""
+
+    figures: dict                 # name -> FrozenFigure: the stage panels outlined at the row (unless a slide)
+    verdict: tuple[str, ...]
+    negative_zero: str | None
+    inspector: pa.Table
+    formula: str
+    row_check: pa.Table
+    tag: str                      # the file tag of the state, and of the raw logits (no mask in it)
+    raw_tag: str
+
+
+@_cached(max_entries=512, show_spinner=False)
+def playground_view(inputs: Inputs, look: Look, row: int, show_spacing: bool, outlined: bool) -> PlaygroundView:
+    figs = dict(playground_figures(inputs, look))
+    if outlined:
+        figs |= {name: stage_figure(inputs, look, name, row) for name in STAGES}
+    res = result(inputs)
+    return PlaygroundView(figs, verdict_lines(inputs), negative_zero_note(inputs),
+                          inspector_table(inputs, row, show_spacing), inspector_formula(inputs, row),
+                          row_check_table(inputs), export.file_tag(res), export.file_tag(res, masking=False))
+
+
+#: the Playground's clickable stage panels
+STAGES = ("masked-logits", "weights", "logits", "mask-term")
 
 #: the inspector's columns: the key, the steps in order, (on request) the dtype's spacing, and the weight
 #: with and without the mask as numbers the table draws as bars
