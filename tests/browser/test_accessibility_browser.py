@@ -41,11 +41,17 @@ def small(browser):
     context.close()
 
 
+#: true once every chart on the page has been drawn by Plotly
+ALL_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .every(c => { const el = c.querySelector('.js-plotly-plot'); return el && el._fullData; })"""
+
+
 def open_page(page, url: str) -> None:
     page.goto(url)
     page.wait_for_selector('[data-testid="stMain"] h1, [data-testid="stMain"] h2', timeout=TIMEOUT_MS)
     wait_idle(page)
-    page.wait_for_timeout(1500)                           # the last charts finish drawing
+    page.wait_for_function(ALL_DRAWN, timeout=TIMEOUT_MS)
+    page.wait_for_timeout(300)
 
 
 def assert_accessible(page, axe) -> None:
@@ -70,7 +76,8 @@ def test_each_choice_on_masks_and_proof_stays_accessible(path, choice, axe, smal
     small.locator(choice).first.click()
     small.wait_for_function(f"(before) => ({main_text})() !== before", arg=before)   # the choice took effect
     wait_idle(small)
-    small.wait_for_timeout(1500)
+    small.wait_for_function(ALL_DRAWN, timeout=TIMEOUT_MS)
+    small.wait_for_timeout(300)
     assert_accessible(small, axe)
 
 
