@@ -134,7 +134,7 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
 
     logits = nx.matmul(q, np.swapaxes(k, -1, -2), dtype)           # (..., Tq, Tk)
     if scale:
-        sqrt_d = nx.cast(np.sqrt(np.float32(depth)), dtype)         # √d, rounded like tf.sqrt
+        sqrt_d = nx.sqrt_depth(depth, dtype)                        # √d: float32 like tf.sqrt; float64 in float64
         logits = nx.divide(logits, sqrt_d, dtype)                   # (..., Tq, Tk)
 
     if mask is None:

@@ -285,7 +285,8 @@ def _numpy_standalone(state: CodeState) -> str:
         "T, d = Q.shape\nids_n = np.array(ids)  # (T,)",
         f"with np.errstate(over='ignore'):\n    MASK_VALUE = np.array({src.float_literal(state.mask_value)}).astype(DT)",
         "\n", "logits = rounded(np.matmul, Q, K.T)                              # (T, T) q·kᵀ",
-        "logits = rounded(np.divide, logits, np.array(np.sqrt(np.float32(d))).astype(DT))  # / √d" if state.scale
+        "SQRT_D = np.sqrt((np.float64 if DT == np.float64 else np.float32)(d)).astype(DT)  # √d (float32 like tf.sqrt)\n"
+        "logits = rounded(np.divide, logits, SQRT_D)                        # / √d" if state.scale
         else "", mask,
         "# the stable softmax, each step rounded",
         "with np.errstate(invalid='ignore'):",

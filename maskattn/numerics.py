@@ -98,6 +98,18 @@ def finfo(dtype):
     return ml_dtypes.finfo(resolve_dtype(dtype))
 
 
+def sqrt_depth(depth: int, dtype) -> np.ndarray:
+    """√d as the logits are divided by it in ``dtype``: taken in float32 and rounded to ``dtype`` (the tutorial's
+    ``tf.math.sqrt`` of a float32 depth), except in float64, where every step is float64 (the app's exact
+    reference; PyTorch and JAX scale float64 logits by a float64 √d).
+
+    >>> float(sqrt_depth(8, "float64")) == 8 ** 0.5, float(sqrt_depth(8, "float32")) == 8 ** 0.5
+    (True, False)
+    """
+    wide = np.float64 if resolve_dtype(dtype) == np.float64 else np.float32
+    return cast(np.sqrt(wide(depth)), dtype)
+
+
 def cast(x, dtype) -> np.ndarray:
     """``x`` rounded to ``dtype`` (round to nearest even; overflow gives ±inf).
 

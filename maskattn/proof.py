@@ -910,7 +910,7 @@ def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VAL
         dlogits = dmasked                                           # add: d(logits + constant) = 1
     draw = dlogits
     if scale:
-        sqrt_d = nx.cast(np.sqrt(np.float32(q.shape[-1])), dtype)  # the forward pass's √d
+        sqrt_d = nx.sqrt_depth(q.shape[-1], dtype)                  # the forward pass's √d
         draw = nx.divide(dlogits, sqrt_d, dtype)                    # (..., Tq, Tk)
     dq = nx.matmul(draw, k, dtype)                                  # (..., Tq, d)
     dk = nx.matmul(T(draw), q, dtype)                               # (..., Tk, d)

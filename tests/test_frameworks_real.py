@@ -330,3 +330,20 @@ def test_every_entry_says_how_it_expresses_every_newer_mask():
     natives = {fw.key for fw in frameworks.all_frameworks() if fw.expressions["window"].native}
     with_argument = {fw.key for fw in frameworks.all_frameworks() if fw.window_argument(3) is not None}
     assert with_argument == {"jax", "hf_sdpa", "hf_eager"} and with_argument <= natives
+
+
+@pytest.mark.parametrize("mask_shape", [(2, 3), (1, 1, 3)], ids=["larger", "more-axes"])
+def test_keras3_refuses_a_mask_that_would_enlarge_the_logits_as_keras_does(mask_shape):
+    """Keras 3's Softmax(mask) raises ValueError for a mask with more or larger axes than the logits (since 3.14);
+    the registry raises MaskAttnError instead of broadcasting the logits up. A mask that fits still works."""
+    need("keras3")
+    import keras
+    logits = np.array([[1.0, 2.0, 3.0]], np.float32)                              # (1, 3)
+    mask = np.zeros(mask_shape)                                                   # tutorial: 0 = attend
+    with pytest.raises(ValueError, match="broadcastable"):
+        keras.layers.Softmax()(logits, mask=(mask == 0))
+    with pytest.raises(MaskAttnError, match="raises ValueError"):
+        frameworks.get("keras3").weights(logits, mask)
+    assert frameworks.get("keras3").weights(logits, np.zeros(3)).shape == (1, 3)
+    assert frameworks.get("keras3_fused").weights(logits, np.zeros(mask_shape)).shape == np.broadcast_shapes(
+        (1, 3), mask_shape)                                                       # the fused path broadcasts

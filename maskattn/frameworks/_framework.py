@@ -261,6 +261,7 @@ class Framework:
     code_package: str | None = None       # the import name its mask code needs, when not ``package``
     dialect: object | None = field(default=None, repr=False, compare=False)   # _dialect.Dialect: how it says a mask
     prints: str = ""                      # the lines that print a snippet's weights and output
+    mask_within_logits: bool = False      # the mask may not enlarge the logits (Keras 3's Softmax raises ValueError)
     mask_code: Callable | None = field(default=None, repr=False, compare=False)   # state -> (imports, mask lines)
 
     # --- the one public question -----------------------------------------------------------------
@@ -282,6 +283,10 @@ class Framework:
                 return self.model(x.copy(), None, dtype, self)
             mask = np.zeros(x.shape, np.float32)
         blocked = tutorial_mask(mask) == 1
+        if self.mask_within_logits and (blocked.ndim > x.ndim or any(
+                m not in (1, n) for m, n in zip(blocked.shape[::-1], x.shape[::-1]))):
+            raise MaskAttnError(f"{self.library} raises ValueError: the mask of shape {blocked.shape} must broadcast "
+                                f"to the logits of shape {x.shape} without more dimensions or larger ones")
         try:
             x, blocked = np.broadcast_arrays(x, blocked)
         except ValueError:

@@ -100,7 +100,8 @@ KERAS3 = Framework(
     how_to_get="return_attention_scores=True (or dropout > 0): the layer calls Softmax(mask=)",
     convention=ATTEND_BOOL, applies="fill", constant=_keras3_negative,
     softmax="tf.nn.softmax in the dtype, then blocked cells set to 0",
-    source="keras/src/layers/activations/softmax.py", model=_keras3, package="keras", **_KERAS,
+    source="keras/src/layers/activations/softmax.py", model=_keras3, package="keras", mask_within_logits=True,
+    **_KERAS,
 )
 KERAS3_FUSED = Framework(
     key="keras3_fused", library="Keras 3.15", api="keras.layers.MultiHeadAttention(..., attention_mask=mask)",
