@@ -30,7 +30,7 @@ def test_every_head_is_a_slice_of_the_playgrounds_q_and_k(heads):
         r = compute(Inputs(causal=True, dtype="float64", sequence=b))          # the Playground's own q, k
         for h in range(heads):
             q, k = r.q[:, h * d:(h + 1) * d], r.k[:, h * d:(h + 1) * d]
-            sqrt_d = float(np.sqrt(np.float32(d)))                             # the tutorial's tf.sqrt(float32(dk))
+            sqrt_d = float(np.sqrt(np.float64(d)))                             # float64 throughout (numerics.sqrt_depth)
             np.testing.assert_allclose(view.steps.logits[b, h], q @ k.T / sqrt_d, rtol=1e-12)
             # one mask for every head: the (B, 1, T, T) mask copied across H
             np.testing.assert_array_equal(view.steps.mask[b, h], r.mask)
