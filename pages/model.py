@@ -6,7 +6,6 @@ import streamlit as st
 
 from maskattn import MaskAttnError, model, ui
 from maskattn.figures.model import SIMILARITIES
-from maskattn.presets import PRESETS
 from maskattn.state import resolve_constant
 from maskattn.text import spell
 from maskattn.ui import Key, cache
@@ -20,12 +19,7 @@ page = ui.page(
     "tutorial's `mask * -1e9` in a real network.", presenting="title", compute=False)
 inputs, view, look, big = page.inputs, page.view, page.look, page.big
 
-story = next((p for p in PRESETS if p.slug == view.preset and p.page == "model"), None)
-if story is not None:                     # a classroom preset: its context and its question stay with it
-    with st.container(border=True):
-        st.markdown(f"**{ui.md_escape(story.title)}** — {ui.md_escape(story.context)}  \n"
-                    f"**Ask the class:** {ui.md_escape(story.question)}")
-        st.button("Hide this story", key=Key.HIDE_STORY, on_click=lambda: st.session_state.update({Key.PRESET: ""}))
+ui.preset_story(inputs, view, "model")   # a classroom preset: its context and question stay with it
 
 try:
     cache.model_encoder()
@@ -33,11 +27,11 @@ except MaskAttnError as err:               # the weights package is not installe
     st.error(f"{err}. The other pages do not need it.", icon="📦")
     st.stop()
 
-sentences, notices = model.sentences_from_text(inputs.text, inputs.pad_token)
-for notice in notices:
-    st.info(notice, icon="✂️")
 mask_value = resolve_constant(inputs.constant, inputs.custom_constant, inputs.dtype)
 try:
+    sentences, notices = model.sentences_from_text(inputs.text, inputs.pad_token)   # the app's caps and notices
+    for notice in notices:
+        st.info(notice, icon="✂️")
     effect = cache.model_effect(sentences, inputs.padding, mask_value, inputs.method, inputs.dtype, inputs.causal)
 except MaskAttnError as err:
     st.warning(f"{err}. Type one sentence per line in the sidebar.", icon="✍️")
@@ -53,24 +47,20 @@ figs = cache.model_figures(*state, look)
 
 # does the mask matter? -------------------------------------------------------------------------------------------
 st.header("Does the mask matter?")
-lines = cache.model_verdict(*state)
-st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lines if not line.startswith("Meaning:")))
+lines, moved = cache.model_verdict(*state)
+st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in lines))
 ui.chart(figs["drift"], key="model-drift", filename="real-model-drift")
 st.caption("The largest change of any of the sentence's hidden-state numbers, over its real tokens, after each "
            "layer: solid with the sidebar's setting, dashed without the padding mask. 0 (exactly equal) has no "
            "place on a log axis, so it has its own strip below, and NaN its own strip above.")
-def number(x: float, digits: int = 3) -> str:
-    return spell(x, digits=digits)
-
-
 st.dataframe(pd.DataFrame({
     "#": list(range(1, len(run.sentences) + 1)), "sentence": list(run.sentences), "tokens": run.lengths.tolist(),
     "[PAD]": (run.real.shape[1] - run.lengths).tolist(),
-    "largest change, this setting": [number(x) for x in effect.drift[:, -1]],
-    "cosine to itself alone": [number(x, 6) for x in effect.cosine],
-    "largest change, no padding mask": [number(x) for x in effect.drift_unmasked[:, -1]],
-    "cosine, no padding mask": [number(x, 6) for x in effect.cosine_unmasked],
-    "most weight on [PAD]": [number(x) for x in effect.leaked]}), hide_index=True, width="stretch")
+    "largest change, this setting": [spell(x, digits=3) for x in effect.drift[:, -1]],
+    "cosine to itself alone": [spell(x, digits=6) for x in effect.cosine],
+    "largest change, no padding mask": [spell(x, digits=3) for x in effect.drift_unmasked[:, -1]],
+    "cosine, no padding mask": [spell(x, digits=6) for x in effect.cosine_unmasked],
+    "most weight on [PAD]": [spell(x, digits=3) for x in effect.leaked]}), hide_index=True, width="stretch")
 st.caption("Every number as computed (NaN where the run gave NaN). “Most weight on [PAD]”: the largest share of "
            "its attention that one of the sentence's real tokens gives the [PAD] keys, in any layer and head.")
 
@@ -99,7 +89,6 @@ st.markdown("The cosine similarity of the sentence embeddings (the mean of the l
 with st.container(horizontal=True, gap="small"):
     for which in SIMILARITIES:
         ui.chart(figs[f"similarity-{which}"], key=f"model-sim-{which}", filename=f"real-model-similarity-{which}")
-moved = [line for line in lines if line.startswith("Meaning:")]
 st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in moved) if moved else
             "Every sentence keeps its nearest neighbour" + ("." if len(sentences) >= 3 else
                                                            " (type three or more sentences to compare ranks)."))

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from maskattn import attention_steps, figures, ui
-from maskattn.presets import PRESETS
 from maskattn.ui import Key, cache
 
 #: the verdict beside the mask at 1280 px with the sidebar open; below it on narrower screens
@@ -14,14 +13,7 @@ page = ui.page(
     "The TensorFlow tutorial hides masked keys with `scaled_attention_logits += (mask * -1e9)`: below, the masked "
     "logits z that softmax sees and the weights it gives. Change the mask, constant and number type in the sidebar.")
 inputs, view, look, result, big = page.inputs, page.view, page.look, page.result, page.big
-story = next((p for p in PRESETS if p.slug == view.preset), None)
-if story is not None:                     # a classroom preset: its context and its question stay with it
-    with st.container(border=True):
-        st.markdown(f"**{ui.md_escape(story.title)}** — {ui.md_escape(story.context)}  \n"
-                    f"**Ask the class:** {ui.md_escape(story.question)}"
-                    + ("  \n*The settings have changed since the preset was loaded.*" if inputs != story.inputs
-                       else ""))
-        st.button("Hide this story", key=Key.HIDE_STORY, on_click=lambda: st.session_state.update({Key.PRESET: ""}))
+ui.preset_story(inputs, view)            # a classroom preset: its context and question stay with it
 labels, T = result.labels, len(result.labels)
 row = ui.keep_index_in_range(Key.ROW, T)
 # one cached call for everything drawn below (the spacing switch is drawn further down; its value is known now)

@@ -11,7 +11,7 @@
 
 from .cache import PRESENTATION, SCREEN, Look, look
 from .drawing import drawn_mask_editor
-from .frame import Page, compute_or_stop, disable_nagle, ensure_frame, once, page, switch_if_asked
+from .frame import Page, compute_or_stop, disable_nagle, ensure_frame, once, page, preset_story, switch_if_asked
 from .keys import Key, chart_key
 from .render import (chart, figure_style, formula_markdown, matrix_downloads, matrix_tables, md_escape,
                      presentation_style)
@@ -23,7 +23,7 @@ from . import cache
 __all__ = [
     "Key", "Look", "PRESENTATION", "Page", "page", "SCREEN", "METHOD_LABELS", "apply_inputs", "apply_view", "cache", "chart",
     "chart_key", "compute_or_stop", "current_inputs", "current_view", "disable_nagle", "drawn_mask_editor",
-    "ensure_frame", "once", "figure_style", "formula_markdown", "keep_index_in_range", "load_url_state", "look", "matrix_downloads",
+    "ensure_frame", "once", "preset_story", "figure_style", "formula_markdown", "keep_index_in_range", "load_url_state", "look", "matrix_downloads",
     "matrix_tables", "md_escape", "presentation_style", "restore_example_button", "sidebar", "switch_if_asked", "sync_url",
     "url_notices",
 ]

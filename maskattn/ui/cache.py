@@ -454,5 +454,7 @@ def model_head_figures(sentences: tuple[str, ...], padding: bool, mask_value: fl
 
 @_cached(max_entries=64, show_spinner=False)
 def model_verdict(sentences: tuple[str, ...], padding: bool, mask_value: float, method: str, dtype: str,
-                  causal: bool) -> tuple[str, ...]:
-    return tuple(model.verdict(model_effect(sentences, padding, mask_value, method, dtype, causal)))
+                  causal: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The verdict's sentences, and the nearest neighbours that change (``model.rank_changes``)."""
+    effect = model_effect(sentences, padding, mask_value, method, dtype, causal)
+    return tuple(model.verdict(effect)), tuple(model.rank_changes(effect))

@@ -12,9 +12,12 @@ import streamlit as st
 
 from ..errors import MaskAttnError
 from ..pipeline import PlaygroundResult
+from ..presets import PRESETS
 from ..state import Inputs, View, to_query_params
 from . import cache
 from .cache import Look, look
+from .keys import Key
+from .render import md_escape
 from .session import current_inputs, current_view, url_notices
 from .sidebar import restore_example_button
 
@@ -129,3 +132,17 @@ def page(title: str, intro: str = "", *, presenting: str = "nothing", compute: b
     url_notices()
     result = compute_or_stop(inputs, quiet=quiet) if compute else None
     return Page(inputs, view, look(big), result)
+
+
+def preset_story(inputs: Inputs, view: View, page_path: str = "") -> None:
+    """The loaded classroom preset's context and question, in a box the user can hide, on the page the preset opens
+    (``page_path``: "" the Playground, "model" the real model); a note once the settings have moved on."""
+    story = next((p for p in PRESETS if p.slug == view.preset and p.page == page_path), None)
+    if story is None:
+        return
+    with st.container(border=True):
+        st.markdown(f"**{md_escape(story.title)}** — {md_escape(story.context)}  \n"
+                    f"**Ask the class:** {md_escape(story.question)}"
+                    + ("  \n*The settings have changed since the preset was loaded.*" if inputs != story.inputs
+                       else ""))
+        st.button("Hide this story", key=Key.HIDE_STORY, on_click=lambda: st.session_state.update({Key.PRESET: ""}))
