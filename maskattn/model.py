@@ -475,10 +475,12 @@ def verdict(effect: PaddingEffect) -> list[str]:
                          f"equal the sentence alone {same}; the cosine of its sentence embedding to itself alone is "
                          f"{cos:.6f}.{without}")
         else:
+            why = ("a constant of 0 or more does not push the [PAD] keys down: it keeps or boosts them"
+                   if run.mask_value >= 0 else "the constant is not far enough below the logits for exp to reach 0")
             lines.append(f"{name}: with {setting} a real query still gives its [PAD] keys up to "
-                         f"{spell(leak, digits=2)} of its weight (the constant is not far enough below the logits for exp to reach "
-                         f"0), so its last hidden states move by up to {spell(d, digits=2)} from the sentence alone "
-                         f"(cosine {cos:.6f}; without any mask: {spell(du, digits=2)}, cosine {cos_u:.3f}).")
+                         f"{spell(leak, digits=2)} of its weight ({why}), so its last hidden states move by up to "
+                         f"{spell(d, digits=2)} from the sentence alone (cosine {cos:.6f}; without any mask: "
+                         f"{spell(du, digits=2)}, cosine {cos_u:.3f}).")
     return lines
 
 

@@ -135,6 +135,8 @@ def test_verdicts_name_the_cause(encoder):
     assert "with no mask its [PAD] keys get weight" in off
     small = " ".join(model.verdict(model.padding_effect(encoder, batch, mask_value=-10.0)))
     assert "still gives its [PAD] keys up to" in small
+    boosted = " ".join(model.verdict(model.padding_effect(encoder, batch, mask_value=1e9)))
+    assert "does not push the [PAD] keys down" in boosted and "not far enough below" not in boosted
     nan = model.verdict(model.padding_effect(encoder, batch, dtype="float16"))
     assert nan[0].startswith("With the padding mask at −1e9 (add, float16) the whole batch is NaN from layer 1")
     assert "−65504" in nan[0] and "finfo" in nan[0]
