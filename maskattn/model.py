@@ -485,28 +485,33 @@ def verdict(effect: PaddingEffect) -> list[str]:
 
 
 def rank_changes(effect: PaddingEffect) -> list[str]:
-    """Each sentence whose nearest other sentence (by sentence-embedding cosine) differs from what it is when every
-    sentence is embedded alone, with the current settings and without the padding mask; none for fewer than three
-    sentences or a NaN run."""
-    if len(effect.batch.sentences) < 3 or np.isnan(effect.drift[:, -1]).any():
-        return []
+    """What the batch does to meaning: each sentence whose nearest other sentence (by sentence-embedding cosine)
+    differs from what it is when every sentence is embedded alone, with the current settings and without the
+    padding mask; otherwise one line saying why there is nothing to name.
+
+    >>> rank_changes(padding_effect(load(), ["a cat", "hello"]))              # doctest: +SKIP
+    ['Type three or more sentences to see which is nearest to which.']
+    """
+    if len(effect.batch.sentences) < 3:
+        return ["Type three or more sentences to see which is nearest to which."]
+    if np.isnan(effect.cosine).any():
+        return ["The batch's sentence embeddings are NaN: no sentence has a nearest neighbour in it."]
 
     def nearest(sim: np.ndarray) -> np.ndarray:
         sim = sim.copy()
         np.fill_diagonal(sim, -np.inf)
         return sim.argmax(axis=1)
 
-    truth = nearest(effect.similarity("alone"))
-    out = []
-    for which, words in (("batch", "with the current settings"), ("unmasked", "without the mask")):
+    truth, names, out = nearest(effect.similarity("alone")), effect.batch.sentences, []
+    for which, words in (("batch", "with the current settings"), ("unmasked", "without the padding mask")):
         if which == "unmasked" and not effect.batch.padding_mask:
             continue
         got = nearest(effect.similarity(which))
-        names = effect.batch.sentences
         for b in np.flatnonzero(got != truth):
             out.append(f"{words.capitalize()}, the sentence closest to {_quoted(names[b])} becomes "
                        f"{_quoted(names[got[b]])}; alone it is {_quoted(names[truth[b]])}.")
-    return out
+    return out or ["Every sentence keeps its nearest neighbour, with the current settings"
+                   + (" and without the padding mask." if effect.batch.padding_mask else ".")]
 
 
 @dataclass(frozen=True)

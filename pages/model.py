@@ -77,7 +77,7 @@ for pair in (("masked-logits", "weights"), ("logits", "mask-term")):
     with st.container(horizontal=True, gap="small"):
         for name in pair:
             ui.chart(heads[name], key=f"model-{name}", filename=f"real-model-{name}")
-if run.padding_mask and run.method == "add":
+if run.method == "add" and run.mask_value < 0 and (run.padding_mask or run.causal):
     st.caption("−0 in the mask term is 0 × (a negative constant): IEEE arithmetic keeps the sign, and adding −0 to "
                "a logit leaves it exactly as it was.")
 
@@ -89,9 +89,7 @@ st.markdown("The cosine similarity of the sentence embeddings (the mean of the l
 with st.container(horizontal=True, gap="small"):
     for which in SIMILARITIES:
         ui.chart(figs[f"similarity-{which}"], key=f"model-sim-{which}", filename=f"real-model-similarity-{which}")
-st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in moved) if moved else
-            "Every sentence keeps its nearest neighbour" + ("." if len(sentences) >= 3 else
-                                                           " (type three or more sentences to compare ranks)."))
+st.markdown("\n".join(f"- {ui.md_escape(line)}" for line in moved))
 
 # the constant ----------------------------------------------------------------------------------------------------
 st.header("The constant in a real model")

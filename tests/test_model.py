@@ -151,3 +151,14 @@ def test_the_look_ahead_mask_in_the_real_model(encoder):
     # right padding: every [PAD] key comes after every real token, so the look-ahead mask alone hides them
     assert effect.drift[1, -1] < 1e-5 and effect.leaked[1] == 0 and effect.drift_unmasked[1, -1] < 1e-5
     assert "the look-ahead mask alone already hides them" in " ".join(model.verdict(effect))
+
+
+def test_meaning_names_a_changed_neighbour_or_says_why_there_is_none(encoder):
+    batch = ["the cat sat", "the dog chased the cat home", "birds sing"]
+    assert model.rank_changes(model.padding_effect(encoder, batch[:2])) == [
+        "Type three or more sentences to see which is nearest to which."]
+    assert "NaN" in model.rank_changes(model.padding_effect(encoder, batch, dtype="float16"))[0]
+    lines = model.rank_changes(model.padding_effect(encoder, batch))
+    truth = model.padding_effect(encoder, batch).similarity("alone")
+    assert lines and all(line.endswith(".") for line in lines)
+    assert truth.shape == (3, 3) and np.allclose(np.diag(truth), 1.0)

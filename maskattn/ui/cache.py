@@ -144,6 +144,10 @@ def stage_figure(inputs: Inputs, look: Look, name: str, row: int) -> figures.Fro
     return base.with_shapes(figures.row_outline(row, cols))
 
 
+#: the Playground's clickable stage panels
+STAGES = ("masked-logits", "weights", "logits", "mask-term")
+
+
 @dataclass(frozen=True)
 class PlaygroundView:
     """Everything the Playground draws for one state, row and spacing switch: one cached call per rerun instead of
@@ -169,9 +173,6 @@ def playground_view(inputs: Inputs, look: Look, row: int, show_spacing: bool, ou
                           inspector_table(inputs, row, show_spacing), inspector_formula(inputs, row),
                           row_check_table(inputs), export.file_tag(res), export.file_tag(res, masking=False))
 
-
-#: the Playground's clickable stage panels
-STAGES = ("masked-logits", "weights", "logits", "mask-term")
 
 #: the inspector's columns: the key, the steps in order, (on request) the dtype's spacing, and the weight
 #: with and without the mask as numbers the table draws as bars
