@@ -32,6 +32,8 @@ METHODS: dict[str, str] = {
     "add": "logits + mask * mask_value (TF tutorial, Keras 2, GPT-2)",
     "fill": "where(mask == 1, mask_value, logits) (Annotated Transformer masked_fill, Flax)",
     "safe": "fill, then fully masked rows get weight 0 (PyTorch SDPA _safe_softmax, Keras 3 Softmax(mask))",
+    "attend_all": "fill, but rows that see no key see every key (Hugging Face's SDPA path before transformers 5: "
+                  "_unmask_unattended)",
     "multiply_weights": "mistake: softmax(logits) * (1 - mask); rows no longer sum to 1",
     "zero_logits": "mistake: logits * (1 - mask); exp(0) = 1 still gets weight",
 }
@@ -52,7 +54,7 @@ class AttentionSteps:
     all zeros and ``masked_logits`` equals ``logits``, whatever the constant.
     """
 
-    logits: np.ndarray         # (..., Tq, Tk) q·kᵀ / √d
+    logits: np.ndarray         # (..., Tq, Tk) q·kᵀ / √d (the bias not yet added)
     mask: np.ndarray           # (..., Tq, Tk) 1 = blocked
     mask_term: np.ndarray      # (..., Tq, Tk)
     masked_logits: np.ndarray  # (..., Tq, Tk) what softmax sees
@@ -66,6 +68,27 @@ class AttentionSteps:
     method: str
     mask_value: float          # the constant after rounding to dtype (may be ±inf)
     has_mask: bool = True      # False: no mask was given, so no mask term was added
+    bias: np.ndarray | None = None   # (..., Tq, Tk) the additive bias in dtype, added before the mask; None: none
+
+    @property
+    def biased_logits(self) -> np.ndarray:
+        """(..., Tq, Tk) the logits with the bias added (the logits themselves when there is no bias)."""
+        return self.logits if self.bias is None else nx.add(self.logits, self.bias, self.dtype)
+
+
+def _check_bias(bias, shape: tuple[int, ...], dtype: str) -> np.ndarray:
+    """``bias`` broadcast to the logits' ``shape`` in ``dtype``, or ``MaskAttnError`` naming the problem."""
+    bias = nx.as_array(bias, "bias")
+    if bias.dtype.kind not in "fiu":
+        raise MaskAttnError(f"bias must be numbers, got dtype {bias.dtype}")
+    if np.isnan(bias.astype(np.float64)).any():
+        raise MaskAttnError("bias must not hold NaN (−inf is a mask, +inf is refused too)")
+    if np.isposinf(bias.astype(np.float64)).any():
+        raise MaskAttnError("bias must not hold +inf: softmax would give NaN (inf − inf); −inf is allowed, it masks")
+    try:
+        return np.broadcast_to(nx.cast(bias, dtype), shape).copy()
+    except ValueError:
+        raise MaskAttnError(f"bias of shape {bias.shape} does not broadcast to logits of shape {shape}") from None
 
 
 def _check_inputs(q, k, v, mask, mask_value, dtype, method):
@@ -101,7 +124,7 @@ def _check_inputs(q, k, v, mask, mask_value, dtype, method):
 
 
 def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype="float32",
-                    method="add", scale=True) -> AttentionSteps:
+                    method="add", scale=True, bias=None) -> AttentionSteps:
     """Masked scaled dot-product attention with every intermediate, in ``dtype``.
 
     Faithful numerics: inputs are rounded to ``dtype``; ``q @ kᵀ`` accumulates in
@@ -109,7 +132,9 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
     ``dtype`` first (``-1e9`` is ``-inf`` in float16); for ``add`` the product
     ``mask * mask_value`` is taken in ``dtype`` (``0 * -inf = NaN``); softmax is
     the stable max-subtracted form with each step rounded (``numerics.softmax_steps``).
-    ``scale=False`` skips the division by √d.
+    ``scale=False`` skips the division by √d. ``bias`` (broadcastable to ``(..., Tq, Tk)``) is
+    rounded to ``dtype`` and added to the scaled logits before the mask term (ALiBi, T5, JAX's
+    ``bias``, a float ``attn_mask``); a bias of −inf blocks its key like a mask.
 
     >>> s = attention_steps([[1.0, 0.0]], [[1.0, 0.0], [0.0, 1.0]], [[1.0], [2.0]],
     ...                     mask=[[0.0, 1.0]], scale=False)
@@ -125,6 +150,13 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
     [[1.0]]
     >>> attention_steps([[1.0]], [[1.0]], [[1.0]], mask=[[0.0]], dtype="float16").weights.tolist()
     [[nan]]
+
+    A bias of −inf is a mask; a finite one only tilts the weights:
+
+    >>> attention_steps([[0.0]], [[0.0], [0.0]], [[1.0], [2.0]], bias=[[0.0, -np.inf]]).weights.tolist()
+    [[1.0, 0.0]]
+    >>> attention_steps([[0.0]], [[0.0], [0.0]], [[1.0], [2.0]], bias=[[0.0, -np.log(3)]]).weights.round(6).tolist()
+    [[0.75, 0.25]]
     """
     q, k, v, mask, mask_value, dtype = _check_inputs(q, k, v, mask, mask_value, dtype, method)
     has_mask = mask is not None
@@ -137,6 +169,9 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
         sqrt_d = nx.sqrt_depth(depth, dtype)                        # √d: float32 like tf.sqrt; float64 in float64
         logits = nx.divide(logits, sqrt_d, dtype)                   # (..., Tq, Tk)
 
+    bias = None if bias is None else _check_bias(bias, logits.shape, dtype)     # (..., Tq, Tk)
+    if bias is not None and bias.shape != logits.shape:
+        logits = np.broadcast_to(logits, bias.shape).copy()
     if mask is None:
         mask = np.zeros(logits.shape, dtype=dt)                     # (..., Tq, Tk)
     else:
@@ -147,29 +182,34 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
                 f"mask of shape {mask.shape} does not broadcast to logits of shape {logits.shape}"
             ) from None
         logits, mask = logits.copy(), mask.copy()
+        if bias is not None:
+            bias = np.broadcast_to(bias, logits.shape).copy()
     constant = nx.cast(mask_value, dtype)                           # -1e9 -> -inf in float16
     blocked = mask == 1
+    scores = logits if bias is None else nx.add(logits, bias, dtype)   # (..., Tq, Tk) what the mask is applied to
 
+    all_blocked = np.all(blocked, axis=-1, keepdims=True)            # (..., Tq, 1) rows that see no key
+    if method == "attend_all":                                      # such rows see every key instead
+        blocked = blocked & ~all_blocked
     if not has_mask:                                                # the tutorial's `if mask is not None`
         mask_term = np.zeros_like(logits)
-        masked_logits = logits
+        masked_logits = scores
     elif method == "add":
         mask_term = nx.multiply(mask, constant, dtype)              # 0 * -inf = NaN
-        masked_logits = nx.add(logits, mask_term, dtype)
-    elif method in ("fill", "safe"):
+        masked_logits = nx.add(scores, mask_term, dtype)
+    elif method in ("fill", "safe", "attend_all"):
         mask_term = np.where(blocked, constant, dt.type(0)).astype(dt)
-        masked_logits = np.where(blocked, constant, logits).astype(dt)
+        masked_logits = np.where(blocked, constant, scores).astype(dt)
     elif method == "zero_logits":
         mask_term = np.zeros_like(logits)
-        masked_logits = np.where(blocked, dt.type(0), logits).astype(dt)
+        masked_logits = np.where(blocked, dt.type(0), scores).astype(dt)
     else:  # multiply_weights: the mask is applied after softmax
         mask_term = np.zeros_like(logits)
-        masked_logits = logits
+        masked_logits = scores
 
     sm = nx.softmax_steps(masked_logits, dtype)
     weights = sm.weights
     if method == "safe":
-        all_blocked = np.all(blocked, axis=-1, keepdims=True)       # (..., Tq, 1)
         weights = np.where(all_blocked, dt.type(0), weights).astype(dt)
     elif method == "multiply_weights":
         weights = nx.multiply(weights, nx.subtract(1.0, mask, dtype), dtype)
@@ -179,12 +219,12 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
         logits=logits, mask=mask, mask_term=mask_term, masked_logits=masked_logits,
         row_max=sm.row_max, shifted=sm.shifted, exps=sm.exps, row_sum=sm.row_sum,
         weights=weights, output=output, dtype=dtype, method=method,
-        mask_value=nx.to_float(constant), has_mask=has_mask,
+        mask_value=nx.to_float(constant), has_mask=has_mask, bias=bias,
     )
 
 
 def scaled_dot_product_attention(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE,
-                                 dtype="float32", method="add", scale=True):
+                                 dtype="float32", method="add", scale=True, bias=None):
     """The tutorial's function: returns ``(output, attention_weights)``.
 
     output ``(..., Tq, dv)``, attention_weights ``(..., Tq, Tk)``, both in ``dtype``.
@@ -198,7 +238,7 @@ def scaled_dot_product_attention(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_
     ([[0.0, 0.0, 0.5, 0.5]], [[550.0, 5.5]])
     """
     steps = attention_steps(q, k, v, mask, mask_value=mask_value, dtype=dtype,
-                            method=method, scale=scale)
+                            method=method, scale=scale, bias=bias)
     return steps.output, steps.weights
 
 

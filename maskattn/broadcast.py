@@ -44,6 +44,7 @@ HEAD_CHOICES: tuple[int, ...] = (2, 4)
 MAX_BROADCAST_TOKENS = 32
 #: what each method does with the mask, as the last line of the shape table says it
 _MASKED_NAMES = {"add": "logits + mask × c", "fill": "where(mask, c, logits)", "safe": "where(mask, c, logits)",
+                 "attend_all": "where(mask, c, logits); empty rows unmasked",
                  "zero_logits": "logits × (1 − mask)", "multiply_weights": "logits (mask after softmax)"}
 
 

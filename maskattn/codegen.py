@@ -259,6 +259,8 @@ NUMPY_DIALECT = Dialect(
 _APPLY = {"add": "masked_logits = rounded(np.add, logits, rounded(np.multiply, mask, MASK_VALUE))  # the tutorial's line",
           "fill": "masked_logits = np.where(mask == 1, MASK_VALUE, logits).astype(DT)",
           "safe": "masked_logits = np.where(mask == 1, MASK_VALUE, logits).astype(DT)",
+          "attend_all": "mask = np.where((mask == 1).all(axis=-1, keepdims=True), DT(0), mask)  # rows with no key: all\n"
+                        "masked_logits = np.where(mask == 1, MASK_VALUE, logits).astype(DT)",
           "zero_logits": "masked_logits = np.where(mask == 1, DT(0), logits).astype(DT)  # a mistake: 0 is no mask",
           "multiply_weights": "masked_logits = logits  # a mistake: the mask is applied after softmax"}
 

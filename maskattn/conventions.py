@@ -35,7 +35,7 @@ from .fully_masked import classify_row
 from .frameworks import ADDED, ATTEND, BLOCKED
 from .frameworks._framework import ATTEND_BOOL, BLOCKED_BOOL
 from .masks.basic import binary_mask
-from .masks import MaskSpec, create_causal_mask
+from .masks import MaskSpec, create_causal_mask, parts_on
 
 
 # ------------------------------------------------------------------------------------------------
@@ -293,9 +293,7 @@ def newer_parts(spec: MaskSpec) -> tuple[str, ...]:
     >>> newer_parts(MaskSpec(causal=True, window=3, segments=True))
     ('window', 'document')
     """
-    on = {"window": spec.window is not None, "document": spec.segments, "prefix": spec.prefix_length is not None,
-          "drawn": spec.drawn is not None}
-    return tuple(part for part in frameworks.NEWER_PARTS if on[part])
+    return tuple(part.name for part in parts_on(spec) if part.name in frameworks.NEWER_PARTS)
 
 
 def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:

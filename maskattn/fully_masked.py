@@ -61,6 +61,9 @@ def fully_masked_reason(kind: str, method: str, dtype: str, constant: float) -> 
     if kind == "zeros":
         return ("the safe softmax gives weight 0 to a row with nothing to attend to (as "
                 f"{', '.join(frameworks_giving_zeros(dtype))} do).")
+    if method == "attend_all":
+        return ("a row that sees no key is given every key back, so it is the unmasked softmax of its logits (Hugging "
+                "Face's SDPA path before transformers 5 did this to avoid NaN).")
     if method == "zero_logits":
         return "every logit was set to 0, so all scores tie and softmax spreads the weight evenly."
     if method in ("fill", "safe"):

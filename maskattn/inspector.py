@@ -90,6 +90,10 @@ def _mask_line(steps: AttentionSteps) -> tuple[str, str]:
                 "No mask is on, so nothing is added to the raw logits x (the tutorial's `if mask is not None`).")
     if steps.method == "add":
         return (rf"z_j = x_j + \mathrm{{mask}}_j \times c,\qquad c = {c}\quad(\text{{{dtype}}})", "")
+    if steps.method == "attend_all":
+        return (rf"z_j = \begin{{cases}} c = {c} & \mathrm{{mask}}_j = 1 \text{{ and the row sees a key}} \\ x_j "
+                rf"& \text{{otherwise}} \end{{cases}}\quad(\text{{{dtype}}})",
+                "A row that sees no key is given every key back (Hugging Face's SDPA path before transformers 5).")
     if steps.method in ("fill", "safe"):
         return (rf"z_j = \begin{{cases}} c = {c} & \mathrm{{mask}}_j = 1 \\ x_j & \mathrm{{mask}}_j = 0 \end{{cases}}"
                 rf"\quad(\text{{{dtype}}})", "")

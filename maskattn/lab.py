@@ -59,6 +59,7 @@ LAB_METHODS: dict[str, tuple[str, float | None]] = {
     "add −inf": ("add", -math.inf),
     "fill −inf": ("fill", -math.inf),
     "safe": ("safe", None),
+    "attend_all": ("attend_all", None),
     "multiply_weights": ("multiply_weights", None),
     "zero_logits": ("zero_logits", None),
 }

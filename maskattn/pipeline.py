@@ -102,6 +102,31 @@ def fitted_spec(inputs: Inputs, size: int) -> tuple[MaskSpec, tuple[str, ...]]:
         notices.append(f"The prefix of {spec.prefix_length} is longer than the {size} tokens; it is cut to {size} "
                        "(every query then sees every key).")
         spec = replace(spec, prefix_length=size)
+    if inputs.window and inputs.window_right and spec.window_right is None:
+        notices.append(f"The window's {inputs.window_right} keys ahead are not applied: a causal part (causal, prefix LM, "
+                       "chunks or a shared prefix) blocks every key ahead. Turn it off for a two-sided window.")
+    if inputs.global_tokens and not spec.global_tokens:
+        notices.append(f"The global tokens {inputs.global_tokens} are not applied: they lift a sliding window or "
+                       "chunks, and neither is on.")
+    beyond = [p for p in spec.global_tokens if p >= size]
+    if beyond:
+        notices.append(f"Global token position{'s' * (len(beyond) > 1)} {', '.join(map(str, beyond))} "
+                       f"{'are' if len(beyond) > 1 else 'is'} past the {size} tokens (positions 0 to {size - 1}), "
+                       "so left out.")
+        spec = replace(spec, global_tokens=tuple(p for p in spec.global_tokens if p < size))
+        if not spec.global_tokens:
+            spec = replace(spec, global_tokens=())
+    if inputs.shared_prefix and inputs.packed:
+        notices.append("The shared prefix is not applied to packed lines: the documents already split the row. "
+                       "Unpack them for a shared prefix.")
+    if spec.shared_prefix is not None and spec.shared_prefix + spec.completions > size:
+        cut = max(size - spec.completions, 0)
+        completions = min(spec.completions, size)
+        notices.append(f"A shared prefix of {spec.shared_prefix} and {spec.completions} completions need "
+                       f"{spec.shared_prefix + spec.completions} tokens, the sequences have {size}; "
+                       f"using a prefix of {min(cut, spec.shared_prefix)} and {completions} completion"
+                       f"{'s' * (completions != 1)}.")
+        spec = replace(spec, shared_prefix=min(cut, spec.shared_prefix), completions=completions)
     if spec.drawn is not None and len(spec.drawn) != size:
         n = len(spec.drawn)
         notices.append(f"The drawn mask is {n}×{n} but the sequences have {size} tokens, so it is not applied: "

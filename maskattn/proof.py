@@ -801,6 +801,7 @@ class AttentionGrads:
     dq: np.ndarray               # (..., Tq, d)
     dk: np.ndarray               # (..., Tk, d)
     dv: np.ndarray               # (..., Tk, dv)
+    dbias: np.ndarray | None = None   # (bias shape) dL/dbias, when a bias was added: dlogits summed to its shape
 
     def takeaway(self, labels=None) -> str:
         """One sentence about the masked cells' gradient, with its numbers.
@@ -861,7 +862,7 @@ def _sum_to_shape(g: np.ndarray, shape: tuple[int, ...], dtype: str) -> np.ndarr
 
 
 def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VALUE, dtype="float32",
-                    method="add", scale=True) -> AttentionGrads:
+                    method="add", scale=True, bias=None) -> AttentionGrads:
     """The backward pass of ``attention_steps``, derived by hand, every step rounded in ``dtype``.
 
     L = sum(output * d_output). From the output back:
@@ -872,7 +873,9 @@ def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VAL
       ``w`` the softmax's own output; for ``safe`` that is 0 on fully masked rows (a
       constant), so they get 0, as PyTorch's ``_safe_softmax`` backward does;
     - the mask: for ``add`` the mask term is a constant, so ``dlogits = dz``; for ``fill``,
-      ``safe`` and ``zero_logits`` ``where()`` picked a constant at blocked cells, so they get 0;
+      ``safe`` and ``zero_logits`` ``where()`` picked a constant at blocked cells, so they get 0
+      (``attend_all``: except in rows that see no key, which keep every score);
+    - a ``bias`` was added to the logits, so ``dbias = dlogits`` summed back to the bias's shape;
     - ``dq = dlogits @ k / √d`` and ``dk = dlogitsᵀ @ q / √d``.
 
     NaN propagates as in PyTorch autograd.
@@ -886,7 +889,7 @@ def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VAL
     ...
     maskattn.errors.MaskAttnError: d_output must have the output's shape (1, 1), got shape (1, 2)
     """
-    steps = attention_steps(q, k, v, mask, mask_value=mask_value, dtype=dtype, method=method, scale=scale)
+    steps = attention_steps(q, k, v, mask, mask_value=mask_value, dtype=dtype, method=method, scale=scale, bias=bias)
     dtype, dt = steps.dtype, nx.resolve_dtype(steps.dtype)
     q, k, v = (nx.cast(x, dtype) for x in (q, k, v))                # as the forward pass saw them
     d_out = nx.cast(nx.as_array(d_output, "d_output"), dtype)
@@ -904,7 +907,9 @@ def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VAL
     else:  # safe: the safe softmax's output is a constant 0 on fully masked rows, so w = 0 there
         g, w = dweights, steps.weights                              # (PyTorch's SafeSoftmaxBackward too)
     dmasked = nx.softmax_backward(w, g, dtype)                      # (..., Tq, Tk) w ⊙ (g − Σ w g)
-    if method in ("fill", "safe", "zero_logits"):
+    if method in ("fill", "safe", "zero_logits", "attend_all"):
+        if method == "attend_all":                                  # rows that see no key kept every score
+            blocked = blocked & ~blocked.all(axis=-1, keepdims=True)
         dlogits = np.where(blocked, zero, dmasked).astype(dt)       # where() picked a constant there
     else:
         dlogits = dmasked                                           # add: d(logits + constant) = 1
@@ -914,6 +919,7 @@ def attention_grads(q, k, v, mask=None, *, d_output, mask_value=DEFAULT_MASK_VAL
         draw = nx.divide(dlogits, sqrt_d, dtype)                    # (..., Tq, Tk)
     dq = nx.matmul(draw, k, dtype)                                  # (..., Tq, d)
     dk = nx.matmul(T(draw), q, dtype)                               # (..., Tk, d)
+    dbias = None if bias is None else _sum_to_shape(dlogits, np.shape(bias), dtype)
     return AttentionGrads(steps, d_out, dweights, dmasked, dlogits,
                           _sum_to_shape(dq, q.shape, dtype), _sum_to_shape(dk, k.shape, dtype),
-                          _sum_to_shape(dv, v.shape, dtype))
+                          _sum_to_shape(dv, v.shape, dtype), dbias)

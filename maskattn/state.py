@@ -114,6 +114,33 @@ def _preset_slug(raw: str) -> str:
     return raw.strip()
 
 
+def parse_positions(raw: str) -> tuple[int, ...]:
+    """Global token positions typed as text: whole numbers >= 0 split by commas or spaces; sorted, each once.
+
+    >>> parse_positions(" 5, 0 0 "), parse_positions("")
+    ((0, 5), ())
+    >>> parse_positions("1, x")
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: global token positions must be whole numbers from 0, split by commas, got 'x'
+    """
+    items = [item for item in re.split(r"[,\s]+", str(raw).strip()) if item]
+    for item in items:
+        if not item.isdigit() or len(item) > 5:
+            raise MaskAttnError("global token positions must be whole numbers from 0, split by commas, "
+                                f"got {item[:20]!r}")
+    if len(items) > MAX_TOKENS_PER_SEQUENCE:
+        raise MaskAttnError(f"at most {MAX_TOKENS_PER_SEQUENCE} global token positions, got {len(items)}")
+    return tuple(sorted({int(item) for item in items}))
+
+
+def _positions(raw: str) -> str:
+    try:
+        return ",".join(map(str, parse_positions(raw)))
+    except MaskAttnError:
+        raise ValueError("expected token positions split by commas, such as 0,5") from None
+
+
 def _drawn(raw: str) -> str:
     try:
         return compact_mask(parse_compact_mask(raw))
@@ -146,6 +173,17 @@ class Inputs:
                                   help="when packed, block the keys of other documents")
     drawn: str = control("", url="drawn", masking=True, parse=_drawn,
                          help="a mask drawn by hand, rows of 0/1 joined by '-', e.g. 001-100-010")
+    window_right: int = control(0, url="wright", range=(0, MAX_TOKENS_PER_SEQUENCE), masking=True,
+                                help="two-sided window: the keys after the query it also sees (0 = a causal window)")
+    chunk: int = control(0, url="chunk", range=(0, MAX_TOKENS_PER_SEQUENCE), masking=True,
+                         help="chunked attention (Llama 4): chunk size, causal within the chunk (0 = off)")
+    global_tokens: str = control("", url="global", cli="--global", masking=True, parse=_positions,
+                                 help="global tokens (Longformer): positions split by commas, e.g. 0,5; "
+                                      "they lift the window or chunks")
+    shared_prefix: int = control(0, url="shared", range=(0, MAX_TOKENS_PER_SEQUENCE), masking=True,
+                                 help="shared prefix: its length; the completions after it never see each other (0 = off)")
+    completions: int = control(2, url="completions", range=(1, MAX_TOKENS_PER_SEQUENCE), masking=True,
+                               help="shared prefix: how many completions share it (the rest of the row, split evenly)")
     constant: str = control("-1e9", url="const", cli="", choices=tuple(CONSTANT_PRESETS), masking=True,
                             help="a key of CONSTANT_PRESETS (the CLI's --constant takes a name or a number)")
     custom_constant: float = control(-1e9, url="value", cli="", masking=True, parse=_custom_constant,
@@ -175,7 +213,18 @@ class Inputs:
         return MaskSpec(padding=self.padding, query_padding=self.mask_queries, causal=self.causal,
                         window=self.window or None, window_rule=self.window_rule,
                         prefix_length=self.prefix_length or None, segments=self.packed and self.document_mask,
-                        drawn=parse_compact_mask(self.drawn) if self.drawn else None)
+                        drawn=parse_compact_mask(self.drawn) if self.drawn else None,
+                        window_right=self.window_right if self.window and self.window_right and not self.looks_causal
+                        else None,
+                        chunk=self.chunk or None,
+                        global_tokens=parse_positions(self.global_tokens) if self.window or self.chunk else (),
+                        shared_prefix=self.shared_prefix or None if not self.packed else None,
+                        completions=self.completions)
+
+    @property
+    def looks_causal(self) -> bool:
+        """A part other than the window blocks the future (then the window has no keys ahead)."""
+        return bool(self.causal or self.prefix_length or self.chunk or (self.shared_prefix and not self.packed))
 
     def without_masking(self) -> Inputs:
         """These inputs with every field that only changes how the mask is built or applied at its default:
@@ -219,6 +268,15 @@ class Inputs:
         if self.packed:
             parts.append(("packed-docs", "packed + documents") if self.document_mask
                          else ("packed-nodocs", "packed, no document mask"))
+        if self.window and self.window_right and not self.looks_causal:
+            parts.append((f"ahead-{self.window_right}", f"{self.window_right} ahead"))
+        if self.chunk:
+            parts.append((f"chunk-{self.chunk}", f"chunks of {self.chunk}"))
+        if self.global_tokens and (self.window or self.chunk):
+            parts.append(("global-" + self.global_tokens.replace(",", "-"), f"global {self.global_tokens}"))
+        if self.shared_prefix and not self.packed:
+            parts.append((f"shared-{self.shared_prefix}-{self.completions}",
+                          f"shared prefix {self.shared_prefix}, {self.completions} completions"))
         if self.drawn:
             size = self.drawn.count("-") + 1
             parts.append((f"drawn-{size}x{size}", f"drawn {size}×{size}"))

@@ -71,7 +71,8 @@ def test_the_spec_is_the_and_of_its_rules(case):
 
 def test_the_table_names_every_part_once():
     assert [p.name for p in PARTS] == list(MASK_PARTS) and len(set(MASK_PARTS)) == len(PARTS)
-    assert list(NEWER_PARTS) == ["prefix", "window", "document", "drawn"]
+    assert list(NEWER_PARTS) == ["prefix", "window", "window_right", "chunk", "global_tokens", "shared_prefix",
+                                 "document", "drawn"]
     for part in PARTS:                                           # every rule uses known placeholders only
         for rule in (part.attend, part.blocked):
             rule.replace("{lt}", "").replace("{ge}", "").format(**{name: "x" for name in PLACEHOLDERS})

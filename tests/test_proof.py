@@ -46,19 +46,24 @@ def f64(x):
 # --------------------------------------------------------------------------- the backward pass vs PyTorch
 
 
-def torch_grads(torch, q, k, v, mask, d_out, *, mask_value, dtype, method):
-    """The same forward pass in torch ops, differentiated by autograd."""
+def torch_grads(torch, q, k, v, mask, d_out, *, mask_value, dtype, method, bias=None):
+    """The same forward pass in torch ops, differentiated by autograd (``bias`` added to the scaled logits)."""
     dt = getattr(torch, dtype)
     tensor = lambda a: torch.tensor(f64(a)).to(dt)
     q, k, v = (tensor(a).requires_grad_() for a in (q, k, v))
     logits = q @ k.transpose(-1, -2) / torch.sqrt(torch.tensor(float(q.shape[-1]))).to(dt)
     logits.retain_grad()
+    b = None if bias is None else tensor(bias).requires_grad_()
+    scores = logits if b is None else logits + b
     constant = tensor(mask_value)                            # rounded to dtype first, as DESIGN.md says
-    m = torch.broadcast_to(tensor(mask), logits.shape)
+    m = torch.broadcast_to(tensor(mask), scores.shape)
     blocked = m == 1
+    if method == "attend_all":                               # Hugging Face's old fix: rows with no key see all
+        blocked = blocked & ~blocked.all(-1, keepdim=True)
+    logits = scores
     if method == "add":
         z = logits + m * constant
-    elif method in ("fill", "safe"):
+    elif method in ("fill", "safe", "attend_all"):
         z = torch.where(blocked, constant, logits)
     elif method == "zero_logits":
         z = torch.where(blocked, torch.zeros((), dtype=dt), logits)
@@ -74,8 +79,12 @@ def torch_grads(torch, q, k, v, mask, d_out, *, mask_value, dtype, method):
         w = w * (1 - m)
     out = w @ v
     (out * tensor(d_out)).sum().backward()
-    return {name: f64(t.detach().to(torch.float64).numpy()) for name, t in
-            (("dlogits", logits.grad), ("dq", q.grad), ("dk", k.grad), ("dv", v.grad), ("output", out))}
+    grads = {name: f64(t.detach().to(torch.float64).numpy()) for name, t in
+             (("dlogits", logits.grad if b is None else b.grad), ("dq", q.grad), ("dk", k.grad), ("dv", v.grad),
+              ("output", out))}
+    if b is not None:
+        grads["dbias"] = grads["dlogits"]
+    return grads
 
 
 #: max |ours - torch| relative to max |torch| (float32: a few ulps of different summation orders)
@@ -223,13 +232,14 @@ def loop_grads(q, k, v, mask, d_out, mask_value, method):
     dlogits = [[0.0] * Tk for _ in range(Tq)]
     for i in range(Tq):
         logit = [sum(q[i][a] * k[j][a] for a in range(d)) * s for j in range(Tk)]
+        full = all(blocked[i])
         z = [(logit[j] + (mask_value if blocked[i][j] else 0.0)) if method == "add" else
              (mask_value if blocked[i][j] else logit[j]) if method in ("fill", "safe") else
+             (mask_value if blocked[i][j] and not full else logit[j]) if method == "attend_all" else
              (0.0 if blocked[i][j] else logit[j]) if method == "zero_logits" else logit[j] for j in range(Tk)]
         top = max(z)
         e = [math.exp(zj - top) for zj in z]
         p = [ej / math.fsum(e) for ej in e]
-        full = all(blocked[i])
         if method == "safe" and full:
             p = [0.0] * Tk                                   # a constant row: no gradient
         w = [p[j] * (0.0 if method == "multiply_weights" and blocked[i][j] else 1.0) for j in range(Tk)]
@@ -240,7 +250,8 @@ def loop_grads(q, k, v, mask, d_out, mask_value, method):
         g = [dw[j] * (0.0 if method == "multiply_weights" and blocked[i][j] else 1.0) for j in range(Tk)]
         for j in range(Tk):
             dz = math.fsum(g[a] * p[a] * ((a == j) - p[j]) for a in range(Tk))
-            dlogits[i][j] = 0.0 if method in ("fill", "safe", "zero_logits") and blocked[i][j] else dz
+            dlogits[i][j] = (0.0 if method in ("fill", "safe", "zero_logits") and blocked[i][j] else
+                             0.0 if method == "attend_all" and blocked[i][j] and not full else dz)
             for a in range(d):
                 dq[i][a] += dlogits[i][j] * s * k[j][a]
                 dk[j][a] += dlogits[i][j] * s * q[i][a]

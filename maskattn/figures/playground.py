@@ -76,6 +76,8 @@ def stage_titles(result) -> dict[str, str]:
         term, masked = f"mask term: mask × ({c})", "masked logits z = x + mask × c"
     elif steps.method in ("fill", "safe"):
         term, masked = f"fill: {c} where mask = 1", "masked logits z = where(mask, c, x)"
+    elif steps.method == "attend_all":
+        term, masked = f"fill: {c} where mask = 1 (rows with no key: none)", "masked logits z = where(mask, c, x)"
     elif steps.method == "zero_logits":
         term, masked = "mask term: none (masked logits set to 0)", "masked logits z = x × (1 − mask)"
     else:
@@ -86,7 +88,8 @@ def stage_titles(result) -> dict[str, str]:
         mask_title = "mask: nothing blocked here"         # say so, so a blank panel does not read as a broken one
         zero = "= 0 here" if not np.isnan(steps.mask_term).any() else "= NaN (0 × -inf)"
         term = {"add": f"mask term: mask × ({c}) {zero}", "fill": "fill: nowhere (nothing blocked)",
-                "safe": "fill: nowhere (nothing blocked)"}.get(steps.method, term)
+                "safe": "fill: nowhere (nothing blocked)",
+                "attend_all": "fill: nowhere (nothing blocked)"}.get(steps.method, term)
     return {"mask": mask_title, "logits": f"raw logits x = {x}", "mask-term": term,
             "masked-logits": masked, "weights": weights, "output": "output = weights @ v"}
 

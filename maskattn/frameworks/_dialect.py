@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from ..masks.parts import PLACEHOLDERS, MaskPart, parts_on
+from ..masks.parts import PART, PLACEHOLDERS, MaskPart, parts_on
 from ..masks.patterns import window_reach
 
 if TYPE_CHECKING:
@@ -94,7 +94,13 @@ class Dialect:
     wrap: str = "{rule}"                     # how a part said by its rule becomes a term (a cast, a lambda…)
 
     def native_call(self, part: MaskPart, spec: MaskSpec) -> Native | None:
-        """The library's own call for ``part`` in ``spec``, or None (the part is written from its rule)."""
+        """The library's own call for ``part`` in ``spec``, or None (the part is written from its rule).
+
+        A part that global tokens lift is always written from its rule when they are on: no library's
+        window or chunk setting can leave rows and columns open.
+        """
+        if part.lifted and spec.global_tokens:
+            return None
         return self.native[part.name](spec) if part.name in self.native else None
 
     def term(self, part: MaskPart, spec: MaskSpec, native: Native | None = None) -> tuple[str, str, tuple[str, ...]]:
@@ -103,7 +109,10 @@ class Dialect:
         native = native or self.native_call(part, spec)
         if native is not None:
             return native.code, native.note or part.note, native.uses
-        rule = part.rule(self.polarity, spec.window_rule)
+        rule = part.rule(self.polarity, spec.window_rule, spec)
+        if part.lifted and spec.global_tokens:             # (rule) | (a global query or key)
+            lift = PART["global_tokens"].rule(self.polarity, spec=spec)
+            rule = f"({rule}) | ({lift})" if self.polarity == "attend" else f"({rule}) & ({lift})"
         uses = tuple(name for name in PLACEHOLDERS if "{" + name + "}" in rule)
         return self.wrap.format(rule=rule.format(**self.names)), part.note, uses
 
@@ -111,6 +120,8 @@ class Dialect:
         """The lines that build ``spec``'s mask in this dialect, walking the parts it switches on."""
         setup, lines, options, terms = [], [], [], []
         for part in parts_on(spec):
+            if part.opens:                                 # said inside the parts it lifts
+                continue
             native = self.native_call(part, spec)
             if native is not None and native.kind == "skip":
                 continue

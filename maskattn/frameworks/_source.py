@@ -56,8 +56,8 @@ def float_literal(x: float) -> str:
 
 
 def mask_data(state) -> str:
-    """The mask parts' numbers as named constants (WINDOW, PREFIX, document_ids, DRAWN), from the table."""
-    return "".join(f"{part.constant} = {part.data(state.spec, state.segment_ids)}\n"
+    """The mask parts' numbers as named constants (WINDOW, PREFIX, CHUNK, document_ids, DRAWN…), from the table."""
+    return "".join(f"{part.constant} = {part.data(state.spec, state)}\n"
                    for part in parts_on(state.spec) if part.data is not None)
 
 

@@ -50,8 +50,11 @@ HF_EXPRESSIONS = expressions(
     native=("window", "document", "prefix"),
 )
 
-def _hf_window(spec) -> Native:
-    """``config.sliding_window``: HF counts keys (the app's "keys" count; "distance" is one more)."""
+def _hf_window(spec) -> Native | None:
+    """``config.sliding_window``: HF counts keys (the app's "keys" count; "distance" is one more).
+    A two-sided window is said by its rule (HF's own bidirectional window is symmetric only)."""
+    if spec.window_right is not None:
+        return None
     window = "WINDOW" if spec.window_rule == "keys" else "WINDOW + 1"
     if spec.prefix_length is not None:           # over a prefix LM: the overlay as one more and-function
         return Native("term", f"sliding_window_overlay({window})", "sliding window over the prefix LM")
@@ -83,6 +86,7 @@ def _hf_mask(implementation: str):
     def code(state) -> tuple[str, str]:
         spec = state.spec
         natives = {p.name: HF_DIALECT.native_call(p, spec) for p in parts_on(spec) if p.name in HF_DIALECT.native}
+        natives = {name: native for name, native in natives.items() if native is not None}
         r = HF_DIALECT.render(spec)
         window = natives["window"] if "window" in natives and natives["window"].kind == "option" else None
         if spec.is_causal:
@@ -93,7 +97,7 @@ def _hf_mask(implementation: str):
             call, skip = f"{builder}(config, inputs_embeds, attention_mask", "allow_is_bidirectional_skip=False"
         names = {builder, *(("and_masks",) if len(r.terms) > 1 else ()),
                  *(("packed_sequence_mask_function",) if spec.segments else ()),
-                 *(("sliding_window_overlay",) if spec.window is not None and not window else ())}
+                 *(("sliding_window_overlay",) if "window" in natives and not window else ())}
         args = [f"or_mask_function={natives['prefix'].code}"] if "prefix" in natives else []
         if r.terms:
             args.append("and_mask_function=" + (r.terms[0] if len(r.terms) == 1 else

@@ -65,9 +65,12 @@ _JAX_DOC = "doc_j = jnp.array([document_ids])  # (B=1, T)"
 
 def _jax_window(spec) -> Native:
     right = "T - 1" if spec.prefix_length is not None else "0"      # a prefix LM keeps the future of the prefix open
+    if spec.window_right is not None:                               # a two-sided window: JAX's own (left, right)
+        right = "WINDOW_RIGHT"
     return Native("option", f"local_window_size=({reach_code(spec)}, {right})",
                   f"JAX counts a window as the distance back (q - kv <= left): left = {reach_code(spec)}"
-                  + ("; right open for the prefix" if right != "0" else ""))
+                  + ("; right open for the prefix" if right == "T - 1" else
+                     "; right = the keys ahead (key_pos <= query_pos + right)" if right != "0" else ""))
 
 
 #: jax.nn.dot_product_attention: a bool mask (True = attend) ANDed together, and its own is_causal and
@@ -79,13 +82,14 @@ JAX_DIALECT = Dialect(
     start=commented("mask = jnp.ones((1, 1, T, T), dtype=bool)", "(B, N, T, S)"),
     join="{var} = jnp.logical_and({var}, {term})",
     setup={"q": POSITIONS.format(m="jnp"), "kv": POSITIONS.format(m="jnp"), "doc_q": _JAX_DOC, "doc_k": _JAX_DOC},
-    native={"look_ahead": lambda spec: Native("option", "is_causal=True"), "window": _jax_window})
+    native={"look_ahead": lambda spec: Native("option", "is_causal=True"), "window": _jax_window,
+            "window_right": lambda spec: Native("skip")})
 
 
 def jax_mask(state) -> str:
     """``mask`` and ``options`` for jax.nn.dot_product_attention."""
     r = JAX_DIALECT.render(state.spec)
-    window = [_jax_window(state.spec).note] if state.spec.window is not None else []
+    window = [_jax_window(state.spec).note] if state.spec.window is not None and not state.spec.global_tokens else []
     options = ["mask=mask", *r.options, *([] if state.scale else ["scale=1.0"])]
     return lines(r.code, *("# " + w for w in window), f"options = dict({', '.join(options)})")
 

@@ -129,7 +129,8 @@ FLEX_DIALECT = Dialect(
     native={"prefix": lambda spec: Native("term", "or_masks(causal, prefix)", "the prefix, then causal")})
 #: the mask_mod each part becomes (the prefix LM is two, joined by or_masks)
 _MOD_NAMES = {"padding": "not_padding", "query_padding": "query_not_padding", "look_ahead": "causal",
-              "window": "sliding_window", "document": "same_document", "drawn": "drawn"}
+              "window": "sliding_window", "document": "same_document", "drawn": "drawn", "window_right": "window_ahead",
+              "chunk": "same_chunk", "global_tokens": "is_global", "shared_prefix": "prefix_or_same_completion"}
 
 
 def _flex_mask(state) -> str:
@@ -137,12 +138,18 @@ def _flex_mask(state) -> str:
     spec = state.spec
     if not parts_on(spec):
         return "block_mask = None  # no mask is on\n"
-    setup, defs, mods = [], [], []
+    setup, defs, mods, local = [], [], [], []
 
     def define(name: str, body: str, note: str) -> None:
         defs.append(f"\n\ndef {name}(b, h, q_idx, kv_idx):  # {note}\n    return {body}")
 
     for part in parts_on(spec):
+        if part.opens or (part.lifted and spec.global_tokens):   # FlexAttention's own or_masks lifts them
+            define(_MOD_NAMES[part.name], part.rule("attend", spec.window_rule, spec).format(**FLEX_DIALECT.names),
+                   part.note)
+            if not part.opens:
+                local.append(_MOD_NAMES[part.name])
+            continue
         code, note, uses = FLEX_DIALECT.term(part, spec)
         for line in (FLEX_DIALECT.setup[u] for u in uses if u in FLEX_DIALECT.setup):
             if line not in setup:
@@ -153,6 +160,9 @@ def _flex_mask(state) -> str:
         else:
             define(_MOD_NAMES.get(part.name, part.name), code, note)
         mods.append(code if part.name == "prefix" else _MOD_NAMES.get(part.name, part.name))
+    if local:                                      # the window or chunks, or a global token's row or column
+        inner = local[0] if len(local) == 1 else f"and_masks({', '.join(local)})"
+        mods.append(f"or_masks({inner}, {_MOD_NAMES['global_tokens']})")
     return lines("# FlexAttention: each part is a mask_mod(b, h, q_idx, kv_idx) -> True = may attend", *setup,
                  "\n".join(defs) + "\n\n\n", f"mask_mod = and_masks({', '.join(mods)})",
                  'block_mask = create_block_mask(mask_mod, B=1, H=None, Q_LEN=T, KV_LEN=T, device="cpu")')

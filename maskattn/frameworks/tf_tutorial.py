@@ -85,6 +85,7 @@ TF_DIALECT = Dialect(
     polarity="blocked", intro="# the tutorial's convention: 1.0 = blocked; masks combined with tf.maximum",
     empty="{var} = None  # no mask is on",
     join="{var} = tf.maximum({var}, {term})", term_comment=False, wrap="tf.cast({rule}, tf.float32)",
+    setup={"doc_q": "doc = tf.constant([document_ids])  # (B=1, T)", "doc_k": "doc = tf.constant([document_ids])  # (B=1, T)"},
     native={name: (lambda call: lambda spec: Native("term", call))(call) for name, call in _CALLS.items()})
 
 

@@ -10,6 +10,13 @@ predicate, written over a few placeholders that every library's dialect names it
     {doc_q}, {doc_k} the query's and the key's document (packed sequences)
     {drawn}          the drawn mask's cell (1 = blocked)
     WINDOW, PREFIX   the window and the prefix length, named constants in generated code
+                     (WINDOW_RIGHT, CHUNK and LEFT_PADDING likewise)
+
+Most parts *block* (their masks combine by the element-wise maximum). Global tokens *open*:
+they lift the parts marked ``lifted`` (the window's two sides and the chunks) for their rows
+and columns, as Longformer's global attention does; a dialect writes such a part's rule as
+``(its rule) | (the global rule)``. A part whose rule depends on the spec (the global
+positions) spells it with ``spell``.
 
 ``MaskSpec`` builds and describes its mask by walking this table; codegen renders each
 predicate in a library's dialect (``frameworks._dialect``); the Conventions page and the
@@ -17,11 +24,14 @@ Masks page name the parts from it. A new part is one more row here (and, where a
 has a call of its own for it, one entry in that library's dialect).
 
 >>> [part.name for part in PARTS]
-['padding', 'query_padding', 'look_ahead', 'prefix', 'window', 'document', 'drawn']
+['padding', 'query_padding', 'look_ahead', 'prefix', 'window', 'window_right', 'chunk', 'global_tokens', 'shared_prefix', 'document', 'drawn']
 >>> PART["window"].rule("attend", "keys")
 '{q} - {kv} < WINDOW'
 >>> PART["prefix"].rule("blocked")
 '({kv} > {q}) & ({kv} >= PREFIX)'
+>>> from maskattn.masks import MaskSpec
+>>> PART["global_tokens"].rule("attend", spec=MaskSpec(window=2, global_tokens=(0, 3)))
+'({q} == 0) | ({q} == 3) | ({kv} == 0) | ({kv} == 3)'
 """
 
 from __future__ import annotations
@@ -33,7 +43,9 @@ import numpy as np
 
 from ..errors import MaskAttnError
 from .basic import create_look_ahead_mask, create_padding_mask, create_query_padding_mask
-from .patterns import create_document_mask, create_prefix_lm_mask, segment_id_array, window_overlay
+from .patterns import (chunk_overlay, create_document_mask, create_prefix_lm_mask, global_overlay, left_padding,
+                       segment_id_array, shared_prefix_ids, shared_prefix_overlay, split_evenly, window_ahead_overlay,
+                       window_overlay)
 
 if TYPE_CHECKING:                                   # MaskSpec walks this table: no import at run time
     from .spec import MaskSpec
@@ -54,6 +66,11 @@ class Batch:
     def T(self) -> int:
         return self.ids.shape[1]
 
+    @property
+    def left_padding(self) -> np.ndarray:
+        """``(B,)`` pads before each row's first real token (where its chunks start)."""
+        return left_padding(self.ids, self.pad_id)
+
 
 def _window_words(spec: MaskSpec) -> str:
     w = spec.window
@@ -72,6 +89,39 @@ def _prefix(spec: MaskSpec, batch: Batch) -> np.ndarray:
     if spec.prefix_length > batch.T:
         raise MaskAttnError(f"prefix_length must be at most the sequence length {batch.T}, got {spec.prefix_length}")
     return create_prefix_lm_mask(batch.T, spec.prefix_length)                        # (T, T)
+
+
+def completion_lengths(spec: MaskSpec, size: int) -> tuple[int, ...]:
+    """The lengths of ``spec``'s completions after its shared prefix in ``size`` tokens (split evenly)."""
+    if spec.shared_prefix + spec.completions > size:
+        raise MaskAttnError(f"a shared prefix of {spec.shared_prefix} and {spec.completions} completions need at least "
+                            f"{spec.shared_prefix + spec.completions} tokens, the sequences have {size}")
+    return split_evenly(size - spec.shared_prefix, spec.completions)
+
+
+def _shared_prefix(spec: MaskSpec, batch: Batch) -> np.ndarray:
+    return shared_prefix_overlay(spec.shared_prefix, completion_lengths(spec, batch.T))   # (T, T)
+
+
+def _shared_prefix_data(spec: MaskSpec, state) -> str:
+    ids = shared_prefix_ids(spec.shared_prefix, completion_lengths(spec, len(state.ids))).tolist()
+    return f"{ids!r}  # 0 = the shared prefix, then each completion: a completion sees the prefix and itself"
+
+
+def _global_rule(spec: MaskSpec, polarity: str) -> str:
+    if polarity == "attend":
+        return " | ".join(f"({{{p}}} == {g})" for p in ("q", "kv") for g in spec.global_tokens)
+    return " & ".join(f"({{{p}}} != {g})" for p in ("q", "kv") for g in spec.global_tokens)
+
+
+def _check_globals(spec: MaskSpec, batch: Batch) -> np.ndarray:
+    return global_overlay(batch.T, spec.global_tokens)                                # (T, T) 1 = opened
+
+
+def _chunk_data(spec: MaskSpec, state) -> str:
+    pads = int(left_padding([state.ids])[0])
+    return (f"{spec.chunk}  # chunked attention: a query sees its own chunk of {spec.chunk}, causally\n"
+            f"LEFT_PADDING = {pads}  # pads before the first token: the chunks start after them (Hugging Face)")
 
 
 def _document(spec: MaskSpec, batch: Batch) -> np.ndarray:
@@ -107,10 +157,16 @@ class MaskPart:
     newer: str | None = None                   # its column on the Conventions page (the masks beyond the tutorial)
     field: str | None = None                   # the MaskSpec field it reads its number from, if any
     constant: str | None = None                # that number's name in generated code (WINDOW, PREFIX, …)
-    data: Callable[[MaskSpec, object], str] | None = None   # (spec, segment ids) -> the constant's value  # comment
+    data: Callable[[MaskSpec, object], str] | None = None   # (spec, code state) -> the constant's value  # comment
+    lifted: bool = False                       # global tokens open it for their rows and columns
+    opens: bool = False                        # it opens cells of the lifted parts instead of blocking any
+    spell: Callable[[MaskSpec, str], str] | None = None   # (spec, polarity) -> the rule, when it depends on spec
 
-    def rule(self, polarity: str = "attend", window_rule: str = "keys") -> str:
-        """The rule as "may attend" (``polarity="attend"``) or "blocked", with the window's count filled in."""
+    def rule(self, polarity: str = "attend", window_rule: str = "keys", spec: MaskSpec | None = None) -> str:
+        """The rule as "may attend" (``polarity="attend"``) or "blocked", with the window's count filled in
+        (and, for a part that ``spell``s its rule, ``spec``'s numbers)."""
+        if self.spell is not None and spec is not None:
+            return self.spell(spec, polarity)
         text = self.attend if polarity == "attend" else self.blocked
         keys = window_rule == "keys"
         return text.replace("{lt}", "<" if keys else "<=").replace("{ge}", ">=" if keys else ">")
@@ -136,15 +192,38 @@ PARTS: tuple[MaskPart, ...] = (
     MaskPart("window", "sliding window", "(Tq, Tk)", lambda s: s.window is not None,
              lambda s, b: window_overlay(b.T, s.window, s.window_rule),
              "{q} - {kv} {lt} WINDOW", "{q} - {kv} {ge} WINDOW", "sliding window: keys too far back blocked",
-             _window_words, newer="sliding window", field="window", constant="WINDOW", data=_window_data),
+             _window_words, newer="sliding window", field="window", constant="WINDOW", data=_window_data, lifted=True),
+    MaskPart("window_right", "window, keys ahead", "(Tq, Tk)", lambda s: s.window_right is not None,
+             lambda s, b: window_ahead_overlay(b.T, s.window_right),
+             "{kv} - {q} <= WINDOW_RIGHT", "{kv} - {q} > WINDOW_RIGHT", "two-sided window: keys too far ahead blocked",
+             lambda s: f"{s.window_right} key{'s' * (s.window_right != 1)} ahead (two-sided window)",
+             newer="two-sided window", field="window_right", constant="WINDOW_RIGHT",
+             data=lambda s, st: f"{s.window_right}  # two-sided window: the keys after the query it also sees",
+             lifted=True),
+    MaskPart("chunk", "chunks", "(B, 1, Tq, Tk)", lambda s: s.chunk is not None,
+             lambda s, b: chunk_overlay(b.T, s.chunk, b.left_padding),
+             "({q} - LEFT_PADDING) // CHUNK == ({kv} - LEFT_PADDING) // CHUNK",
+             "({q} - LEFT_PADDING) // CHUNK != ({kv} - LEFT_PADDING) // CHUNK", "chunked: keys of other chunks blocked",
+             lambda s: f"chunks of {s.chunk} (Llama 4)", newer="chunked", field="chunk", constant="CHUNK",
+             data=_chunk_data, lifted=True),
+    MaskPart("global_tokens", "global tokens", "(Tq, Tk)", lambda s: bool(s.global_tokens), _check_globals,
+             "is_global[{q}] | is_global[{kv}]", "~is_global[{q}] & ~is_global[{kv}]",
+             "global tokens: their rows and columns open",
+             lambda s: "global token" + "s" * (len(s.global_tokens) != 1) + " " + ", ".join(map(str, s.global_tokens)),
+             newer="global tokens", field="global_tokens", opens=True, spell=_global_rule),
+    MaskPart("shared_prefix", "shared prefix", "(Tq, Tk)", lambda s: s.shared_prefix is not None, _shared_prefix,
+             "({doc_k} == 0) | ({doc_q} == {doc_k})", "({doc_k} != 0) & ({doc_q} != {doc_k})",
+             "shared prefix: other completions blocked",
+             lambda s: f"shared prefix of {s.shared_prefix}, {s.completions} completions", newer="shared prefix",
+             field="shared_prefix", constant="document_ids", data=_shared_prefix_data),
     MaskPart("document", "document", "(B, 1, Tq, Tk)", lambda s: s.segments, _document,
              "{doc_q} == {doc_k}", "{doc_q} != {doc_k}", "other documents blocked", lambda s: "documents",
              newer="packed documents", field="segments", constant="document_ids",
-             data=lambda s, seg: f"{segment_id_array(seg).tolist()!r}  # packed documents (0 = padding)"),
+             data=lambda s, st: f"{segment_id_array(st.segment_ids).tolist()!r}  # packed documents (0 = padding)"),
     MaskPart("drawn", "drawn", "(Tq, Tk)", lambda s: s.drawn is not None, _drawn,
              "{drawn} == 0", "{drawn} == 1", "the drawn mask (1 = blocked)",
              lambda s: f"a drawn {len(s.drawn)}×{len(s.drawn)} mask", newer="any mask (drawn)", field="drawn",
-             constant="DRAWN", data=lambda s, seg: "[\n" + "".join(f"    {list(row)!r},\n" for row in s.drawn)
+             constant="DRAWN", data=lambda s, st: "[\n" + "".join(f"    {list(row)!r},\n" for row in s.drawn)
              + "]  # the mask drawn by hand, 1 = blocked (the tutorial's convention)"),
 )
 #: the same table by name

@@ -164,3 +164,197 @@ def create_prefix_lm_mask(size: int, prefix_length: int) -> np.ndarray:
     mask = create_look_ahead_mask(size)                 # (T, T)
     mask[:, :prefix_length] = 0.0                       # the prefix keys are open to every query
     return mask
+
+
+def window_ahead_overlay(size: int, right: int) -> np.ndarray:
+    """1.0 on keys more than ``right`` positions *ahead* of the query: the right side of a two-sided window.
+
+    A query ``i`` keeps keys ``j <= i + right`` (JAX ``local_window_size=(left, right)``:
+    ``key_pos <= query_pos + right``; FlashAttention ``window_size=(left, right)``). Returns
+    ``(size, size)`` float32; put it over ``window_overlay`` for the whole two-sided window.
+
+    >>> window_ahead_overlay(3, 1).tolist()
+    [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]
+    """
+    size = check_int(size, "size")
+    right = check_int(right, "window_right", 0)
+    return np.triu(np.ones((size, size), dtype=np.float32), k=right + 1)     # (T, T)
+
+
+def create_two_sided_window_mask(size: int, left: int, right: int, rule: str = "keys") -> np.ndarray:
+    """A band around the diagonal: query ``i`` sees keys from ``left`` back (counted by ``rule``) to ``right`` ahead.
+
+    ``left`` counts like every window here (``rule="keys"``: ``left`` keys up to and
+    including the query; ``"distance"``: ``left`` positions back); ``right`` is the number of
+    keys after the query it sees. ``right=0`` is the causal window ``create_sliding_window_mask``;
+    Longformer's local attention and splash attention's ``LocalMask`` are two-sided, as is
+    Hugging Face's ``sliding_window_bidirectional_overlay(w)`` (``|q − kv| <= w``: ``left = w``
+    in distance, ``right = w``). Returns ``(size, size)`` float32.
+
+    >>> create_two_sided_window_mask(4, 1, 1, "distance").tolist()     # |q − kv| <= 1
+    [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]
+    >>> (create_two_sided_window_mask(5, 2, 0) == create_sliding_window_mask(5, 2)).all()
+    np.True_
+    """
+    return np.maximum(window_overlay(size, left, rule), window_ahead_overlay(size, right))   # (T, T)
+
+
+def left_padding(ids, pad_id: int = 0) -> np.ndarray:
+    """How many pad tokens come before the first real token of each row: ``(B, T) -> (B,)`` ints.
+
+    Hugging Face counts it the same way for chunked attention
+    (``(attention_mask.cumsum(-1) == 0).sum(-1)``). A row of pads only counts all ``T``.
+
+    >>> left_padding([[0, 0, 5, 6], [5, 6, 0, 0]]).tolist()
+    [2, 0]
+    """
+    ids = np.asarray(ids)
+    return np.sum(np.cumsum(ids != pad_id, axis=-1) == 0, axis=-1).astype(np.int64)   # (B,)
+
+
+def chunk_overlay(size: int, chunk: int, offset=0) -> np.ndarray:
+    """1.0 where query and key sit in different chunks of ``chunk`` positions, counted from ``offset``.
+
+    Hugging Face's ``chunked_overlay``: ``(kv − left_padding) // chunk == (q − left_padding) // chunk``,
+    so chunks start at the first real token of a left-padded row. ``offset``: an int, or ``(B,)``
+    per row (then the result is ``(B, 1, size, size)``); else ``(size, size)`` float32. Put it
+    over a causal mask for chunked attention (Llama 4's local layers).
+
+    >>> chunk_overlay(4, 2).tolist()
+    [[0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0]]
+    """
+    size = check_int(size, "size")
+    chunk = check_int(chunk, "chunk", 1)
+    offset = np.asarray(offset, dtype=np.int64)
+    pos = np.arange(size)
+    if offset.ndim == 0:
+        c = (pos - offset) // chunk                                           # (T,) chunk of each position
+        return (c[:, np.newaxis] != c[np.newaxis, :]).astype(np.float32)      # (T, T)
+    c = (pos[np.newaxis, :] - offset[:, np.newaxis]) // chunk                 # (B, T)
+    return (c[:, np.newaxis, :, np.newaxis] != c[:, np.newaxis, np.newaxis, :]).astype(np.float32)  # (B, 1, T, T)
+
+
+def create_chunked_mask(size: int, chunk: int, offset: int = 0) -> np.ndarray:
+    """Chunked causal attention: a query sees the keys of its own chunk up to itself; ``(size, size)`` float32.
+
+    Llama 4's chunked local attention (transformers ``chunked_causal_mask_function``, splash
+    attention's ``ChunkedCausalMask``). ``offset``: where the first chunk starts (the left padding).
+
+    >>> create_chunked_mask(5, 3).tolist()       # Hugging Face's own example (sdpa_mask, chunk_size=3)
+    [[0.0, 1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0, 1.0], [1.0, 1.0, 1.0, 0.0, 0.0]]
+    """
+    return np.maximum(create_look_ahead_mask(check_int(size, "size")), chunk_overlay(size, chunk, offset))
+
+
+def global_positions(positions, size: int | None = None) -> tuple[int, ...]:
+    """``positions`` as a sorted tuple of distinct ints ``>= 0`` (``< size`` when given), or ``MaskAttnError``.
+
+    >>> global_positions([3, 0, 3])
+    (0, 3)
+    >>> global_positions([0, 9], size=4)
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: global token positions must be from 0 to 3, got 9
+    """
+    if isinstance(positions, (str, bytes)) or not hasattr(positions, "__iter__"):
+        raise MaskAttnError(f"global token positions must be a list of positions, got {positions!r:.40}")
+    out = set()
+    for p in positions:
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer)) or p < 0:
+            raise MaskAttnError(f"global token positions must be whole numbers >= 0, got {p!r:.20}")
+        if size is not None and p >= size:
+            raise MaskAttnError(f"global token positions must be from 0 to {size - 1}, got {p}")
+        out.add(int(p))
+    return tuple(sorted(out))
+
+
+def global_overlay(size: int, positions) -> np.ndarray:
+    """1.0 on every cell whose query or key is a global token: the cells a global token *opens*.
+
+    Longformer and BigBird: a global token attends to every key and every query attends to it.
+    Returns ``(size, size)`` float32; ``mask * (1 - global_overlay(...))`` lifts a window or
+    chunks for those rows and columns (``lift_global``).
+
+    >>> global_overlay(3, [0]).tolist()
+    [[1.0, 1.0, 1.0], [1.0, 0.0, 0.0], [1.0, 0.0, 0.0]]
+    """
+    size = check_int(size, "size")
+    is_global = np.zeros(size, dtype=bool)
+    is_global[list(global_positions(positions, size))] = True                # (T,)
+    return (is_global[:, np.newaxis] | is_global[np.newaxis, :]).astype(np.float32)   # (T, T)
+
+
+def lift_global(mask, positions) -> np.ndarray:
+    """``mask`` (``(..., T, T)``, 1 = blocked) with the rows and columns of the global tokens opened.
+
+    >>> lift_global(create_two_sided_window_mask(4, 1, 0), [0]).tolist()    # itself only, but token 0 is global
+    [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]]
+    """
+    mask = np.asarray(mask, dtype=np.float32)
+    return (mask * (1.0 - global_overlay(mask.shape[-1], positions))).astype(np.float32)
+
+
+def split_evenly(total: int, parts: int) -> tuple[int, ...]:
+    """``total`` positions in ``parts`` runs as even as can be, the longer ones first.
+
+    >>> split_evenly(7, 3)
+    (3, 2, 2)
+    """
+    total, parts = check_int(total, "total", 0), check_int(parts, "completions", 1)
+    if parts > total:
+        raise MaskAttnError(f"{parts} completions need at least {parts} tokens after the prefix, got {total}")
+    return tuple(total // parts + (i < total % parts) for i in range(parts))
+
+
+def shared_prefix_ids(prefix_length: int, completion_lengths) -> np.ndarray:
+    """Each position's part: 0 for the shared prefix, then 1, 2, … for each completion; ``(T,)`` ints.
+
+    >>> shared_prefix_ids(2, [2, 1]).tolist()
+    [0, 0, 1, 1, 2]
+    """
+    prefix_length = check_int(prefix_length, "prefix_length", 0)
+    lengths = [check_int(n, "completion length", 1) for n in completion_lengths]
+    if not lengths:
+        raise MaskAttnError("a shared prefix needs at least one completion, got none")
+    return np.repeat(np.arange(len(lengths) + 1), [prefix_length, *lengths]).astype(np.int64)
+
+
+def shared_prefix_overlay(prefix_length: int, completion_lengths) -> np.ndarray:
+    """1.0 where the key belongs to a completion that is not the query's (a sibling's): ``(T, T)`` float32.
+
+    The prefix stays open to every completion; the prefix's own queries see no completion. Put it over a causal mask (``create_shared_prefix_mask``).
+
+    >>> shared_prefix_overlay(1, [1, 1]).tolist()     # prefix, completion 1, completion 2
+    [[0.0, 1.0, 1.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
+    part = shared_prefix_ids(prefix_length, completion_lengths)                     # (T,)
+    sibling = (part[:, np.newaxis] != part[np.newaxis, :]) & (part[np.newaxis, :] != 0)
+    return sibling.astype(np.float32)                                                # (T, T)
+
+
+def create_shared_prefix_mask(prefix_length: int, completion_lengths) -> np.ndarray:
+    """Several completions of one prompt in one row: each sees the prefix and itself, causally, never a sibling.
+
+    The layout of attention-gym's prefix sharing and of tree/beam decoding: ``T = prefix_length
+    + sum(completion_lengths)``. Returns ``(T, T)`` float32, 1 = blocked.
+
+    >>> create_shared_prefix_mask(1, [2, 1]).tolist()
+    [[0.0, 1.0, 1.0, 1.0], [0.0, 0.0, 1.0, 1.0], [0.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]]
+    """
+    overlay = shared_prefix_overlay(prefix_length, completion_lengths)              # (T, T)
+    return np.maximum(create_look_ahead_mask(overlay.shape[0]), overlay)
+
+
+def segment_ids_from_position_ids(position_ids) -> np.ndarray:
+    """Packed documents told apart by their position ids: a new document wherever the positions do not step by 1.
+
+    Hugging Face's ``find_packed_sequence_indices``: ``(diff(position_ids) != 1).cumsum(-1)``, with the
+    first step counted as 1, so documents are numbered from 0. ``(..., T) -> (..., T)`` ints; use it as
+    the segment ids of ``create_document_mask``.
+
+    >>> segment_ids_from_position_ids([[0, 1, 0, 1, 2, 0]]).tolist()
+    [[0, 0, 1, 1, 1, 2]]
+    """
+    pos = segment_id_array(position_ids, "position_ids")                            # (..., T)
+    step = np.diff(pos, axis=-1, prepend=pos[..., :1] - 1)                          # (..., T)
+    return np.cumsum(step != 1, axis=-1).astype(np.int64)

@@ -26,6 +26,8 @@ class Key:
     # the sidebar's own bookkeeping
     CUSTOM_CONSTANT_TEXT: Final = "custom_constant_text"   # the text box behind CUSTOM_CONSTANT
     CUSTOM_CONSTANT_ERROR: Final = "_custom_error"         # why the last typed constant was refused
+    GLOBAL_TEXT: Final = "global_text"                     # the text box behind GLOBAL_TOKENS
+    GLOBAL_ERROR: Final = "_global_error"                  # why the last typed positions were refused
     URL_NOTICES: Final = "_url_notices"                    # refused URL parameters, shown once
     URL_LOADED: Final = "_url_loaded"                      # the URL was read in this browser session
     URL_WRITTEN: Final = "_url_written"                    # the parameters this session last put in the URL

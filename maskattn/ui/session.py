@@ -65,6 +65,7 @@ def apply_inputs(inputs: Inputs) -> None:
     for f in fields(Inputs):
         st.session_state[f.name] = getattr(inputs, f.name)
     st.session_state[Key.CUSTOM_CONSTANT_TEXT] = str(inputs.custom_constant)
+    st.session_state[Key.GLOBAL_TEXT] = inputs.global_tokens
 
 
 def apply_view(view: View) -> None:

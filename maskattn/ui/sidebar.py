@@ -13,7 +13,8 @@ from ..attention import METHODS
 from ..errors import MaskAttnError
 from ..masks import WINDOW_RULES
 from ..numerics import DTYPE_NAMES
-from ..state import CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View, parse_constant
+from ..state import (CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View, parse_constant,
+                     parse_positions)
 from ..tokens import D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PADDING_SIDES, QK_MODES, tokenize
 from .keys import Key
 from .session import current_inputs, current_view, keep_index_in_range, sync_url
@@ -23,13 +24,16 @@ METHOD_LABELS = {
     "add": "add: x + mask × c (TF tutorial)",
     "fill": "fill: where(mask, c, x)",
     "safe": "safe: fill, empty rows → 0",
+    "attend_all": "attend all: fill, empty rows see all",
     "multiply_weights": "mistake: × (1 − mask) after softmax",
     "zero_logits": "mistake: masked logits = 0",
 }
 assert set(METHOD_LABELS) == set(METHODS)
 METHOD_HELP = ("**add**: `logits + mask * constant`, the TF tutorial, Keras 2, GPT-2. **fill**: "
                "`where(mask == 1, constant, logits)`, the Annotated Transformer's `masked_fill`, Flax. **safe**: fill, "
-               "then rows with every key masked get weight 0 (PyTorch SDPA, Keras 3 `Softmax(mask=)`). The last two "
+               "then rows with every key masked get weight 0 (PyTorch SDPA, Keras 3 `Softmax(mask=)`). **attend all**: fill, "
+               "but a row with every key masked sees every key instead (Hugging Face's SDPA path before "
+               "transformers 5, `_unmask_unattended`). The last two "
                "are classic mistakes, kept to show why they fail.")
 QK_LABELS = {"projected": "Q, K, V = seeded projections", "shared": "Q = K = token vectors"}
 WINDOW_RULE_LABELS = {"keys": "q − kv < w", "distance": "q − kv ≤ w"}
@@ -70,6 +74,16 @@ def _custom_constant_changed() -> None:
     except MaskAttnError as err:
         st.session_state[Key.CUSTOM_CONSTANT_ERROR] = (
             f"{err}. Kept the previous value {st.session_state[Key.CUSTOM_CONSTANT]}.")
+
+
+def _global_tokens_changed() -> None:
+    raw = st.session_state[Key.GLOBAL_TEXT]
+    try:
+        st.session_state[Key.GLOBAL_TOKENS] = ",".join(map(str, parse_positions(raw)))
+        st.session_state.pop(Key.GLOBAL_ERROR, None)
+    except MaskAttnError as err:
+        kept = st.session_state[Key.GLOBAL_TOKENS] or "none"
+        st.session_state[Key.GLOBAL_ERROR] = f"{err}. Kept the previous positions: {kept}."
 
 
 def sidebar() -> tuple[Inputs, View]:
@@ -117,6 +131,31 @@ def sidebar() -> tuple[Inputs, View]:
     if st.session_state[Key.WINDOW]:
         sb.segmented_control("Window counted as", options=list(WINDOW_RULES), key=Key.WINDOW_RULE, required=True,
                              format_func=WINDOW_RULE_LABELS.__getitem__, help=WINDOW_RULE_HELP)
+    if st.session_state[Key.WINDOW]:
+        causal_part = current_inputs().looks_causal
+        sb.number_input("…and keys ahead (two-sided window)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE, step=1,
+                        key=Key.WINDOW_RIGHT, disabled=causal_part,
+                        help="Longformer's local attention, JAX `local_window_size=(left, right)`: each query also "
+                             "sees this many keys after it. " + ("Off while a causal part (causal, prefix LM, chunks, "
+                                                                 "shared prefix) blocks the future." if causal_part
+                                                                 else "0 = a causal window."))
+    sb.number_input("Chunked attention: chunk size (0 = off)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE, step=1,
+                    key=Key.CHUNK, help="Llama 4's local layers: a query sees only the keys of its own chunk, "
+                                        "causally. Chunks start at the first real token (left pads before them).")
+    if st.session_state[Key.WINDOW] or st.session_state[Key.CHUNK]:
+        if Key.GLOBAL_TEXT not in st.session_state:
+            st.session_state[Key.GLOBAL_TEXT] = st.session_state[Key.GLOBAL_TOKENS]
+        sb.text_input("Global tokens: positions, e.g. 0,5", key=Key.GLOBAL_TEXT, on_change=_global_tokens_changed,
+                      max_chars=200, help="Longformer, BigBird: these tokens see every key and every query sees "
+                                          "them, past the window or chunks (never past padding or the future).")
+        if st.session_state.get(Key.GLOBAL_ERROR):
+            sb.error(st.session_state[Key.GLOBAL_ERROR])
+    sb.number_input("Shared prefix: its length (0 = off)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE, step=1,
+                    key=Key.SHARED_PREFIX, help="Several completions of one prompt in one row (beam or tree "
+                                                "decoding): each sees the prefix and itself, never a sibling.")
+    if st.session_state[Key.SHARED_PREFIX]:
+        sb.number_input("…completions after it", min_value=1, max_value=MAX_TOKENS_PER_SEQUENCE, step=1,
+                        key=Key.COMPLETIONS, help="The rest of the row split evenly, the longer ones first.")
     sb.number_input("Prefix LM: prefix length (0 = off)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE, step=1,
                     key=Key.PREFIX_LENGTH, help="Every query sees the first keys (T5's inputs, PaliGemma's image "
                                                 "and prompt); causal after them.")

@@ -1,0 +1,166 @@
+"""Additive attention biases: a number added to each score before softmax; a mask is the bias −∞.
+
+``attention_steps(..., bias=...)`` adds a ``(..., Tq, Tk)`` bias to the scaled logits before
+the mask term. Where the bias is −inf the key gets weight exactly 0 — the bias *is* a mask
+there; a finite bias only tilts the weights. Two position biases are built here:
+
+- **ALiBi** (Press et al., "Train Short, Test Long", 2022): head ``h`` of ``H`` adds
+  ``−m_h · (i − j)`` with the geometric slopes ``m_h`` of the paper's ``get_slopes``;
+  ``symmetric=True`` adds ``−m_h · |i − j|`` (the encoder form).
+- **T5 relative-position buckets** (Raffel et al., 2020): the offset ``j − i`` falls in one of
+  ``num_buckets`` buckets (exact for small offsets, logarithmic up to ``max_distance``), and each
+  bucket has one learned number per head. No model is loaded here, so a **fixed stand-in table**
+  is used and said to be one: bucket ``b`` gets ``−m_h ×`` its rank in distance (0 for the
+  nearest), ``m_h`` the ALiBi slopes.
+
+>>> alibi_slopes(4).tolist()
+[0.25, 0.0625, 0.015625, 0.00390625]
+>>> alibi_bias(3, 1)[0].tolist()                      # one head: slope 2^-8
+[[0.0, 0.00390625, 0.0078125], [-0.00390625, 0.0, 0.00390625], [-0.0078125, -0.00390625, 0.0]]
+>>> t5_relative_position_bucket(np.array([-1, 0, 1, 20]), bidirectional=True).tolist()
+[1, 0, 17, 26]
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .errors import MaskAttnError
+from .masks.basic import check_int
+
+#: the position biases the app offers: name -> how it is made, for menus and captions
+BIAS_KINDS: dict[str, str] = {
+    "off": "no bias",
+    "alibi": "ALiBi, causal form: −m·(i − j) (BLOOM, MPT: m·j per key, the same softmax)",
+    "alibi_symmetric": "ALiBi, symmetric: −m·|i − j| (encoders)",
+    "t5": "T5 buckets, bidirectional (encoder), fixed stand-in table",
+    "t5_causal": "T5 buckets, causal (decoder), fixed stand-in table",
+}
+#: heads the app's biases have (ALiBi's slopes depend on it)
+BIAS_HEADS = 8
+#: T5's defaults (t5-small … t5-11b): 32 buckets, offsets up to 128 told apart
+T5_NUM_BUCKETS, T5_MAX_DISTANCE = 32, 128
+
+
+def alibi_slopes(n_heads: int) -> np.ndarray:
+    """ALiBi's per-head slopes, ``(H,)`` float64: Press et al.'s ``get_slopes``.
+
+    For a power of two, the geometric sequence starting at ``2^(−8/H)`` with that ratio; otherwise
+    the slopes of the nearest lower power of two, then every other slope of the next one.
+
+    >>> alibi_slopes(8)[[0, -1]].tolist()
+    [0.5, 0.00390625]
+    >>> len(alibi_slopes(12)), round(float(alibi_slopes(12)[8]), 6)
+    (12, 0.707107)
+    """
+    n_heads = check_int(n_heads, "n_heads", 1)
+
+    def power_of_2(n: int) -> list[float]:
+        start = 2.0 ** (-(2.0 ** -(math.log2(n) - 3)))
+        return [start * start ** i for i in range(n)]
+
+    if math.log2(n_heads).is_integer():
+        return np.array(power_of_2(n_heads))
+    closest = 2 ** math.floor(math.log2(n_heads))
+    return np.array(power_of_2(closest) + alibi_slopes(2 * closest)[0::2][:n_heads - closest].tolist())
+
+
+def _offsets(size: int) -> np.ndarray:
+    pos = np.arange(check_int(size, "size", 1))
+    return pos[np.newaxis, :] - pos[:, np.newaxis]                  # (Tq, Tk) j − i: the key's offset
+
+
+def alibi_bias(size: int, n_heads: int = BIAS_HEADS, *, symmetric: bool = False) -> np.ndarray:
+    """ALiBi for ``size`` positions: ``(H, T, T)`` float64, ``−m_h · (i − j)`` (or ``−m_h · |i − j|``).
+
+    The causal form leaves future keys a *positive* bias; a causal mask blocks them anyway (and
+    BLOOM's ``m · j`` per key differs from it by one number per row, which softmax ignores).
+
+    >>> alibi_bias(2, 2, symmetric=True)[1].tolist()
+    [[0.0, -0.00390625], [-0.00390625, 0.0]]
+    """
+    offsets = _offsets(size)                                        # (T, T)
+    distance = -np.abs(offsets) if symmetric else offsets
+    return 0.0 + alibi_slopes(n_heads)[:, np.newaxis, np.newaxis] * distance[np.newaxis]   # (H, T, T), no −0
+
+
+def t5_relative_position_bucket(relative_position, *, bidirectional: bool = True, num_buckets: int = T5_NUM_BUCKETS,
+                                max_distance: int = T5_MAX_DISTANCE) -> np.ndarray:
+    """T5's bucket of each offset ``key − query``: Mesh TensorFlow's ``_relative_position_bucket``.
+
+    Bidirectional: half the buckets for keys after the query. Half of each side's buckets are exact
+    (offsets 0 … 7 of 16); the rest grow logarithmically up to ``max_distance``, past which all share the last.
+
+    >>> t5_relative_position_bucket(np.array([-3, -200, 5]), bidirectional=False).tolist()
+    [3, 31, 0]
+    """
+    rel = np.asarray(relative_position, dtype=np.int64)
+    num_buckets = check_int(num_buckets, "num_buckets", 2)
+    max_distance = check_int(max_distance, "max_distance", 1)
+    bucket = np.zeros(rel.shape, dtype=np.int64)
+    if bidirectional:
+        num_buckets //= 2
+        bucket += (rel > 0).astype(np.int64) * num_buckets
+        n = np.abs(rel)
+    else:
+        n = -np.minimum(rel, 0)
+    max_exact = num_buckets // 2
+    with np.errstate(divide="ignore"):
+        large = max_exact + (np.log(np.maximum(n, 1) / max_exact) / math.log(max_distance / max_exact)
+                             * (num_buckets - max_exact)).astype(np.int64)
+    large = np.minimum(large, num_buckets - 1)
+    return bucket + np.where(n < max_exact, n, large)
+
+
+def t5_stand_in_table(n_heads: int = BIAS_HEADS, *, bidirectional: bool = True,
+                      num_buckets: int = T5_NUM_BUCKETS) -> np.ndarray:
+    """The fixed table that stands in for T5's learned one: ``(num_buckets, H)``, bucket ``b`` of head ``h``
+    is ``−m_h × rank(b)`` (its distance rank on its side), ``m_h`` the ALiBi slopes.
+
+    >>> t5_stand_in_table(2, num_buckets=4)[:, 0].tolist()    # buckets 0, 1 (before), 2, 3 (after)
+    [0.0, -0.0625, 0.0, -0.0625]
+    """
+    side = num_buckets // 2 if bidirectional else num_buckets
+    rank = np.arange(num_buckets) % side                            # (num_buckets,)
+    return 0.0 - rank[:, np.newaxis] * alibi_slopes(n_heads)[np.newaxis, :]          # 0.0 - : no −0
+
+
+def t5_bias(size: int, n_heads: int = BIAS_HEADS, *, bidirectional: bool = True, table=None) -> np.ndarray:
+    """T5's relative position bias for ``size`` positions: ``(H, T, T)`` float64, ``table[bucket(j − i), h]``.
+
+    ``table``: ``(num_buckets, H)`` (a model's learned ``relative_attention_bias.weight``); by default the
+    stand-in of ``t5_stand_in_table``.
+
+    >>> t5_bias(3, 1, table=np.arange(32.0)[:, None])[0].tolist()
+    [[0.0, 17.0, 18.0], [1.0, 0.0, 17.0], [2.0, 1.0, 0.0]]
+    """
+    if table is None:
+        table = t5_stand_in_table(n_heads, bidirectional=bidirectional)
+    table = np.asarray(table, dtype=np.float64)
+    if table.ndim != 2 or table.shape[1] != n_heads:
+        raise MaskAttnError(f"table must have shape (num_buckets, {n_heads}), got shape {table.shape}")
+    buckets = t5_relative_position_bucket(_offsets(size), bidirectional=bidirectional,
+                                          num_buckets=table.shape[0])                # (T, T)
+    return np.moveaxis(table[buckets], -1, 0)                                        # (H, T, T)
+
+
+def position_bias(kind: str, size: int, head: int = 1, n_heads: int = BIAS_HEADS) -> np.ndarray | None:
+    """The app's bias ``kind`` (a key of ``BIAS_KINDS``) for one head (1-based), ``(T, T)`` float64; None when off.
+
+    >>> position_bias("alibi", 2, head=1).tolist()
+    [[0.0, 0.5], [-0.5, 0.0]]
+    >>> position_bias("rope", 2)
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: bias must be one of off, alibi, alibi_symmetric, t5, t5_causal, got 'rope'
+    """
+    if kind not in BIAS_KINDS:
+        raise MaskAttnError(f"bias must be one of {', '.join(BIAS_KINDS)}, got {kind!r}")
+    head = check_int(head, "head", 1, n_heads) - 1
+    if kind == "off":
+        return None
+    if kind.startswith("alibi"):
+        return alibi_bias(size, n_heads, symmetric=kind == "alibi_symmetric")[head]
+    return t5_bias(size, n_heads, bidirectional=kind == "t5")[head]
