@@ -18,7 +18,10 @@ import numpy as np
 from .attention import attention_steps
 from .fully_masked import ROW_KINDS, classify_row, fully_masked_reason  # noqa: F401 (ROW_KINDS: public here too)
 from .lab import fully_masked_table
-from .masks import WINDOW_RULES, left_padding_verdict, packing_leak_verdict, window_rule_verdict
+from .masks import WINDOW_RULES, left_padding_verdict, packing_leak_verdict, window_reach, window_rule_verdict
+from .masks.parts import completion_lengths
+from .state import BIAS_LABELS
+from .masks.patterns import left_padding, shared_prefix_ids
 from .numerics import finfo, to_float, underflow_threshold
 from .text import difference, spell
 
@@ -176,8 +179,106 @@ def mask_verdicts(result) -> list[str]:
     >>> print(mask_verdicts(compute(Inputs(padding_side="left", causal=True)))[0].split(":")[0])
     Queries 0 (<pad>)–2 (<pad>) are left padding and see no key at all
     """
-    lines = (left_padding_line(result), packing_line(result), window_line(result), prefix_line(result))
+    lines = (left_padding_line(result), packing_line(result), window_line(result), two_sided_line(result),
+             chunk_line(result), global_line(result), shared_prefix_line(result), prefix_line(result),
+             bias_line(result))
     return [line for line in lines if line]
+
+
+def _seen(result, row: int) -> int:
+    return int((result.mask[row] == 0).sum())
+
+
+def two_sided_line(result) -> str | None:
+    """What a two-sided window lets one query see, both ways."""
+    spec = result.spec
+    if spec.window_right is None:
+        return None
+    T, labels = len(result.labels), result.labels
+    row = min(T - 1, T // 2)
+    back = window_reach(spec.window, spec.window_rule)
+    return (f"The window is two-sided: query {labels[row]} sees up to {back} key{'s' * (back != 1)} back and "
+            f"{spec.window_right} ahead ({_seen(result, row)} keys here), not the future alone — Longformer's "
+            f"local attention, JAX local_window_size=({back}, {spec.window_right}).")
+
+
+def chunk_line(result) -> str | None:
+    """Where a chunk starts, and what its first query loses."""
+    spec = result.spec
+    if spec.chunk is None:
+        return None
+    labels, ids = result.labels, result.batch.ids[result.sequence]
+    pads = int(left_padding([ids])[0])
+    starts = list(range(pads + spec.chunk, len(labels), spec.chunk))
+    start = (f"The chunks of {spec.chunk} start at the first real token {labels[pads]}" if pads and pads < len(labels)
+             else f"The row is cut into chunks of {spec.chunk}")
+    if not starts:
+        return start + ": its tokens fit in one chunk, so it is plain causal attention here."
+    first = starts[0]
+    return (f"{start}. Query {labels[first]} opens a new chunk: it sees {_seen(result, first)} key"
+            f"{'s' * (_seen(result, first) != 1)}, none of the {spec.chunk} before it (Llama 4 runs these chunked "
+            "layers between layers that see everything).")
+
+
+def global_line(result) -> str | None:
+    """What the global tokens open: their rows and columns, past the window or chunks."""
+    spec = result.spec
+    if not spec.global_tokens:
+        return None
+    labels, T = result.labels, len(result.labels)
+    names = ", ".join(labels[g] for g in spec.global_tokens)
+    others = [i for i in range(T) if i not in spec.global_tokens]
+    g = spec.global_tokens[0]
+    reach = ""
+    if others:
+        far = others[-1]
+        w = result.steps.weights.astype(np.float64)
+        reach = (f" Query {labels[far]}, far from it, still gives {labels[g]} a weight of "
+                 f"{spell(w[far, g], digits=3)}.") if result.mask[far, g] == 0 else ""
+    many = len(spec.global_tokens) > 1
+    return (f"Global token{'s' * many} {names}: {'the first' if many else 'it'} sees {_seen(result, g)} of {T} keys, "
+            f"and every query may attend to {'them' if len(spec.global_tokens) > 1 else 'it'} (Longformer, BigBird); "
+            f"padding and the future stay blocked.{reach}")
+
+
+def shared_prefix_line(result) -> str | None:
+    """That the completions see the prefix and never each other, with the weight that crosses (0)."""
+    spec = result.spec
+    if spec.shared_prefix is None:
+        return None
+    labels, T = result.labels, len(result.labels)
+    part = shared_prefix_ids(spec.shared_prefix, completion_lengths(spec, T))          # (T,)
+    w = result.steps.weights.astype(np.float64)
+    sibling = (part[:, None] != part[None, :]) & (part[None, :] != 0) & (part[:, None] != 0)
+    crossing = float(np.nansum(np.where(sibling, w, 0.0)))
+    last = T - 1
+    prefix = (f"the prefix {labels[0]}–{labels[spec.shared_prefix - 1]}" if spec.shared_prefix
+              else "no prefix (0 tokens)")
+    return (f"{spec.completions} completions share {prefix}: query {labels[last]} sees {_seen(result, last)} keys, the "
+            f"prefix and its own completion; the weight any completion puts on a sibling is "
+            f"{'exactly 0' if crossing == 0 else spell(crossing, digits=3)}.")
+
+
+def bias_line(result) -> str | None:
+    """What the position bias does to one row: it tilts the keys the mask leaves, and the mask still wins."""
+    s, inputs = result.steps, result.inputs
+    if s.bias is None:
+        return None
+    labels = result.labels
+    row = min(int(np.argmax((result.mask == 0).sum(axis=-1))), len(labels) - 1)   # the row that sees the most keys
+    plain = attention_steps(result.q, result.k, result.v, result.mask if s.has_mask else None,
+                            mask_value=inputs.mask_value, dtype=s.dtype, method=s.method,
+                            scale=inputs.scale).weights.astype(np.float64)            # (T, T) the same, no bias
+    w = s.weights.astype(np.float64)
+    moved = float(np.nanmax(np.abs(w[row] - plain[row]))) if not np.isnan(w[row]).all() else math.nan
+    b = s.bias.astype(np.float64)[row]
+    open_keys = result.mask[row] == 0
+    span = (f"from {spell(b[open_keys].min(), digits=3)} to {spell(b[open_keys].max(), digits=3)}"
+            if open_keys.any() else "on keys it cannot see")
+    last = "The masked keys keep weight 0" if result.mask.any() else "A mask would still win"
+    return (f"The {BIAS_LABELS[inputs.bias]} bias of head {inputs.bias_head} adds {span} to row {labels[row]}'s "
+            f"visible logits before the mask; it moves a weight by up to {spell(moved, digits=3)} there. {last}: a "
+            "mask is the bias −∞, a finite bias only tilts.")
 
 
 def left_padding_line(result) -> str | None:
@@ -247,7 +348,7 @@ def _other_count(result) -> str:
     if not differ.size:
         return ""
     w = attention_steps(result.q, result.k, result.v, other, mask_value=result.inputs.mask_value, dtype=s.dtype,
-                        method=s.method, scale=result.inputs.scale).weights.astype(np.float64)   # (T, T)
+                        method=s.method, scale=result.inputs.scale, bias=s.bias).weights.astype(np.float64)   # (T, T)
     here = s.weights.astype(np.float64)
     i, j = max(differ.tolist(), key=lambda cell: np.nan_to_num(abs(w[cell[0], cell[1]] - here[cell[0], cell[1]])))
     sign = "≤" if rule == "distance" else "<"

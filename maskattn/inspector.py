@@ -24,7 +24,7 @@ from .errors import MaskAttnError
 from .text import difference, spell
 
 #: the step table's columns, in the order of the computation
-STEP_COLUMNS: tuple[str, ...] = ("raw logit", "mask term", "masked logit", "minus row max", "exp", "weight")
+STEP_COLUMNS: tuple[str, ...] = ("raw logit", "bias", "mask term", "masked logit", "minus row max", "exp", "weight")
 #: the inspector writes out how z - m was rounded when rounding moved it by at least this much
 #: (exp changes by 0.1 % there; smaller moves are the dtype's last digit and only add noise)
 ROUNDING_SHOWN_FROM = 1e-3
@@ -64,7 +64,8 @@ def inspector_rows(steps: AttentionSteps, row: int, key_labels) -> list[dict]:
         z = steps.masked_logits[r, j]
         records.append({
             "key": key_labels[j], "masked": bool(steps.mask[r, j] == 1),
-            "raw logit": f(steps.logits[r, j]), "mask term": f(steps.mask_term[r, j]),
+            "raw logit": f(steps.logits[r, j]), "bias": f(steps.bias[r, j]) if steps.bias is not None else 0.0,
+            "mask term": f(steps.mask_term[r, j]),
             "masked logit": f(z), "minus row max": f(steps.shifted[r, j]),
             "exp": f(steps.exps[r, j]), "weight": f(steps.weights[r, j]),
             "spacing at masked logit": nx.spacing(z, steps.dtype),
@@ -106,7 +107,7 @@ def _mask_line(steps: AttentionSteps) -> tuple[str, str]:
 def _z_chain(steps: AttentionSteps, r: int, j: int) -> str:
     """``z_j = x_j + mask_j × c = …`` for one key (empty when there is no mask term)."""
     dtype = steps.dtype
-    x, z = steps.logits[r, j], steps.masked_logits[r, j]
+    x, z = steps.biased_logits[r, j], steps.masked_logits[r, j]         # x: the logit with its bias, if any
     blocked = steps.mask[r, j] == 1
     if not steps.has_mask or steps.method == "multiply_weights":
         return ""

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .attention import AttentionSteps, attention_steps, leaked_mass
+from .bias import position_bias
 from .masks import MaskSpec, fully_masked_rows
 from .state import Inputs
 from .tokens import TokenBatch, embed, position_labels, project_qkv, tokenize
@@ -41,7 +42,7 @@ class PlaygroundResult:
     k: np.ndarray                  # (T, d)
     v: np.ndarray                  # (T, d)
     steps: AttentionSteps          # every intermediate, (T, T) / (T, d), in dtype
-    unmasked: AttentionSteps       # the same with no mask, for comparison
+    unmasked: AttentionSteps       # the same with no mask (the bias kept), for comparison
     notices: tuple[str, ...]       # input that was cut or replaced, in plain words
     spec: MaskSpec = MaskSpec()    # the masks applied, fitted to the tokens (fitted_spec)
 
@@ -153,8 +154,8 @@ def compute(inputs: Inputs) -> PlaygroundResult:
     x = embed(batch.tokens[sequence:sequence + 1], inputs.d_model, inputs.seed,
               inputs.positional)[0]                                            # (T, d)
     q, k, v = project_qkv(x, inputs.seed, inputs.qk_mode)                     # (T, d) each
-    options = dict(mask_value=inputs.mask_value, dtype=inputs.dtype,
-                   method=inputs.method, scale=inputs.scale)
+    options = dict(mask_value=inputs.mask_value, dtype=inputs.dtype, method=inputs.method, scale=inputs.scale,
+                   bias=position_bias(inputs.bias, T, inputs.bias_head))          # (T, T) or None
     steps = attention_steps(q, k, v, view_mask if mask is not None else None, **options)
     unmasked = attention_steps(q, k, v, None, **options) if mask is not None else steps
     return PlaygroundResult(inputs, batch, sequence, position_labels(batch.tokens[sequence]),

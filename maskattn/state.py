@@ -26,6 +26,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from .attention import METHODS
+from .bias import BIAS_HEADS, BIAS_KINDS
 from .errors import MaskAttnError
 from .masks import WINDOW_RULES, MaskSpec, compact_mask, parse_compact_mask
 from .numerics import DTYPE_NAMES, finfo
@@ -58,6 +59,9 @@ CONSTANT_LABELS: dict[str, str] = {
     "custom": "custom…",
 }
 MAX_SEED = 2**32 - 1
+#: the position biases in a few words (menus, subtitles)
+BIAS_LABELS: dict[str, str] = {"off": "no bias", "alibi": "ALiBi", "alibi_symmetric": "ALiBi (symmetric)",
+                               "t5": "T5 buckets", "t5_causal": "T5 buckets (causal)"}
 
 
 @dataclass(frozen=True)
@@ -189,7 +193,12 @@ class Inputs:
     custom_constant: float = control(-1e9, url="value", cli="", masking=True, parse=_custom_constant,
                                      help="the constant when constant is 'custom'")
     method: str = control("add", url="method", choices=tuple(METHODS), masking=True,
-                          help="add, fill, safe, multiply_weights or zero_logits")
+                          help="add, fill, safe, attend_all, multiply_weights or zero_logits")
+    bias: str = control("off", url="bias", choices=tuple(BIAS_KINDS), masking=True,
+                        help="a position bias added to the logits before the mask: off, alibi, alibi_symmetric, t5 or "
+                             "t5_causal")
+    bias_head: int = control(1, url="bhead", cli="--bias-head", range=(1, BIAS_HEADS), masking=True,
+                             help=f"the head whose bias is added (1 to {BIAS_HEADS}: each has its own slope)")
     dtype: str = control("float32", url="dtype", choices=DTYPE_NAMES, help="float16, bfloat16, float32 or float64")
     scale: bool = control(True, url="scale", help="divide logits by √d")
     d_model: int = control(16, url="d", cli="--d-model", choices=D_MODEL_CHOICES,
@@ -280,6 +289,9 @@ class Inputs:
         if self.drawn:
             size = self.drawn.count("-") + 1
             parts.append((f"drawn-{size}x{size}", f"drawn {size}×{size}"))
+        if self.bias != "off":
+            parts.append((f"{self.bias.replace('_', '-')}-head-{self.bias_head}",
+                          f"{BIAS_LABELS[self.bias]} bias, head {self.bias_head}"))
         return parts
 
 

@@ -77,9 +77,12 @@ def test_the_inspector_table_draws_the_row_with_and_without_the_mask():
 def test_the_inspector_table_spells_each_step_exactly_and_marks_masked_keys():
     inputs = Inputs(dtype="float16")
     table = ui.cache.inspector_table(inputs, 0, True).to_pandas()
-    assert list(table.columns) == ["key", "masked", *STEP_COLUMNS, ui.cache.SPACING_COLUMN, ui.cache.WITH_MASK,
+    steps = [c for c in STEP_COLUMNS if c != "bias"]                        # no bias is on: no bias column
+    assert list(table.columns) == ["key", "masked", *steps, ui.cache.SPACING_COLUMN, ui.cache.WITH_MASK,
                                    ui.cache.WITHOUT_MASK]
     assert list(table["masked"]) == ["", "", "", "yes", "yes", "yes"]     # "the cat sat" + three pads
+    biased = ui.cache.inspector_table(Inputs(bias="alibi", causal=True), 2, False).to_pandas()
+    assert list(biased["bias"]) == ["-1", "-0.5", "0", "0.5", "1", "1.5"]   # head 1: slope 1/2, −m·(i − j) at row 2
     assert set(table["weight"]) == {"NaN"}                                # float16: -1e9 is -inf, 0 x -inf
     assert list(table["mask term"]) == ["NaN"] * 3 + ["-inf"] * 3        # where the NaN comes from
     without_spacing = ui.cache.inspector_table(inputs, 0, False).to_pandas()

@@ -82,6 +82,8 @@ def stage_titles(result) -> dict[str, str]:
         term, masked = "mask term: none (masked logits set to 0)", "masked logits z = x × (1 − mask)"
     else:
         term, masked = "mask term: none (mask applied after softmax)", "logits z = x (mask applied later)"
+    if steps.bias is not None:                           # the bias rides with the logits into the mask step
+        masked = masked.replace("z = x", "z = x + bias")
     weights = "softmax weights" + (" × (1 − mask)" if steps.method == "multiply_weights" and steps.has_mask else "")
     mask_title = "mask (1 = blocked)" if steps.has_mask else "mask: none is on"
     if steps.has_mask and not np.any(result.mask):      # a mask that is on but blocks nothing (no pad in this row):

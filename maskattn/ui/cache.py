@@ -195,7 +195,7 @@ def inspector_table(inputs: Inputs, row: int, show_spacing: bool) -> pa.Table:
     records = []
     for j, record in enumerate(inspector_rows(r.steps, row, r.labels)):
         out = {"key": record["key"], "masked": "yes" if record["masked"] else ""}
-        out |= {c: spell(record[c], dtype) for c in STEP_COLUMNS}
+        out |= {c: spell(record[c], dtype) for c in STEP_COLUMNS if c != "bias" or r.steps.bias is not None}
         if show_spacing:
             out[SPACING_COLUMN] = spell(record[SPACING_COLUMN])
         out[WITH_MASK] = None if np.isnan(record["weight"]) else record["weight"]

@@ -10,11 +10,12 @@ import zlib
 import streamlit as st
 
 from ..attention import METHODS
+from ..bias import BIAS_HEADS
 from ..errors import MaskAttnError
 from ..masks import WINDOW_RULES
 from ..numerics import DTYPE_NAMES
-from ..state import (CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View, parse_constant,
-                     parse_positions)
+from ..state import (BIAS_LABELS, CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View,
+                     parse_constant, parse_positions)
 from ..tokens import D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PADDING_SIDES, QK_MODES, tokenize
 from .keys import Key
 from .session import current_inputs, current_view, keep_index_in_range, sync_url
@@ -41,6 +42,12 @@ assert set(WINDOW_RULE_LABELS) == set(WINDOW_RULES)
 WINDOW_RULE_HELP = ("**q − kv < w**: a query sees w keys, itself included (Hugging Face, Mistral's xformers "
                     "path). **q − kv ≤ w**: it sees w keys back, w + 1 in all (FlashAttention "
                     "`window_size=(w, 0)`, JAX `local_window_size`). The same number, one key apart.")
+
+
+BIAS_HELP = ("A number added to each logit before the mask: the mask is the limit where that number is −∞. "
+             "**ALiBi** (BLOOM, MPT): −m·(i − j), a slope m per head; **symmetric**: −m·|i − j|. **T5 buckets**: "
+             "the offset falls in one of 32 buckets (exact up to 8, then logarithmic); T5 learns one number per "
+             "bucket and head, here a fixed stand-in table (−m × the bucket's rank) is used.")
 
 
 def _restore_example() -> None:
@@ -164,6 +171,12 @@ def sidebar() -> tuple[Inputs, View]:
     if st.session_state[Key.PACKED]:
         sb.toggle("…with a document mask", key=Key.DOCUMENT_MASK,
                   help="Block the keys of other documents. Off: the documents see each other.")
+    sb.selectbox("Position bias (added before the mask)", options=list(BIAS_LABELS), key=Key.BIAS,
+                 format_func=BIAS_LABELS.__getitem__, help=BIAS_HELP)
+    if st.session_state[Key.BIAS] != "off":
+        sb.slider("…of head", min_value=1, max_value=BIAS_HEADS, step=1, key=Key.BIAS_HEAD,
+                  help=f"Each of the {BIAS_HEADS} heads has its own slope m = 2^(−h): head 1 looks nearest, "
+                       f"head {BIAS_HEADS} almost evenly.")
     if st.session_state.get(Key.DRAWN):
         size = st.session_state[Key.DRAWN].count("-") + 1
         sb.caption(f"A {size}×{size} mask drawn on the Masks page is on.")
