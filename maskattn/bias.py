@@ -23,6 +23,7 @@ there; a finite bias only tilts the weights. Two position biases are built here:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import math
 
 import numpy as np
@@ -164,3 +165,98 @@ def position_bias(kind: str, size: int, head: int = 1, n_heads: int = BIAS_HEADS
     if kind.startswith("alibi"):
         return alibi_bias(size, n_heads, symmetric=kind == "alibi_symmetric")[head]
     return t5_bias(size, n_heads, bidirectional=kind == "t5")[head]
+
+
+# ------------------------------------------------------------------------------------------------
+# a mask is a bias of −∞: one key's bias from 0 down to −inf, in every dtype
+# ------------------------------------------------------------------------------------------------
+
+#: the slider's stops on one key's bias, from a soft tilt to a hard mask
+BIAS_STEPS: tuple[float, ...] = (0.0, -1.0, -3.0, -10.0, -30.0, -100.0, -1e4, -1e9, -math.inf)
+
+
+@dataclass(frozen=True)
+class BiasLimit:
+    """One row of logits with one key's bias swept down ``steps``, in each dtype.
+
+    ``weight[d, s]`` is the weight the key keeps (float64 of the dtype's value, NaN when the row is
+    NaN), ``held[d, s]`` the bias as the dtype holds it, ``row[d, s]`` the whole row of weights.
+    """
+
+    logits: np.ndarray          # (Tk,) float64
+    key: int
+    steps: tuple[float, ...]
+    dtypes: tuple[str, ...]
+    weight: np.ndarray          # (D, S)
+    held: np.ndarray            # (D, S)
+    row: np.ndarray             # (D, S, Tk)
+
+    def first_zero(self, dtype: str) -> float | None:
+        """The first step at which the key's weight is exactly 0 in ``dtype`` (None if it never is)."""
+        d = self.dtypes.index(dtype)
+        zero = np.flatnonzero(self.weight[d] == 0)
+        return self.steps[int(zero[0])] if zero.size else None
+
+
+def bias_limit(logits, key: int, *, steps=BIAS_STEPS, dtypes=None) -> BiasLimit:
+    """Sweep key ``key``'s bias through ``steps`` on a row of ``logits`` in each of ``dtypes`` (all four by default).
+
+    Each cell is ``attention_steps`` with q = [[1]], k = the logits as a column, no √d, and the bias
+    on the one key: the logits are exactly the given ones rounded to the dtype.
+
+    >>> lim = bias_limit([2.0, 1.0, 0.5], 0, steps=(0.0, -1e4, -math.inf), dtypes=("float32",))
+    >>> lim.weight.round(4).tolist(), lim.first_zero("float32")
+    ([[0.6285, 0.0, 0.0]], -10000.0)
+    """
+    from .attention import attention_steps                          # attention imports this module's neighbours
+    from .numerics import DTYPE_NAMES, to_float
+    x = np.asarray(logits, dtype=np.float64)
+    if x.ndim != 1 or x.size < 2:
+        raise MaskAttnError(f"logits must be a row of at least 2 numbers, got shape {x.shape}")
+    key = check_int(key, "key", 0, x.size - 1)
+    dtypes = tuple(DTYPE_NAMES if dtypes is None else dtypes)
+    steps = tuple(float(s) for s in steps)
+    weight = np.empty((len(dtypes), len(steps)))
+    held = np.empty((len(dtypes), len(steps)))
+    row = np.empty((len(dtypes), len(steps), x.size))
+    for d, dtype in enumerate(dtypes):
+        for s, step in enumerate(steps):
+            bias = np.zeros((1, x.size))
+            bias[0, key] = step
+            out = attention_steps([[1.0]], x[:, np.newaxis], np.eye(x.size), bias=bias, dtype=dtype, scale=False)
+            row[d, s] = out.weights[0].astype(np.float64)
+            weight[d, s] = row[d, s, key]
+            held[d, s] = to_float(out.bias[0, key])
+    return BiasLimit(x, key, steps, dtypes, weight, held, row)
+
+
+def bias_limit_verdict(limit: BiasLimit, dtype: str = "float32") -> str:
+    """Where the key's weight becomes exactly 0, in ``dtype`` and in the others, in one or two sentences.
+
+    >>> lim = bias_limit([2.0, 1.0, 0.5], 0, steps=(0.0, -10.0, -1e4, -math.inf))
+    >>> print(bias_limit_verdict(lim))
+    With no bias the key has weight 0.6285 in float32. A finite bias only shrinks it (at −10 it is still 7.681e-5); from −1e4 on, exp of the score underflows and its weight is exactly 0 — the bias has become a mask. Exactly 0 in float16 from −1e4, in bfloat16 from −1e4, in float64 from −1e4.
+    """
+    from .text import spell, spell_signed
+    d = limit.dtypes.index(dtype)
+    w = limit.weight[d]
+    zero = limit.first_zero(dtype)
+    tilt = [(s, x) for s, x in zip(limit.steps, w) if s != 0 and x > 0 and math.isfinite(s)]
+    first = f"With no bias the key has weight {spell(w[0], digits=4)} in {dtype}." if limit.steps[0] == 0 else ""
+    soft = (f" A finite bias only shrinks it (at {spell_signed(tilt[-1][0], digits=3)} it is still "
+            f"{spell(tilt[-1][1], digits=4)})"
+            if tilt else "")
+    if zero is None:
+        hard = f" In {dtype} it never reaches exactly 0 on these steps."
+    elif math.isinf(zero):
+        hard = "; only −inf gives it weight exactly 0: exp(−inf) = 0 — the bias is a mask."
+    else:
+        hard = (f"; from {spell_signed(zero, digits=3)} on, exp of the score underflows and its weight is exactly 0 — the "
+                "bias has become a mask.")
+    others = []
+    for name in limit.dtypes:
+        if name != dtype:
+            z = limit.first_zero(name)
+            others.append(f"in {name} {'never' if z is None else 'from ' + spell_signed(z, digits=3)}")
+    text = (first + (soft + hard if soft else " " + hard.lstrip("; ").capitalize())).strip()
+    return text + (" Exactly 0 " + ", ".join(others) + "." if others else "")

@@ -2,12 +2,15 @@
 
 from dataclasses import replace
 
+import numpy as np
+import pandas as pd
 import streamlit as st
 
-from maskattn import MaskAttnError, explain, shape_table, ui
+from maskattn import MaskAttnError, explain, figures, shape_table, ui
+from maskattn.bias import bias_limit_verdict
 from maskattn.broadcast import HEAD_CHOICES
 from maskattn.masks import cross_document_weight
-from maskattn.text import spell
+from maskattn.text import spell, spell_signed
 from maskattn.ui import Key, cache
 
 ui.switch_if_asked(Key.MASKS_OPEN_PLAYGROUND, "pages/playground.py")   # "Open in the Playground" was clicked
@@ -107,3 +110,40 @@ case("window", f"A sliding window of {size}: the off-by-one between libraries",
      {f"weights, q − kv < {size} (Hugging Face)": replace(window, window_rule="keys"),
       f"weights, q − kv ≤ {size} (FlashAttention, JAX)": replace(window, window_rule="distance")},
      explain.window_line, "")
+
+st.header("A mask is a bias of −∞")
+st.markdown("ALiBi and T5 add a finite number to each score before softmax: a *bias*. The tutorial's mask adds "
+            "−1e9, and a bias of −inf is a mask exactly. Move one key's bias from a tilt to a mask and watch the "
+            "weight it leaves, in every number type. The row is the Playground's query row, the key its heaviest "
+            "visible key; the logits are the raw ones, before any mask.")
+limit, row = cache.bias_limit(inputs, view.row)
+step = st.select_slider("Bias on that key", options=list(limit.steps), value=-10.0, key=Key.BIAS_STEP,
+                        format_func=lambda x: spell_signed(x), persist_state="session")
+key_name = result.labels[limit.key]
+st.markdown(f"**Query {ui.md_escape(result.labels[row])}, key {ui.md_escape(key_name)}.** "
+            + ui.md_escape(bias_limit_verdict(limit, inputs.dtype)))
+ui.chart(figures.bias_row_figure(limit, step=step, dtype=inputs.dtype, labels=result.labels,
+                                 font_size=look.font_size, width=max(520, look.panel_width + 120)),
+         key="bias-row", filename="bias-of-one-key")
+st.markdown(f"The weight key {ui.md_escape(key_name)} keeps, for each bias and number type:")
+st.dataframe(pd.DataFrame({"bias": [spell_signed(s) for s in limit.steps]}
+                          | {dtype: [("NaN" if np.isnan(w) else "0 exactly" if w == 0 else spell(w, dtype))
+                                     for w in limit.weight[d]] for d, dtype in enumerate(limit.dtypes)}),
+             hide_index=True, width="content")
+st.caption("float16 holds −1e9 as −inf, so there the tutorial's constant is a mask of −inf too; a bias too small "
+           "for the number type (−10 in float32) leaves the key a real weight.")
+
+st.subheader("ALiBi: a soft window per head", anchor=False)
+heads, form, shown = cache.alibi_heads(inputs, look)
+st.markdown(("ALiBi (BLOOM, MPT) adds −m·(i − j): the further back a key, the lower its score, with one slope m "
+             "per head." if form == "alibi" else
+             "The mask is not causal, so ALiBi's symmetric form −m·|i − j| is used (the encoder variant).")
+            + f" Heads 1, 3 and 8 of 8 below are the Playground's attention with that head's bias ({ui.md_escape(inputs.dtype)},"
+              " the sidebar's mask): a steep slope is a narrow soft window, a gentle one sees almost evenly. "
+              "Masked cells are outlined and stay at weight 0 on every head."
+            + (f" The first {shown} of {len(result.labels)} tokens are drawn." if shown < len(result.labels) else ""))
+with st.container(horizontal=True, gap="small"):
+    for h, fig in enumerate(heads):
+        ui.chart(fig, key=f"alibi-head-{h}", filename=f"alibi-head-{h + 1}")
+st.caption("Colour: the weight, from 0 (dark blue) to 1 (yellow), the same scale on every head; hover a cell for "
+           "its exact value.")

@@ -298,6 +298,12 @@ NEWER = {
                        drawn=DRAWN9),
     "everything_distance": dict(text=PACK, packed=True, window=2, window_rule="distance", prefix_length=3,
                                 drawn=DRAWN9, padding=False),
+    "two_sided": dict(text=TEXT12, window=3, window_right=2),
+    "longformer": dict(text=TEXT12, window=2, window_rule="distance", window_right=2, global_tokens="0,5",
+                       mask_queries=True),
+    "chunked_left": dict(text=TEXT12, chunk=3, padding_side="left", sequence=1),
+    "chunks_global": dict(text=TEXT12, chunk=4, global_tokens="2", causal=True, sequence=1),
+    "shared_prefix": dict(text=TEXT12, shared_prefix=3, completions=2, sequence=1),
 }
 
 
@@ -390,7 +396,7 @@ def test_jax_snippet_with_newer_masks_matches_the_registry(case, dtype):
     pytest.importorskip("jax", reason="jax is not installed (requirements-dev.txt)")
     result, state = newer_state(case, dtype=dtype)
     source = codegen.generate(state, "jax", print_results=False)
-    if state.spec.window is not None:
+    if state.spec.window is not None and not state.spec.global_tokens:   # (global tokens need the window as a rule)
         assert "local_window_size=(" in source                   # JAX's own window argument, not a mask
     ns = run(source)
     assert_weights(ns["weights"], codegen.expected_weights(state, "jax"), dtype)
@@ -533,11 +539,11 @@ def test_compare_rows_tells_rounding_from_masking():
     assert codegen.compare_rows(other, app, "float32", cpu) == codegen.RowDifference([2], [0], [1])
 
 
-#: a part the table does not have (chunked attention, as Llama 4 does it): its row alone, no dialect knows it
-CHUNK = masks.MaskPart("chunk", "chunk", "(Tq, Tk)", lambda spec: True,
+#: a part the table does not have (bidirectional blocks of 4): its row alone, no dialect knows it
+CHUNK = masks.MaskPart("blocks", "blocks of 4", "(Tq, Tk)", lambda spec: True,
                        lambda spec, batch: (np.arange(batch.T)[:, None] // 4 != np.arange(batch.T)[None, :] // 4)
                        .astype(np.float32), "{q} // 4 == {kv} // 4", "{q} // 4 != {kv} // 4", "other chunks blocked",
-                       lambda spec: "chunks of 4")
+                       lambda spec: "blocks of 4")
 
 
 @pytest.mark.slow
@@ -552,7 +558,7 @@ def test_a_new_row_of_the_table_reaches_every_real_library_with_no_dialect_writt
     monkeypatch.setattr(parts_module, "PARTS", parts_module.PARTS + (CHUNK,))
     result = compute(Inputs(text=TEXT12, padding=True, causal=True))
     state = codegen.state_from_result(result)
-    assert "chunks of 4" in state.spec.describe()
+    assert "blocks of 4" in state.spec.describe()
     expected = np.maximum(result.mask, CHUNK.build(state.spec, parts_module.Batch(np.array([state.ids]))))
     ns = run(codegen.mask_code(state, key))
     got = _library_mask_to_tutorial(key, ns, len(result.tokens))

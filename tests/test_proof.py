@@ -51,7 +51,8 @@ def torch_grads(torch, q, k, v, mask, d_out, *, mask_value, dtype, method, bias=
     dt = getattr(torch, dtype)
     tensor = lambda a: torch.tensor(f64(a)).to(dt)
     q, k, v = (tensor(a).requires_grad_() for a in (q, k, v))
-    logits = q @ k.transpose(-1, -2) / torch.sqrt(torch.tensor(float(q.shape[-1]))).to(dt)
+    wide = torch.float64 if dtype == "float64" else torch.float32           # √d as the app takes it
+    logits = q @ k.transpose(-1, -2) / torch.sqrt(torch.tensor(float(q.shape[-1]), dtype=wide)).to(dt)
     logits.retain_grad()
     b = None if bias is None else tensor(bias).requires_grad_()
     scores = logits if b is None else logits + b

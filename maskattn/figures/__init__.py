@@ -6,11 +6,13 @@
 - ``conventions``: a mask as one framework sees it.
 - ``masks``: a mask to draw on, a mask part in its own shape, the batch × heads broadcasting grid.
 - ``proof``: the Proof page's panels (delete the columns, the leak test, the backward pass).
+- ``bias``: one key's bias from a tilt to a mask, ALiBi's heads side by side.
 - ``base``: template, fonts, colour scales, safe labels, frozen figures, the camera's export config.
 
 Figure builders never call Streamlit and never read app settings: sizes and fonts are arguments.
 """
 
+from .bias import alibi_head_figures, bias_heatmap, bias_row_figure
 from .base import (BASE_FONT, DTYPE_STYLE, LOGIT_SCALE, PRESENTATION_FONT, TEMPLATE, WEIGHT_SCALE, FrozenFigure,
                    export_config, safe_label)
 from .conventions import convention_mask_figure
@@ -24,7 +26,7 @@ from .proof import (DELETED_NAMES, GRADIENT_NAMES, LEAK_NAMES, deleted_figures, 
                     max_abs, value_labels)
 
 __all__ = [
-    "BASE_FONT", "DELETED_NAMES", "DTYPE_STYLE", "FIGURE_NAMES", "FrozenFigure", "GRADIENT_NAMES", "Geometry",
+    "BASE_FONT", "DELETED_NAMES", "alibi_head_figures", "bias_heatmap", "bias_row_figure", "DTYPE_STYLE", "FIGURE_NAMES", "FrozenFigure", "GRADIENT_NAMES", "Geometry",
     "LEAK_NAMES", "LOGIT_SCALE", "MAX_CLICKABLE", "MAX_GRID_SEQUENCES", "PANEL_WIDTH", "PRESENTATION_FONT",
     "PUBLICATION_CELL", "PUBLICATION_FONT", "SMALL_PANEL", "SPECIAL", "STAGES", "TEMPLATE", "WEIGHT_SCALE",
     "broadcast_figures", "colour_range", "convention_mask_figure", "deleted_figures", "drawn_mask_figure",

@@ -69,6 +69,7 @@ HF_DIALECT = Dialect(
                doc_k="doc_t[b, kv_idx]", drawn="drawn_t[q_idx, kv_idx]"),
     wrap="lambda b, h, q_idx, kv_idx: {rule}",
     setup={"doc": "doc_t = torch.tensor([document_ids])  # (B=1, T); the same as position_ids restarting at 0",
+           "doc_q": "doc_t = torch.tensor([document_ids])  # (B=1, T)", "doc_k": "doc_t = torch.tensor([document_ids])  # (B=1, T)",
            "drawn": "drawn_t = torch.tensor(DRAWN)  # (Tq, Tk) 1 = blocked"},
     native={"padding": lambda spec: Native("option", "(ids_t != 0).long()", "(B, Tk) 1 = attend: the 2-D padding mask"),
             "query_padding": lambda spec: Native("term", "lambda b, h, q_idx, kv_idx: ids_t[b, q_idx] != 0",

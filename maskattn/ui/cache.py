@@ -17,7 +17,8 @@ import numpy as np
 import pyarrow as pa
 import streamlit as st
 
-from .. import export, figures, frameworks, lab, model, proof
+from .. import bias as bias_module, export, figures, frameworks, lab, model, proof
+from ..attention import attention_steps
 from ..errors import MaskAttnError
 from ..broadcast import MaskBroadcast, broadcast_masks
 from ..explain import negative_zero_line, row_table, verdicts
@@ -459,3 +460,44 @@ def model_verdict(sentences: tuple[str, ...], padding: bool, mask_value: float, 
     """The verdict's sentences, and the nearest neighbours that change (``model.rank_changes``)."""
     effect = model_effect(sentences, padding, mask_value, method, dtype, causal)
     return tuple(model.verdict(effect)), tuple(model.rank_changes(effect))
+
+
+# --- a mask is a bias of −∞ (the Masks page) ---------------------------------------------------------------------
+
+#: ALiBi's heads are drawn up to this many tokens (one T×T panel per head)
+MAX_ALIBI_TOKENS = 24
+#: the heads drawn: the steepest slope, a middle one and the gentlest of the 8
+ALIBI_HEADS_SHOWN = (1, 3, 8)
+
+
+@_cached(max_entries=64, show_spinner=False)
+def bias_limit(inputs: Inputs, row: int) -> tuple[bias_module.BiasLimit, int]:
+    """Query ``row``'s raw logits (float64, before any bias or mask) with its heaviest visible key's bias swept
+    from 0 to −inf in every dtype, and that key."""
+    r = result(inputs)
+    row = min(row, len(r.labels) - 1)
+    logits = r.unmasked.logits[row].astype(np.float64)                                  # (Tk,)
+    visible = np.flatnonzero(r.mask[row] == 0)
+    weights = np.nan_to_num(r.unmasked.weights[row].astype(np.float64), nan=-1.0)
+    key = int(visible[np.argmax(weights[visible])]) if visible.size else int(np.argmax(weights))
+    return bias_module.bias_limit(logits, key), row
+
+
+@_cached(max_entries=64, show_spinner=False)
+def alibi_heads(inputs: Inputs, look: Look) -> tuple[tuple[figures.FrozenFigure, ...], str, int]:
+    """Every ALiBi head's weights on the sequence on view, with its mask (causal form when the mask is causal,
+    else symmetric), and which form; at most ``MAX_ALIBI_TOKENS`` tokens."""
+    r = result(inputs)
+    T = min(len(r.labels), MAX_ALIBI_TOKENS)
+    form = "alibi" if r.spec.is_causal else "alibi_symmetric"
+    heads = ALIBI_HEADS_SHOWN
+    mask = r.mask[:T, :T] if r.has_mask else None
+    weights = [attention_steps(r.q[:T], r.k[:T], r.v[:T], mask, mask_value=inputs.mask_value, dtype=inputs.dtype,
+                               method=inputs.method, scale=inputs.scale,
+                               bias=bias_module.position_bias(form, T, h)).weights for h in heads]
+    width = max(200, int(262 * look.panel_width / SCREEN.panel_width))
+    slopes = bias_module.alibi_slopes(bias_module.BIAS_HEADS)
+    figs = figures.alibi_head_figures(weights, r.labels[:T], mask=mask, heads=list(heads),
+                                      slopes=[slopes[h - 1] for h in heads],
+                                      font_size=look.font_size, width=width)
+    return tuple(figures.FrozenFigure(f) for f in figs), form, T

@@ -58,6 +58,7 @@ class Key:
     DRAWN_ROW: Final = "drawn_row"                          # + the mask's hash and the row: per-row editors
     OPEN_DRAWN_ROWS: Final = "open_drawn_rows"
     HEADS: Final = "masks_heads"                            # heads in the broadcasting view
+    BIAS_STEP: Final = "masks_bias_step"                    # the one key's bias on the "bias of −∞" slider
     MASKS_OPEN_PLAYGROUND: Final = "_masks_open_playground"  # "Open in the Playground" was clicked
 
     # Classroom
