@@ -21,7 +21,7 @@ from maskattn.bias import (BIAS_KINDS, alibi_bias, alibi_slopes, position_bias, 
                            t5_stand_in_table)
 from maskattn.errors import MaskAttnError
 from maskattn.masks import MaskSpec
-from maskattn.masks.patterns import (chunk_overlay, create_chunked_mask, create_shared_prefix_mask,
+from maskattn.masks.patterns import (create_chunked_mask, create_shared_prefix_mask,
                                      create_sliding_window_mask, create_two_sided_window_mask, global_overlay,
                                      left_padding, lift_global, segment_ids_from_position_ids, split_evenly)
 from maskattn.proof import attention_grads
