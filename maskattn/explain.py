@@ -238,7 +238,7 @@ def global_line(result) -> str | None:
     many = len(spec.global_tokens) > 1
     return (f"Global token{'s' * many} {names}: {'the first' if many else 'it'} sees {_seen(result, g)} of {T} keys, "
             f"and every query may attend to {'them' if len(spec.global_tokens) > 1 else 'it'} (Longformer, BigBird); "
-            f"padding and the future stay blocked.{reach}")
+            f"padding{' and the future stay' if spec.is_causal else ' stays'} blocked.{reach}")
 
 
 def shared_prefix_line(result) -> str | None:

@@ -13,7 +13,7 @@ its text claims.
 >>> get_preset("nope")
 Traceback (most recent call last):
 ...
-maskattn.errors.MaskAttnError: unknown preset 'nope'; choose one of tutorial, padding-batch, decoder-mask, constant-minus-1, constant-minus-10, float16-nan, float16-fill, float16-1e4, fully-masked-nan, fully-masked-uniform, fully-masked-zeros, wrong-polarity, negative-logits, left-padding, packed-documents, packed-leak, sliding-window, prefix-lm, model-padded-batch, model-no-mask, model-float16, drawn-seed
+maskattn.errors.MaskAttnError: unknown preset 'nope'; choose one of tutorial, padding-batch, decoder-mask, constant-minus-1, constant-minus-10, float16-nan, float16-fill, float16-1e4, fully-masked-nan, fully-masked-uniform, fully-masked-zeros, wrong-polarity, negative-logits, left-padding, packed-documents, packed-leak, sliding-window, prefix-lm, longformer-global, llama4-chunks, shared-prefix, alibi, mask-is-bias, model-padded-batch, model-no-mask, model-float16, drawn-seed
 """
 
 from __future__ import annotations
@@ -38,6 +38,10 @@ NEGATIVE_LOGITS_SEED = 158
 #: twelve tokens for the sliding window; a prompt and an answer for the prefix LM (its first 5 tokens)
 TWELVE_TOKENS = "one two three four five six seven eight nine ten eleven twelve"
 PREFIX_TEXT, PREFIX_LENGTH = "translate English to French : le chat dort", 5
+#: Longformer: a [CLS] token (made global) and eleven words; Llama 4's chunks and ALiBi on twelve words
+LONGFORMER_TEXT = "[CLS] one two three four five six seven eight nine ten eleven"
+#: one prompt (5 tokens) and two completions of 3 tokens in one row
+SHARED_PREFIX_TEXT, SHARED_PREFIX_LENGTH = "the capital of France is Paris , surely Lyon , perhaps", 5
 #: the seed question's own mask, [0 0 1; 1 0 0; 0 1 0], in the compact form a link carries
 SEED_MASK = "001-100-010"
 
@@ -224,6 +228,49 @@ PRESETS: tuple[Preset, ...] = (
         "answer tokens see the whole prefix and the answer so far.",
         "Why may \"translate\" look at tokens after it, but \"chat\" may not look at \"dort\"?",
         _inputs(text=PREFIX_TEXT, prefix_length=PREFIX_LENGTH),
+    ),
+    Preset(
+        "longformer-global", "Longformer: a window both ways and a global token",
+        "Longformer's local attention: each word sees 2 keys back and 2 ahead (JAX local_window_size=(2, 2)). "
+        "Token 0, [CLS], is global: it sees every key and every query may attend to it, past the window.",
+        "\"eleven\" is 11 positions from [CLS] and far outside its window. How does it still give [CLS] about "
+        "half its weight, and what would still block it?",
+        _inputs(text=LONGFORMER_TEXT, padding=False, window=2, window_rule="distance", window_right=2,
+                global_tokens="0"),
+    ),
+    Preset(
+        "llama4-chunks", "Llama 4's chunked attention: chunks of 4",
+        "Llama 4's local layers cut the row into chunks of 4 and attend causally inside a chunk only. "
+        "\"five\" opens the second chunk: it sees itself and nothing before it, though \"four\" is its "
+        "neighbour.",
+        "If \"five\" can never see \"four\" in these layers, how does the model connect the chunks? (Llama 4 "
+        "puts a layer that sees everything between them.)",
+        _inputs(text=TWELVE_TOKENS, padding=False, chunk=4),
+    ),
+    Preset(
+        "shared-prefix", "A shared prefix: two completions of one prompt",
+        "One prompt, \"the capital of France is\", and two completions packed in one row, as beam search and "
+        "tree decoding do. Each completion sees the prompt and itself, causally, never its sibling.",
+        "Which keys does \"perhaps\" see? What would the second completion learn if it could see \"Paris\"?",
+        _inputs(text=SHARED_PREFIX_TEXT, padding=False, shared_prefix=SHARED_PREFIX_LENGTH, completions=2),
+    ),
+    Preset(
+        "alibi", "ALiBi: a bias instead of a mask",
+        "ALiBi adds −m·(i − j) to each score: the further back a key, the lower its score. Here head 1 of 8 "
+        "(m = 0.5) on a causal decoder: query \"twelve\" loses 5.5 on key \"one\". The causal mask still "
+        "blocks the future: a finite bias only tilts, the mask adds −1e9.",
+        "\"one\" is still visible to \"twelve\", only down-weighted. How large would the bias on it have to be "
+        "to act like the mask? Try the slider on the Masks page.",
+        _inputs(text=TWELVE_TOKENS, padding=False, causal=True, bias="alibi", bias_head=1),
+    ),
+    Preset(
+        "mask-is-bias", "A mask is a bias of −∞",
+        "On the Masks page, one key's bias slides from 0 through −1, −10 and −1e9 to −inf, in every number type. "
+        "A finite bias only shrinks the key's weight; once exp of its score underflows, the weight is exactly 0 "
+        "and the bias has become a mask.",
+        "At what bias does the key's weight become exactly 0 in float32, and in float16? Why is −1e9 a mask but "
+        "−10 not?",
+        _inputs(text=TWELVE_TOKENS, padding=False, causal=True), page="masks",
     ),
     Preset(
         "model-padded-batch", "A real model: padding in a batch",

@@ -13,6 +13,10 @@ from maskattn.ui import Key
 
 PLAYGROUND = "pages/playground.py"
 MODEL_PAGE = "pages/model.py"
+MASKS_PAGE = "pages/masks.py"
+#: where a preset opens (its ``page``): the switch key and the page's name in a button
+OPENS = {"": (Key.OPEN_PLAYGROUND, "the Playground"), "model": (Key.OPEN_MODEL, "the real model"),
+         "masks": (Key.OPEN_MASKS, "the Masks page")}
 THIS_PAGE = "classroom"
 #: shown when the browser's address is unknown (e.g. in tests)
 FALLBACK_BASE = "http://localhost:8501"
@@ -22,7 +26,7 @@ def load_preset(preset) -> None:
     """Button callback: put the preset into the widgets (the view, presentation mode included, stays)."""
     ui.apply_inputs(preset.inputs)
     ui.apply_view(replace(ui.current_view(), row=0, preset=preset.slug))   # its page tells its story
-    st.session_state[Key.OPEN_MODEL if preset.page == "model" else Key.OPEN_PLAYGROUND] = True
+    st.session_state[OPENS[preset.page][0]] = True
 
 
 def app_base_url() -> str:
@@ -50,6 +54,7 @@ def describe(s, view) -> str:
 
 ui.switch_if_asked(Key.OPEN_PLAYGROUND, PLAYGROUND)     # a preset was loaded by the button's callback
 ui.switch_if_asked(Key.OPEN_MODEL, MODEL_PAGE)
+ui.switch_if_asked(Key.OPEN_MASKS, MASKS_PAGE)
 page = ui.page("Classroom", "Load a classic case with one click, send the class a link that reopens exactly what you "
                "see, and download the numbers and figures for your slides.", presenting="title", compute=False)
 inputs, view, big = page.inputs, page.view, page.big
@@ -102,7 +107,7 @@ def presets_section() -> None:
                 st.markdown(ui.md_escape(preset.context))
                 st.markdown(f"**Ask the class:** {ui.md_escape(preset.question)}")
                 loaded = current is not None and current.slug == preset.slug
-                where = "the real model" if preset.page == "model" else "the Playground"
+                where = OPENS[preset.page][1]
                 st.button(f"Loaded — open {where}" if loaded else "Load", key=f"load-{preset.slug}",
                           on_click=load_preset, args=(preset,), type="primary" if loaded else "secondary",
                           help=f"Preset {preset.slug}: set every control, then open {where}")

@@ -19,6 +19,7 @@ page = ui.page("Masks", "A mask is a 0/1 matrix (1 = blocked) that must broadcas
                "look-ahead mask (Tq, Tk) reach every head, and where left padding, packing and sliding windows go "
                "wrong.", presenting="all", quiet=("The drawn mask is",))   # the editor says it, with a fix
 inputs, view, look, result = page.inputs, page.view, page.look, page.result
+ui.preset_story(inputs, view, "masks")   # a classroom preset: its context and question stay with it
 
 st.header("Draw your own mask")
 ui.drawn_mask_editor(inputs, result, look)

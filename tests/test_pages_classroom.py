@@ -55,12 +55,12 @@ def test_load_button_applies_the_preset_and_opens_its_page(preset):
     at = classroom()
     at.button(key=f"load-{preset.slug}").click().run()
     assert not at.exception, at.exception
-    assert at.title[0].value == ("In a real model" if preset.page == "model" else "Playground")
+    assert at.title[0].value == {"model": "In a real model", "masks": "Masks"}.get(preset.page, "Playground")
     # the widgets hold the preset, and the Playground draws its numbers
     for f in fields(Inputs):
         if f.name in at.session_state:
             assert at.session_state[f.name] == getattr(preset.inputs, f.name), f.name
-    if preset.page != "model":                    # the real model's numbers: tests/test_pages_model.py
+    if preset.page == "":                         # the real model's numbers: tests/test_pages_model.py
         weights = decode(chart(at, "softmax weights")["data"][0]["z"])
         expected = compute(preset.inputs).steps.weights
         np.testing.assert_array_equal(weights.astype(np.float64), expected.astype(np.float64))
@@ -139,6 +139,13 @@ NON_DEFAULT = {
     "packed": ("1", True),
     "document_mask": ("0", False),
     "drawn": ("01-00", "01-00"),
+    "window_right": ("2", 2),
+    "chunk": ("4", 4),
+    "global_tokens": ("5, 0", "0,5"),
+    "shared_prefix": ("3", 3),
+    "completions": ("3", 3),
+    "bias": ("t5_causal", "t5_causal"),
+    "bias_head": ("4", 4),
     "row": ("2", 2),
     "presentation": ("1", True),
     "preset": ("wrong-polarity", "wrong-polarity"),
@@ -160,9 +167,11 @@ def widget_value(at, name):
         (box,) = [w for w in at.sidebar.selectbox if w.label == "Sequence to view"]
         assert box.value.startswith(f"{at.session_state['sequence'] + 1}: ")
         return at.session_state["sequence"]
+    if name == "global_tokens":                   # a text box, checked and made canonical into the field
+        return at.text_input(key="global_text").value
     if name in ("drawn", "preset", "layer", "head"):   # set on another page, not a sidebar widget
         return at.session_state[name]
-    for kind in ("text_area", "text_input", "selectbox", "toggle", "select_slider", "number_input", "radio",
+    for kind in ("text_area", "text_input", "selectbox", "toggle", "select_slider", "slider", "number_input", "radio",
                  "segmented_control"):
         try:
             return getattr(at, kind)(key=name).value
@@ -183,6 +192,12 @@ def test_url_parameter_sets_its_widget(name):
         query[URL_KEYS["window"]] = "3"
     if name == "document_mask":                   # shown only when packed
         query[URL_KEYS["packed"]] = "1"
+    if name in ("window_right", "global_tokens"):  # shown only with a window
+        query[URL_KEYS["window"]] = "3"
+    if name == "completions":                     # shown only with a shared prefix
+        query[URL_KEYS["shared_prefix"]] = "2"
+    if name == "bias_head":                       # shown only with a bias
+        query[URL_KEYS["bias"]] = "alibi"
     at = fresh(**query).run()
     assert not at.exception, at.exception
     assert not at.warning, [w.value for w in at.warning]

@@ -50,7 +50,9 @@ def test_every_issue_case_is_covered_and_names_are_unique():
                    "float16-nan", "float16-fill", "float16-1e4", "fully-masked-nan", "fully-masked-uniform",
                    "fully-masked-zeros", "wrong-polarity", "negative-logits",
                    # issue 13: every mask a practitioner meets
-                   "left-padding", "packed-documents", "packed-leak", "sliding-window", "prefix-lm", "drawn-seed"):
+                   "left-padding", "packed-documents", "packed-leak", "sliding-window", "prefix-lm", "drawn-seed",
+                   # issue 19: a mask is a bias of −∞, and the masks beyond the causal window
+                   "longformer-global", "llama4-chunks", "shared-prefix", "alibi", "mask-is-bias"):
         assert needed in SLUGS
 
 
@@ -303,3 +305,56 @@ def test_the_seeds_drawn_mask_is_no_padding_mask():
     w = r.steps.weights.astype(np.float64)
     assert np.all(w[r.mask == 1] == 0.0)
     np.testing.assert_allclose(w, float64_softmax(np.where(r.mask == 1, -np.inf, raw_logits(r))), rtol=1e-5)
+
+
+# --- issue 19: the masks beyond the causal window, and a bias ------------------------------------------------------
+
+def test_longformer_window_is_two_sided_and_cls_is_seen_from_afar():
+    r = run("longformer-global")
+    assert r.tokens[0] == "[CLS]" and r.tokens[11] == "eleven"
+    np.testing.assert_array_equal(r.mask, rule_mask(12, lambda i, j: not (abs(i - j) <= 2 or i == 0 or j == 0)))
+    w = r.steps.weights.astype(np.float64)
+    assert 0.4 < w[11, 0] < 0.6                                             # "about half its weight"
+    assert (w[0] > 0).all()                                                 # [CLS] sees every key
+    assert "two-sided" in said(r) and "Global token 0·[CLS]" in said(r)
+
+
+def test_llama4_chunks_cut_five_off_from_four():
+    r = run("llama4-chunks")
+    five, four = r.tokens.index("five"), r.tokens.index("four")
+    np.testing.assert_array_equal(r.mask, rule_mask(12, lambda i, j: not (j <= i and i // 4 == j // 4)))
+    assert np.flatnonzero(r.mask[five] == 0).tolist() == [five]              # itself only
+    assert r.steps.weights[five, four] == 0 and r.steps.weights[five, five] == 1
+    assert "opens a new chunk" in said(r)
+
+
+def test_shared_prefix_completions_never_see_each_other():
+    r = run("shared-prefix")
+    assert " ".join(r.tokens[:5]) == "the capital of France is"
+    perhaps = r.tokens.index("perhaps")
+    assert np.flatnonzero(r.mask[perhaps] == 0).tolist() == [0, 1, 2, 3, 4, 8, 9, 10]
+    w = r.steps.weights.astype(np.float64)
+    assert w[8:, 5:8].sum() == 0 and w[5:8, 8:].sum() == 0                  # no weight between the siblings
+    assert "exactly 0" in said(r)
+
+
+def test_alibi_head_1_tilts_twelve_away_from_one_and_the_mask_still_blocks():
+    r = run("alibi")
+    assert r.steps.bias[11, 0] == -5.5 and r.steps.bias[11, 11] == 0        # m = 0.5: −0.5 × 11 positions
+    expected = float64_softmax(np.where(r.mask == 1, -1e9, raw_logits(r) + r.steps.bias.astype(np.float64)))
+    np.testing.assert_allclose(r.steps.weights.astype(np.float64), expected, rtol=2e-6, atol=1e-7)
+    assert r.steps.weights[11, 0] > 0 and (r.steps.weights[np.triu_indices(12, 1)] == 0).all()
+    plain = compute(replace(r.inputs, bias="off")).steps.weights
+    assert r.steps.weights[11, 0] < plain[11, 0]                            # down-weighted, not removed
+    assert "a mask is the bias −∞" in said(r)
+
+
+def test_mask_is_bias_opens_the_masks_page_and_its_numbers_hold():
+    from maskattn.bias import bias_limit
+    preset = get_preset("mask-is-bias")
+    assert preset.page == "masks" and preset.link.startswith("masks?")
+    r = run("mask-is-bias")
+    limit = bias_limit(r.unmasked.logits[0].astype(np.float64), 0)
+    weight = dict(zip(limit.steps, limit.weight[limit.dtypes.index("float32")]))
+    assert weight[-10.0] > 0 and weight[-1e9] == 0 and weight[-math.inf] == 0   # −10 only shrinks; −1e9 masks
+    assert limit.first_zero("float16") > limit.first_zero("float32")              # float16 underflows sooner

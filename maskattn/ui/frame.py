@@ -136,7 +136,8 @@ def page(title: str, intro: str = "", *, presenting: str = "nothing", compute: b
 
 def preset_story(inputs: Inputs, view: View, page_path: str = "") -> None:
     """The loaded classroom preset's context and question, in a box the user can hide, on the page the preset opens
-    (``page_path``: "" the Playground, "model" the real model); a note once the settings have moved on."""
+    (``page_path``: "" the Playground, "model" the real model, "masks" the Masks page); a note once the settings
+    have moved on."""
     story = next((p for p in PRESETS if p.slug == view.preset and p.page == page_path), None)
     if story is None:
         return

@@ -74,6 +74,7 @@ class Key:
 
     # In a real model
     OPEN_MODEL: Final = "_classroom_open_model"             # a real-model preset was just loaded: go to its page
+    OPEN_MASKS: Final = "_classroom_open_masks"             # a Masks-page preset was just loaded: go to its page
     OPEN_MODEL_CONSTANTS: Final = "open_model_constants"
 
     # Proof
