@@ -35,7 +35,7 @@ from .fully_masked import classify_row
 from .frameworks import ADDED, ATTEND, BLOCKED
 from .frameworks._framework import ATTEND_BOOL, BLOCKED_BOOL
 from .masks.basic import binary_mask
-from .masks import MaskSpec, create_causal_mask, parts_on
+from .masks import PART, MaskSpec, create_causal_mask, parts_on
 
 
 # ------------------------------------------------------------------------------------------------
@@ -297,7 +297,7 @@ def newer_parts(spec: MaskSpec) -> tuple[str, ...]:
 
 
 def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
-    """How every registry entry expresses the newer masks ``spec`` has on (all four when it has none), in a few words.
+    """How every registry entry expresses the newer masks ``spec`` has on (all of them when it has none), in a few words.
 
     ✓ marks an API of the library's own (else it is a mask you build and pass in); a window
     setting gets its value for ``spec``'s window. ``frameworks.get(key).expression(part)`` has the full call.
@@ -313,15 +313,25 @@ def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
         for part in parts:
             expression = fw.expression(part)
             text = expression.short
-            if part == "window" and spec.window is not None and fw.window_parameter is not None:
-                text = f"{fw.window_parameter}={fw.window_argument(spec.window, spec.window_rule)}"
-            record[frameworks.NEWER_PARTS[part]] = ("✓ " if expression.native else "") + text
+            if part == "window" and spec.window is not None and fw.window_parameter is not None and not spec.global_tokens:
+                argument = fw.window_argument(spec.window, spec.window_rule)
+                if spec.window_right is not None:           # two-sided: only a (left, right) setting says it
+                    argument = (argument[0], spec.window_right) if isinstance(argument, tuple) else None
+                if argument is not None:
+                    text = f"{fw.window_parameter}={argument}"
+                else:
+                    expression = fw.expression("window_right")
+                    text = expression.short
+            native = expression.native
+            if spec.global_tokens and PART[part].lifted:    # no library's window or chunk setting leaves rows open
+                native, text = fw.expression("global_tokens").native, fw.expression("global_tokens").short
+            record[frameworks.NEWER_PARTS[part]] = ("✓ " if native else "") + text
         records.append(record)
     return records
 
 
 def newer_masks_calls(spec: MaskSpec) -> dict[str, list[tuple[str, str]]]:
-    """For each newer mask ``spec`` has on (all four when none): (registry keys, the full call) per distinct call.
+    """For each newer mask ``spec`` has on (all of them when none): (registry keys, the full call) per distinct call.
 
     >>> calls = newer_masks_calls(MaskSpec(prefix_length=2))
     >>> [keys for keys, call in calls["prefix LM"]][:2]

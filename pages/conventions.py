@@ -95,8 +95,9 @@ if newer:
                 "the library's own; the others take the part as a mask you build in their convention. Where a "
                 "library counts a window differently from the app, its value here already has the off-by-one.")
 else:
-    st.info("No sliding window, prefix LM, packing or drawn mask is on, so the table lists all four; switch one on "
-            "in the sidebar (or draw a mask on the Masks page) to get its code for this state.", icon="💡")
+    st.info("None of the newer masks (a sliding window, two-sided or not, chunks, global tokens, a shared prefix, a "
+            "prefix LM, packing, a drawn mask) is on, so the table lists them all; switch one on in the sidebar (or "
+            "draw a mask on the Masks page) to get its code for this state.", icon="💡")
 st.table(pd.DataFrame(cv.newer_masks_table(spec)).set_index("framework"), border="horizontal")
 with st.expander("Every call in full"):
     for part, calls in cv.newer_masks_calls(spec).items():

@@ -35,7 +35,11 @@ AT_EXPRESSIONS = expressions(
     document="mask = (seg[:, :, None] == seg[:, None, :]): (B, Tq, Tk), 1 = attend",
     prefix="subsequent_mask(T) | (torch.arange(T) < p): the first p key columns opened",
     drawn="mask = any (B, Tq, Tk) 0/1 tensor, 1 = attend (scores.masked_fill(mask == 0, -1e9))",
-    short=("1 = attend mask", "1 = attend mask", "1 = attend mask", "1 = attend mask"),
+    window_right="mask = (q - kv <= reach) & (kv - q <= right) on torch.arange, no subsequent_mask",
+    chunk="subsequent_mask(T) & ((q - pad) // c == (kv - pad) // c)",
+    global_tokens="mask = window | is_global[q] | is_global[kv]",
+    shared_prefix="subsequent_mask(T) & ((part_k == 0) | (part_q == part_k))",
+    short=("1 = attend mask",) * 8,
 )
 
 ANNOTATED_TRANSFORMER = Framework(

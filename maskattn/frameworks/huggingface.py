@@ -46,8 +46,19 @@ HF_EXPRESSIONS = expressions(
     prefix="create_causal_mask(..., or_mask_function=lambda b, h, q_idx, kv_idx: kv_idx < p); PaliGemma's "
            "block_sequence_ids=where(position < p, 0, -1) gives the same mask when no window is on",
     drawn="a 4-D attention_mask (B, 1, Tq, Tk) is used as it is: bool (sdpa) or 0 / finfo.min (eager)",
-    short=("config.sliding_window", "position_ids", "or_mask_function", "4-D attention_mask"),
-    native=("window", "document", "prefix"),
+    window_right="create_bidirectional_mask(..., and_mask_function=lambda b, h, q_idx, kv_idx: kv_idx - q_idx <= right) "
+                 "with the window's left side (its own sliding_window_bidirectional_overlay(w) is |q − kv| <= w, "
+                 "the same number both ways)",
+    chunk="config.attention_chunk_size = c, then masking_utils.create_chunked_causal_mask (Llama 4): "
+          "chunked_causal_mask_function(c, left_padding), the left padding counted from attention_mask",
+    global_tokens="and_mask_function=lambda b, h, q_idx, kv_idx: window(q_idx, kv_idx) | is_global[q_idx] | "
+                  "is_global[kv_idx] (no config setting for global tokens)",
+    shared_prefix="create_causal_mask(..., and_mask_function=lambda b, h, q_idx, kv_idx: (part[kv_idx] == 0) | "
+                  "(part[q_idx] == part[kv_idx]))",
+    short={"window": "config.sliding_window", "document": "position_ids", "prefix": "or_mask_function",
+           "drawn": "4-D attention_mask", "window_right": "and_mask_function", "chunk": "attention_chunk_size",
+           "global_tokens": "and_mask_function", "shared_prefix": "and_mask_function"},
+    native=("window", "document", "prefix", "chunk"),
 )
 
 def _hf_window(spec) -> Native | None:
@@ -78,6 +89,8 @@ HF_DIALECT = Dialect(
             "prefix": lambda spec: Native("option", "lambda b, h, q_idx, kv_idx: kv_idx < PREFIX"),
             "document": lambda spec: Native("term", "packed_sequence_mask_function(doc_t)", "same document only",
                                             ("doc",)),
+            "chunk": lambda spec: Native("term", "chunked_overlay(CHUNK, torch.tensor([LEFT_PADDING]))",
+                                         "Llama 4's chunks: masking_utils' own overlay (create_chunked_causal_mask's)"),
             "drawn": lambda spec: Native("term", "lambda b, h, q_idx, kv_idx: drawn_t[q_idx, kv_idx] == 0",
                                          "the drawn mask", ("drawn",))})
 
@@ -98,7 +111,8 @@ def _hf_mask(implementation: str):
             call, skip = f"{builder}(config, inputs_embeds, attention_mask", "allow_is_bidirectional_skip=False"
         names = {builder, *(("and_masks",) if len(r.terms) > 1 else ()),
                  *(("packed_sequence_mask_function",) if spec.segments else ()),
-                 *(("sliding_window_overlay",) if "window" in natives and not window else ())}
+                 *(("sliding_window_overlay",) if "window" in natives and not window else ()),
+                 *(("chunked_overlay",) if "chunk" in natives else ())}
         args = [f"or_mask_function={natives['prefix'].code}"] if "prefix" in natives else []
         if r.terms:
             args.append("and_mask_function=" + (r.terms[0] if len(r.terms) == 1 else

@@ -45,8 +45,14 @@ JAX_EXPRESSIONS = expressions(
     prefix="mask=(kv <= q) | (kv < p) with is_causal=False (is_causal would close the prefix); a window then "
            "keeps its right side open: local_window_size=(reach, T - 1)",
     drawn="mask=any bool array broadcastable to (B, N, T, S), True = attend",
-    short=("local_window_size", "bool mask", "bool mask", "bool mask"),
-    native=("window",),
+    window_right="local_window_size=(reach, right) with is_causal=False: key_pos <= query_pos + right",
+    chunk="mask=(q - pad) // c == (kv - pad) // c: bool, True = attend, with is_causal=True",
+    global_tokens="mask=window | is_global[q] | is_global[kv]: local_window_size cannot leave rows and columns open, so "
+                  "the window goes into the bool mask",
+    shared_prefix="mask=(part_k == 0) | (part_q == part_k), with is_causal=True",
+    short=("local_window_size", "bool mask", "bool mask", "bool mask", "local_window_size", "bool mask", "bool mask",
+           "bool mask"),
+    native=("window", "window_right"),
 )
 FLAX_EXPRESSIONS = expressions(
     window="nn.make_attention_mask(pos, pos, lambda q, k: q - k <= reach) with nn.make_causal_mask(ids), "
@@ -54,7 +60,11 @@ FLAX_EXPRESSIONS = expressions(
     document="nn.make_attention_mask(segment_ids, segment_ids, pairwise_fn=jnp.equal): (B, 1, T, T)",
     prefix="nn.make_attention_mask(pos, pos, lambda q, k: (k <= q) | (k < p)) instead of nn.make_causal_mask",
     drawn="mask=any bool (B, H, Tq, Tk) array, True = attend, combined by nn.combine_masks",
-    short=("make_attention_mask", "make_attention_mask", "make_attention_mask", "bool mask"),
+    window_right="nn.make_attention_mask(pos, pos, lambda q, k: k - q <= right) with the window's left side",
+    chunk="nn.make_attention_mask(pos - pad, pos - pad, lambda q, k: q // c == k // c) with nn.make_causal_mask(ids)",
+    global_tokens="the window's mask, or nn.make_attention_mask(g, g, jnp.logical_or) for the global flags g",
+    shared_prefix="nn.make_attention_mask(part, part, lambda q, k: (k == 0) | (q == k)) with nn.make_causal_mask(ids)",
+    short=("make_attention_mask",) * 3 + ("bool mask",) + ("make_attention_mask",) * 4,
     native=("document",),
 )
 

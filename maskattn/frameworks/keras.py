@@ -61,7 +61,11 @@ KERAS_EXPRESSIONS = expressions(
     prefix="attention_mask=(kv <= q) | (kv < p), with use_causal_mask=False (the causal mask would close the "
            "prefix again)",
     drawn="attention_mask=any bool (B, Tq, Tk), True = attend; masks combine with ops.logical_and",
-    short=("attention_mask",) * 4,
+    window_right="attention_mask=(q - kv <= reach) & (kv - q <= right), use_causal_mask=False",
+    chunk="attention_mask=(q - pad) // c == (kv - pad) // c, with use_causal_mask=True (pad = the left padding)",
+    global_tokens="attention_mask=window | is_global[q] | is_global[kv]: the window's rule, or a global query or key",
+    shared_prefix="attention_mask=(part_k == 0) | (part_q == part_k), with use_causal_mask=True",
+    short=("attention_mask",) * 8,
 )
 
 #: keras.ops: a bool attention_mask (B, Tq, Tk), True = may attend, parts joined by ops.logical_and

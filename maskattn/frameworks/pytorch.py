@@ -74,19 +74,27 @@ SDPA_EXPRESSIONS = expressions(
     document="attn_mask=doc[:, None, :, None] == doc[:, None, None, :]: (B, 1, Tq, Tk), True = same document",
     prefix="attn_mask=(kv_idx <= q_idx) | (kv_idx < p)",
     drawn="attn_mask=any bool tensor broadcastable to (B, H, Tq, Tk), True = attend; parts combine with &",
-    short=("bool attn_mask", "bool attn_mask", "bool attn_mask", "bool attn_mask"),
+    window_right="attn_mask=(q_idx - kv_idx <= reach) & (kv_idx - q_idx <= right), is_causal=False",
+    chunk="attn_mask=(kv_idx <= q_idx) & ((q_idx - pad) // c == (kv_idx - pad) // c) (pad = the left padding)",
+    global_tokens="attn_mask=window | is_global[q_idx] | is_global[kv_idx]: a global query or key opens the window",
+    shared_prefix="attn_mask=(kv_idx <= q_idx) & ((part[kv_idx] == 0) | (part[q_idx] == part[kv_idx]))",
+    short=("bool attn_mask",) * 8,
 )
 SDPA_FLOAT_EXPRESSIONS = expressions(
     **{part: f"the bool mask as for SDPA ({e.api.split(':')[0]}), then blocked.to(dtype) * -1e9 added"
        for part, e in SDPA_EXPRESSIONS.items()},
-    short=("float attn_mask",) * 4)
+    short=("float attn_mask",) * 8)
 MHA_EXPRESSIONS = expressions(
     window="attn_mask=~((kv_idx <= q_idx) & (q_idx - kv_idx <= reach)): (Tq, Tk), True = BLOCKED",
     document="attn_mask=doc[:, :, None] != doc[:, None, :]: (B·H, Tq, Tk) (repeat_interleave over the heads), "
              "True = BLOCKED",
     prefix="attn_mask=(kv_idx > q_idx) & (kv_idx >= p): (Tq, Tk), True = BLOCKED",
     drawn="attn_mask=any bool (Tq, Tk) or (B·H, Tq, Tk), True = BLOCKED; key_padding_mask (B, Tk) for pad keys",
-    short=("attn_mask (1 = block)",) * 4,
+    window_right="attn_mask=(q_idx - kv_idx > reach) | (kv_idx - q_idx > right): (Tq, Tk), True = BLOCKED",
+    chunk="attn_mask=(kv_idx > q_idx) | ((q_idx - pad) // c != (kv_idx - pad) // c): True = BLOCKED",
+    global_tokens="attn_mask=window_blocked & ~is_global[q_idx] & ~is_global[kv_idx]: True = BLOCKED",
+    shared_prefix="attn_mask=(kv_idx > q_idx) | ((part[kv_idx] != 0) & (part[q_idx] != part[kv_idx])): True = BLOCKED",
+    short=("attn_mask (1 = block)",) * 8,
 )
 FLEX_EXPRESSIONS = expressions(
     window="mask_mod q_idx - kv_idx <= reach (write the count the model was trained with: < w for w keys), "
@@ -95,8 +103,15 @@ FLEX_EXPRESSIONS = expressions(
     prefix="or_masks(causal, lambda b, h, q_idx, kv_idx: kv_idx < p)",
     drawn="mask_mod attend[q_idx, kv_idx] (a lookup in any bool tensor); create_block_mask(mask_mod, B, H, Tq, "
           "Tk) turns the combined mask_mod into a BlockMask",
-    short=("mask_mod q − kv ≤ r", "mask_mod doc == doc", "or_masks(causal, …)", "mask_mod lookup"),
-    native=("window", "document", "prefix", "drawn"),
+    window_right="mask_mod kv_idx - q_idx <= right, and_masks with the window's left side (no causal)",
+    chunk="mask_mod (q_idx - pad) // c == (kv_idx - pad) // c, and_masks(causal, same_chunk)",
+    global_tokens="or_masks(window, lambda b, h, q_idx, kv_idx: is_global[q_idx] | is_global[kv_idx]): the global "
+                  "rows and columns open the window, and_masks keeps padding and the future",
+    shared_prefix="and_masks(causal, lambda b, h, q_idx, kv_idx: (part[kv_idx] == 0) | (part[q_idx] == part[kv_idx]))",
+    short={"window": "mask_mod q − kv ≤ r", "document": "mask_mod doc == doc", "prefix": "or_masks(causal, …)",
+           "drawn": "mask_mod lookup", "window_right": "mask_mod kv − q ≤ right", "chunk": "mask_mod same chunk",
+           "global_tokens": "or_masks(window, global)", "shared_prefix": "and_masks(causal, same part)"},
+    native=("window", "document", "prefix", "drawn", "window_right", "chunk", "global_tokens", "shared_prefix"),
 )
 
 # --- how PyTorch says a mask, and the scripts that run it ------------------------------------------------

@@ -47,7 +47,16 @@ TUTORIAL_EXPRESSIONS = expressions(
     prefix="tf.where(tf.range(T) < p, 0.0, create_look_ahead_mask(T)): the look-ahead mask with the first p key "
            "columns opened",
     drawn="tf.constant(drawn, tf.float32): any (T, T) 0/1 matrix, 1.0 = blocked",
-    short=("1 − band_part(…, reach, −1)", "seg_q ≠ seg_k", "prefix columns → 0", "tf.constant(mask)"),
+    window_right="1 - tf.linalg.band_part(tf.ones((T, T)), -1, right): 1.0 on keys more than right positions ahead, "
+                 "tf.maximum with the window's left side (and no look-ahead mask)",
+    chunk="tf.cast((q - pad) // c != (kv - pad) // c, tf.float32) on tf.range (pad = the left padding), tf.maximum "
+          "with the look-ahead mask",
+    global_tokens="the window's (or chunks') mask times 1 - g, g = 1.0 on the rows and columns of the global tokens",
+    shared_prefix="tf.cast((part_k != 0) & (part_q != part_k), tf.float32), part 0 = the prefix, tf.maximum with "
+                  "the look-ahead mask",
+    short={"window": "1 − band_part(…, reach, −1)", "document": "seg_q ≠ seg_k", "prefix": "prefix columns → 0",
+           "drawn": "tf.constant(mask)", "window_right": "1 − band_part(…, −1, right)", "chunk": "chunk_q ≠ chunk_k",
+           "global_tokens": "window × (1 − g)", "shared_prefix": "part_q ≠ part_k ≠ 0"},
 )
 
 # --- how the tutorial says a mask: its helper functions, joined by tf.maximum --------------------------------
