@@ -33,6 +33,7 @@ import numpy as np
 
 from . import frameworks, numerics as nx
 from .attention import METHODS, attention_steps
+from .bias import BIAS_HEADS, BIAS_KINDS, position_bias
 from .errors import MaskAttnError
 from .frameworks import _source as src
 from .frameworks._dialect import Dialect
@@ -60,6 +61,8 @@ class CodeState:
     mask_value: float = -1e9     # the app's constant, before rounding to dtype
     method: str = "add"          # the app's method (the NumPy snippet reproduces it exactly)
     scale: bool = True           # divide q·kᵀ by √d
+    bias: np.ndarray | None = None   # (T, T) float64 position bias added before the mask (None: no bias)
+    bias_note: str = ""          # what the bias is, for the snippet's comment
 
     @property
     def has_mask(self) -> bool:
@@ -74,8 +77,11 @@ def state_from_result(result) -> CodeState:
     segments = None
     if result.spec.segments:
         segments = tuple(int(i) for i in result.batch.segment_ids[result.sequence])
+    bias = position_bias(s.bias, len(result.tokens), s.bias_head)                   # (T, T) float64 or None
+    note = f"{BIAS_KINDS[s.bias]}, head {s.bias_head} of {BIAS_HEADS}" if bias is not None else ""
     return CodeState(tokens=tuple(result.tokens), ids=ids, q=result.q, k=result.k, v=result.v, spec=result.spec,
-                     segment_ids=segments, dtype=s.dtype, mask_value=s.mask_value, method=s.method, scale=s.scale)
+                     segment_ids=segments, dtype=s.dtype, mask_value=s.mask_value, method=s.method, scale=s.scale,
+                     bias=bias, bias_note=note)
 
 
 def _check(state: CodeState, framework: str, keys=None) -> None:
@@ -102,6 +108,8 @@ def _check(state: CodeState, framework: str, keys=None) -> None:
                             f"{T} tokens")
     if state.spec.prefix_length is not None and state.spec.prefix_length > T:
         raise MaskAttnError(f"prefix_length must be at most the sequence length {T}, got {state.spec.prefix_length}")
+    if state.bias is not None and np.shape(state.bias) != (T, T):
+        raise MaskAttnError(f"the bias must be {T}×{T}, got shape {np.shape(state.bias)}")
     size = sum(int(np.prod(s)) for s in shapes)
     if size > MAX_EMBEDDED_VALUES:
         raise MaskAttnError(f"the snippet would embed {size:,} numbers (Q, K, V of shape {shapes[0]}); "
@@ -132,8 +140,10 @@ def framework(state: CodeState, key: str) -> frameworks.Framework:
 
 
 def _framework_logits(state: CodeState) -> np.ndarray:
-    """The core's scaled logits for the state, unmasked: what every framework entry receives."""
-    return attention_steps(state.q, state.k, state.v, None, dtype=state.dtype, scale=state.scale).logits
+    """The core's scaled logits for the state, unmasked, with the bias added in dtype: what every framework entry
+    receives."""
+    steps = attention_steps(state.q, state.k, state.v, None, dtype=state.dtype, scale=state.scale, bias=state.bias)
+    return steps.biased_logits
 
 
 def expected_weights(state: CodeState, key: str) -> np.ndarray:
@@ -153,7 +163,7 @@ def expected_weights(state: CodeState, key: str) -> np.ndarray:
     mask = tutorial_mask(state)
     if key in (NUMPY, NUMPY_STANDALONE):
         return attention_steps(state.q, state.k, state.v, mask, mask_value=state.mask_value, dtype=state.dtype,
-                               method=state.method, scale=state.scale).weights
+                               method=state.method, scale=state.scale, bias=state.bias).weights
     return framework(state, key).weights(_framework_logits(state), mask, state.dtype)
 
 
@@ -244,7 +254,8 @@ def _numpy(state: CodeState) -> str:
         + mask + "\n"
         "output, weights = maskattn.scaled_dot_product_attention(\n"
         f"    Q, K, V, mask, mask_value={src.float_literal(state.mask_value)}, dtype={state.dtype!r},\n"
-        f"    method={state.method!r}, scale={state.scale!r})  # (T, d), (T, T)\n"
+        f"    method={state.method!r}, scale={state.scale!r}"
+        + (", bias=BIAS" if state.bias is not None else "") + ")  # (T, d), (T, T)\n"
     )
 
 
@@ -289,7 +300,9 @@ def _numpy_standalone(state: CodeState) -> str:
         "\n", "logits = rounded(np.matmul, Q, K.T)                              # (T, T) q·kᵀ",
         "SQRT_D = np.sqrt((np.float64 if DT == np.float64 else np.float32)(d)).astype(DT)  # √d (float32 like tf.sqrt)\n"
         "logits = rounded(np.divide, logits, SQRT_D)                        # / √d" if state.scale
-        else "", mask,
+        else "",
+        "logits = rounded(np.add, logits, BIAS)                             # + the bias, before the mask"
+        if state.bias is not None else "", mask,
         "# the stable softmax, each step rounded",
         "with np.errstate(invalid='ignore'):",
         "    row_max = np.max(masked_logits.astype(WIDE), axis=-1, keepdims=True).astype(DT)",
@@ -306,6 +319,10 @@ def generate(state: CodeState, framework: str, *, print_results: bool = True) ->
     in ``output``. ``print_results=False`` leaves the final prints out (for tests).
     """
     _check(state, framework)
+    if state.bias is not None and framework not in BIAS_SNIPPETS:
+        raise MaskAttnError(f"{FRAMEWORKS[framework]} takes no bias beside its mask: a position bias goes into NumPy, "
+                            "JAX (bias=), FlexAttention (score_mod), SDPA with a float mask (added to it) or the "
+                            "TensorFlow tutorial's function")
     if framework in (NUMPY, NUMPY_STANDALONE):
         body, prints = (_numpy if framework == NUMPY else _numpy_standalone)(state), src.PRINTS["numpy"]
     else:
@@ -355,6 +372,8 @@ def mask_code(state: CodeState, key: str) -> str:
 
 
 #: what each snippet calls: NumPy first (with the package, and alone), then the registry's entries with a snippet
+#: the snippets that can add a position bias, each in its library's own way
+BIAS_SNIPPETS: tuple[str, ...] = (NUMPY, NUMPY_STANDALONE, "jax", "torch_flex", "torch_sdpa_float", "tf_tutorial")
 FRAMEWORKS: dict[str, str] = {NUMPY: "NumPy with maskattn (the app's own function)",
                               NUMPY_STANDALONE: "NumPy alone (the same arithmetic, no package)"} | {
     fw.key: f"{fw.library}: {fw.path}" for fw in frameworks.all_frameworks() if fw.snippet is not None}

@@ -609,3 +609,62 @@ def test_the_package_installs_and_its_snippet_runs_as_saved_outside_the_repo(tmp
         block = out.split("attention weights (rows: queries, columns: keys):")[1].split("output = weights @ V:")[0]
         numbers = [float(x) for x in re.findall(r"nan|-?\d+(?:\.\d*)?(?:e[-+]\d+)?", block)]
         assert np.allclose(numbers, result.steps.weights.astype(np.float64).ravel(), atol=1e-4, equal_nan=True)
+
+
+# --- a position bias (ALiBi, T5 buckets), in the snippets that can add one -------------------------------------------
+
+BIASED = {
+    "alibi_causal": dict(text=TEXT12, causal=True, bias="alibi", bias_head=2),
+    "t5_two_sided": dict(text=TEXT12, sequence=1, bias="t5", bias_head=5, window=3, window_right=1),
+    "alibi_symmetric_padded": dict(text=TEXT12, sequence=1, bias="alibi_symmetric", mask_queries=True, method="fill"),
+}
+
+
+def biased_state(case, **kwargs):
+    result = compute(Inputs(**{**BIASED[case], **kwargs}))
+    assert not result.notices, result.notices
+    state = codegen.state_from_result(result)
+    assert state.bias is not None and "head" in state.bias_note
+    return result, state
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16", "float32", "float64"])
+@pytest.mark.parametrize("case", list(BIASED))
+@pytest.mark.parametrize("key", [codegen.NUMPY, codegen.NUMPY_STANDALONE])
+def test_numpy_snippets_add_the_bias_bit_for_bit(key, case, dtype):
+    result, state = biased_state(case, dtype=dtype)
+    source = codegen.generate(state, key, print_results=False)
+    assert "BIAS = " in source
+    weights = np.asarray(run(source)["weights"])
+    assert weights.tobytes() == result.steps.weights.tobytes()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float32", "bfloat16", "float64"])
+@pytest.mark.parametrize("case", list(BIASED))
+@pytest.mark.parametrize("key", [pytest.param("jax", marks=pytest.mark.jax),
+                                 pytest.param("torch_flex", marks=pytest.mark.torch),
+                                 pytest.param("torch_sdpa_float", marks=pytest.mark.torch),
+                                 pytest.param("tf_tutorial", marks=pytest.mark.tensorflow)])
+def test_framework_snippets_add_the_bias_their_own_way(key, case, dtype):
+    if key == "jax" and dtype == "float64":
+        pytest.skip("JAX runs softmax in float32 for every dtype: its float64 is checked in test_masks_beyond")
+    pytest.importorskip(MASK_CODE_LIBRARY[key], reason=f"{MASK_CODE_LIBRARY[key]} is not installed")
+    result, state = biased_state(case, dtype=dtype)
+    source = codegen.generate(state, key, print_results=False)
+    native = {"jax": "bias=BIAS[None, None]", "torch_flex": "score_mod=add_bias", "torch_sdpa_float": "+ BIAS",
+              "tf_tutorial": "scaled_attention_logits += BIAS"}[key]
+    assert native in source
+    ns = run(source)
+    assert_weights(ns["weights"], codegen.expected_weights(state, key), dtype, codegen.cpu_dependent(state, key))
+    if dtype == "float64" or (dtype == "float32" and key != "jax"):          # the app's own numbers, in every row
+        keep = ~result.fully_masked                                         # that sees a key (libraries differ there)
+        assert_weights(as_float64(ns["weights"])[keep], result.steps.weights[keep], dtype)
+
+
+@pytest.mark.parametrize("key", ["torch_sdpa", "torch_mha"])
+def test_a_snippet_without_a_way_to_add_the_bias_says_which_do(key):
+    _, state = biased_state("alibi_causal")
+    with pytest.raises(MaskAttnError, match="FlexAttention .score_mod."):
+        codegen.generate(state, key)
+    assert codegen.mask_code(state, key)                                   # the mask alone is still written

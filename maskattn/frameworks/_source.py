@@ -67,6 +67,9 @@ def data(state, array_fn: str, dtype_expr: str) -> str:
              f"ids = {list(state.ids)!r}  # token ids; the pad token has id {PAD_ID}",
              mask_data(state).rstrip("\n"),
              f"# Q, K, V exactly as the app computes them, already rounded to {state.dtype}"]
+    if getattr(state, "bias", None) is not None:                 # a position bias: its exact values, rounded to dtype
+        lines.insert(3, f"# {state.bias_note}: added to the scaled logits before the mask\n"
+                        f"BIAS = {array_fn.format(matrix(rounded(state.bias, state.dtype)), dtype_expr)}  # (Tq, Tk)")
     for name, values in (("Q", state.q), ("K", state.k), ("V", state.v)):
         lines.append(f"{name} = {array_fn.format(matrix(rounded(values, state.dtype)), dtype_expr)}  # (T, d)")
     return "\n".join(line for line in lines if line)

@@ -100,7 +100,8 @@ def jax_mask(state) -> str:
     """``mask`` and ``options`` for jax.nn.dot_product_attention."""
     r = JAX_DIALECT.render(state.spec)
     window = [_jax_window(state.spec).note] if state.spec.window is not None and not state.spec.global_tokens else []
-    options = ["mask=mask", *r.options, *([] if state.scale else ["scale=1.0"])]
+    options = ["mask=mask", *r.options, *([] if state.scale else ["scale=1.0"]),
+               *(["bias=BIAS[None, None]"] if getattr(state, "bias", None) is not None else [])]   # (B, N, T, S)
     return lines(r.code, *("# " + w for w in window), f"options = dict({', '.join(options)})")
 
 

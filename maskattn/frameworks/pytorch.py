@@ -198,15 +198,19 @@ def _attend(state) -> str:
 def _float_mask(state) -> str:
     """``attn_mask``: the tutorial's mask times the constant, as a float mask SDPA adds."""
     r = ATTEND_DIALECT.render(state.spec)
+    bias = ["attn_mask = attn_mask + BIAS  # the position bias rides in the same float mask"] \
+        if getattr(state, "bias", None) is not None else []
     if not r.terms:
-        return "attn_mask = None  # no mask is on\n"
+        return "attn_mask = BIAS  # no mask is on: the float mask is the bias alone\n" if bias else \
+            "attn_mask = None  # no mask is on\n"
     c = state.mask_value
     add = (["# the tutorial's `mask * -1e9`, added to the logits (in float16 1 * -1e9 = -inf, 0 * -1e9 = -0)",
             "attn_mask = blocked.to(dtype) * MASK_VALUE                 # (B, H, Tq, Tk)"] if math.isfinite(c) else
            ["# masked_fill, because mask * inf would give 0 * inf = NaN",
             "attn_mask = torch.zeros(blocked.shape, dtype=dtype).masked_fill(blocked, MASK_VALUE)"])
     return lines(r.code, "blocked = ~attend                                            # True = blocked",
-                 f"MASK_VALUE = {float_literal(c)}  # a Python float: PyTorch multiplies in float32, then rounds", *add)
+                 f"MASK_VALUE = {float_literal(c)}  # a Python float: PyTorch multiplies in float32, then rounds", *add,
+                 *bias)
 
 
 def _mha_masks(state) -> str:
@@ -257,9 +261,13 @@ _FLEX_IMPORTS = "from torch.nn.attention.flex_attention import and_masks, create
 
 
 def _flex_snippet(state) -> str:
-    return _head(state, _FLEX_IMPORTS) + _flex_mask(state) + "\n" + lines(
+    biased = getattr(state, "bias", None) is not None
+    score_mod = lines("\n\ndef add_bias(score, b, h, q_idx, kv_idx):  # FlexAttention's score_mod: the position bias",
+                      "    return score + BIAS[q_idx, kv_idx]\n\n") if biased else ""
+    return _head(state, _FLEX_IMPORTS) + _flex_mask(state) + "\n" + score_mod + lines(
         "# eager FlexAttention runs on the CPU (it warns that it is not compiled); on a GPU wrap it in torch.compile"
-    ) + _weights_from("flex_attention(q, k, {v}, block_mask=block_mask{scale})", state)
+    ) + _weights_from("flex_attention(q, k, {v}, block_mask=block_mask" + (", score_mod=add_bias" if biased else "")
+                      + "{scale})", state)
 
 
 def mask_code(build, name: str, imports: str = ""):

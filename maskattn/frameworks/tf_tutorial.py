@@ -132,6 +132,8 @@ def _snippet(state) -> str:
         "  # the constant, rounded to dtype\n\n\n", helpers(state.spec),
         "def scaled_dot_product_attention(q, k, v, mask):  # the tutorial's, in `dtype`",
         "    matmul_qk = tf.matmul(q, k, transpose_b=True)  # (..., seq_len_q, seq_len_k)", scale,
+        "    scaled_attention_logits += BIAS  # the position bias, before the mask (not in the tutorial)"
+        if getattr(state, "bias", None) is not None else "",
         "    if mask is not None:", apply,
         "    attention_weights = tf.nn.softmax(scaled_attention_logits, axis=-1)  # (..., seq_len_q, seq_len_k)", safe,
         "    output = tf.matmul(attention_weights, v)  # (..., seq_len_q, depth_v)",
