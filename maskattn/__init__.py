@@ -24,6 +24,8 @@ combine with an element-wise maximum.
 
 from .attention import (DEFAULT_MASK_VALUE, METHODS, AttentionSteps, attention_steps,
                         leaked_mass, scaled_dot_product_attention)
+from .bias import (BIAS_KINDS, BiasLimit, alibi_bias, alibi_slopes, bias_limit, position_bias, t5_bias,
+                   t5_relative_position_bucket)
 from .broadcast import MaskBroadcast, broadcast_masks, shape_table
 from .errors import MaskAttnError
 from .inspector import inspector_latex, inspector_rows
@@ -32,6 +34,8 @@ from .lab import (ConstantSweep, compare_methods, constant_facts, constant_grid,
 from .masks import (MaskSpec, combine_masks, create_causal_mask, create_document_mask, create_look_ahead_mask,
                     create_padding_mask, create_prefix_lm_mask, create_query_padding_mask,
                     create_sliding_window_mask, fully_masked_rows)
+from .masks.patterns import (create_chunked_mask, create_shared_prefix_mask, create_two_sided_window_mask, lift_global,
+                             segment_ids_from_position_ids)
 from .numerics import (DTYPE_NAMES, absorption_threshold, naive_softmax, softmax,
                        softmax_steps, spacing, underflow_threshold)
 from .proof import (AttentionGrads, DeletedKeys, ExpMagnitude, LeakReport, RowUnderflow, attention_grads,
@@ -48,7 +52,11 @@ __all__ = [
     "underflow_threshold",
     # every mask a practitioner meets (maskattn.masks)
     "MaskSpec", "create_document_mask", "create_prefix_lm_mask", "create_sliding_window_mask",
-    "MaskBroadcast", "broadcast_masks", "shape_table",
+    "MaskBroadcast", "broadcast_masks", "shape_table", "create_chunked_mask", "create_shared_prefix_mask",
+    "create_two_sided_window_mask", "lift_global", "segment_ids_from_position_ids",
+    # a mask is a bias of −∞ (maskattn.bias)
+    "BIAS_KINDS", "BiasLimit", "alibi_bias", "alibi_slopes", "bias_limit", "position_bias", "t5_bias",
+    "t5_relative_position_bucket",
     # the mask-constant lab (maskattn.lab) and the row inspector (maskattn.inspector)
     "ConstantSweep", "compare_methods", "constant_facts", "constant_grid", "fully_masked_table",
     "inspector_latex", "inspector_rows", "naive_vs_stable", "parse_logits", "row_steps", "sweep_constants",

@@ -30,6 +30,7 @@ import numpy as np
 
 from .errors import MaskAttnError
 from .masks.basic import check_int
+from .masks.patterns import segment_id_array
 
 #: the position biases the app offers: name -> how it is made, for menus and captions
 BIAS_KINDS: dict[str, str] = {
@@ -97,7 +98,7 @@ def t5_relative_position_bucket(relative_position, *, bidirectional: bool = True
     >>> t5_relative_position_bucket(np.array([-3, -200, 5]), bidirectional=False).tolist()
     [3, 31, 0]
     """
-    rel = np.asarray(relative_position, dtype=np.int64)
+    rel = segment_id_array(relative_position, "relative_position")                   # whole numbers, checked
     num_buckets = check_int(num_buckets, "num_buckets", 2)
     max_distance = check_int(max_distance, "max_distance", 1)
     bucket = np.zeros(rel.shape, dtype=np.int64)
@@ -198,24 +199,24 @@ class BiasLimit:
         return self.steps[int(zero[0])] if zero.size else None
 
 
-def bias_limit(logits, key: int, *, steps=BIAS_STEPS, dtypes=None) -> BiasLimit:
-    """Sweep key ``key``'s bias through ``steps`` on a row of ``logits`` in each of ``dtypes`` (all four by default).
+def bias_limit(logits, key: int, *, biases=BIAS_STEPS, dtypes=None) -> BiasLimit:
+    """Sweep key ``key``'s bias through ``biases`` on a row of ``logits`` in each of ``dtypes`` (all four by default).
 
     Each cell is ``attention_steps`` with q = [[1]], k = the logits as a column, no √d, and the bias
     on the one key: the logits are exactly the given ones rounded to the dtype.
 
-    >>> lim = bias_limit([2.0, 1.0, 0.5], 0, steps=(0.0, -1e4, -math.inf), dtypes=("float32",))
+    >>> lim = bias_limit([2.0, 1.0, 0.5], 0, biases=(0.0, -1e4, -math.inf), dtypes=("float32",))
     >>> lim.weight.round(4).tolist(), lim.first_zero("float32")
     ([[0.6285, 0.0, 0.0]], -10000.0)
     """
     from .attention import attention_steps                          # attention imports this module's neighbours
     from .numerics import DTYPE_NAMES, to_float
     x = np.asarray(logits, dtype=np.float64)
-    if x.ndim != 1 or x.size < 2:
-        raise MaskAttnError(f"logits must be a row of at least 2 numbers, got shape {x.shape}")
+    if x.ndim != 1 or x.size < 1:
+        raise MaskAttnError(f"logits must be a row of numbers, got shape {x.shape}")
     key = check_int(key, "key", 0, x.size - 1)
     dtypes = tuple(DTYPE_NAMES if dtypes is None else dtypes)
-    steps = tuple(float(s) for s in steps)
+    steps = tuple(float(s) for s in biases)
     weight = np.empty((len(dtypes), len(steps)))
     held = np.empty((len(dtypes), len(steps)))
     row = np.empty((len(dtypes), len(steps), x.size))
@@ -233,7 +234,7 @@ def bias_limit(logits, key: int, *, steps=BIAS_STEPS, dtypes=None) -> BiasLimit:
 def bias_limit_verdict(limit: BiasLimit, dtype: str = "float32") -> str:
     """Where the key's weight becomes exactly 0, in ``dtype`` and in the others, in one or two sentences.
 
-    >>> lim = bias_limit([2.0, 1.0, 0.5], 0, steps=(0.0, -10.0, -1e4, -math.inf))
+    >>> lim = bias_limit([2.0, 1.0, 0.5], 0, biases=(0.0, -10.0, -1e4, -math.inf))
     >>> print(bias_limit_verdict(lim))
     With no bias the key has weight 0.6285 in float32. A finite bias only shrinks it (at −10 it is still 7.681e-5); from −1e4 on, exp of the score underflows and its weight is exactly 0 — the bias has become a mask. Exactly 0 in float16 from −1e4, in bfloat16 from −1e4, in float64 from −1e4.
     """

@@ -118,6 +118,9 @@ st.markdown("ALiBi and T5 add a finite number to each score before softmax: a *b
             "weight it leaves, in every number type. The row is the Playground's query row, the key its heaviest "
             "visible key; the logits are the raw ones, before any mask.")
 limit, row = cache.bias_limit(inputs, view.row)
+if len(result.labels) == 1:
+    st.info("With one token a row has one key: softmax gives it weight 1 whatever its bias, and a bias of −inf makes "
+            "it NaN (every score is −inf). Type two tokens or more to watch a bias become a mask.", icon="☝️")
 step = st.select_slider("Bias on that key", options=list(limit.steps), value=-10.0, key=Key.BIAS_STEP,
                         format_func=lambda x: spell_signed(x), persist_state="session")
 key_name = result.labels[limit.key]

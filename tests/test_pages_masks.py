@@ -6,6 +6,8 @@ Chart clicks cannot be made in AppTest: tests/browser/test_masks_browser.py clic
 """
 
 import json
+import math
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from apptest_helpers import chart, decode, fresh
 from maskattn.broadcast import broadcast_masks, shape_table
 from maskattn.masks import compact_mask
 from maskattn.pipeline import compute
+from maskattn.presets import get_preset
 from maskattn.state import Inputs
 from maskattn.ui import Key
 
@@ -101,9 +104,10 @@ def test_a_drawn_mask_of_the_wrong_size_is_explained_not_raised():
 
 # --- the Masks page ------------------------------------------------------------------------------------
 
-def test_the_page_has_its_three_sections_and_a_clickable_mask():
+def test_the_page_has_its_four_sections_and_a_clickable_mask():
     at = open_masks(causal="1")
-    assert [h.value for h in at.header] == ["Draw your own mask", "How masks broadcast", "Where these masks go wrong"]
+    assert [h.value for h in at.header] == ["Draw your own mask", "How masks broadcast", "Where these masks go wrong",
+                                            "A mask is a bias of −∞"]
     spec = chart(at, "your mask (1 = blocked): click a cell to toggle it")
     markers = [t for t in spec["data"] if t["type"] == "scatter" and t.get("mode") == "markers"
                and len(t["x"]) == 36]
@@ -208,3 +212,45 @@ def test_a_drawn_mask_of_the_wrong_size_is_said_once_with_its_fix():
     said = [e.value for e in list(at.warning) + list(at.info) + list(at.error) if "40×40" in e.value]
     assert len(said) == 1 and "6 tokens" in said[0], said
     assert any(b.label.startswith("Make it 6×6") for b in at.button)
+
+
+# --- a mask is a bias of −∞ -----------------------------------------------------------------------------------------
+
+def test_the_bias_slider_moves_one_key_from_a_tilt_to_a_mask():
+    at = open_masks(tokens="the quick brown fox jumps", causal="1")
+    slider = at.select_slider(key=Key.BIAS_STEP)
+    assert slider.value == -10.0 and len(slider.options) == 9
+    assert "weights: no bias vs −10 on key" in " ".join(titles(at))
+    table = next(df.value for df in at.dataframe if "bias" in df.value.columns)
+    assert list(table.columns) == ["bias", "float16", "bfloat16", "float32", "float64"]
+    assert table.set_index("bias").loc["−1e9", "float32"] == "0 exactly"     # −1e9 is a mask in float32
+    assert table.set_index("bias").loc["−10", "float32"] != "0 exactly"     # −10 only shrinks the key
+    assert "the bias has become a mask" in said(at)
+    slider.set_value(-math.inf).run()
+    assert not at.exception
+    assert "weights: no bias vs −inf on key" in " ".join(titles(at))
+    spec = chart(at, next(t for t in titles(at) if t.startswith("weights: no bias vs")))
+    key = spec["data"][1]["customdata"]
+    assert "0 exactly" in key                                                # the biased key: weight exactly 0
+
+
+def test_alibi_heads_are_drawn_side_by_side_and_follow_the_mask():
+    at = open_masks(tokens="a b c d e f", causal="1")
+    heads = [t for t in titles(at) if t.startswith("head ")]
+    assert heads == ["head 1: m = 0.5", "head 3: m = 0.125", "head 8: m = 0.00391"]
+    assert "−m·(i − j)" in said(at)
+    at = open_masks(tokens="a b c d e f")                                   # not causal: the symmetric form
+    assert "symmetric form −m·|i − j|" in said(at)
+
+
+def test_the_mask_is_bias_preset_opens_here_with_its_story():
+    link = get_preset("mask-is-bias").link
+    assert link.startswith("masks?")
+    at = open_masks(**dict(parse_qsl(link.split("?", 1)[1])))
+    assert any(m.value.startswith("**A mask is a bias of −∞**") for m in at.markdown)
+
+
+def test_one_token_says_why_a_bias_cannot_show_anything():
+    at = open_masks(tokens="alone")
+    assert not at.exception
+    assert any("one key" in i.value for i in at.info)

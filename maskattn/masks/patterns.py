@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import MaskAttnError
-from .basic import check_int, create_look_ahead_mask
+from .basic import binary_mask, check_int, create_look_ahead_mask
 
 #: the two ways references count a sliding window of ``w``; the first is ours
 WINDOW_RULES: dict[str, str] = {
@@ -114,7 +114,8 @@ def segment_id_array(segment_ids, name: str = "segment_ids") -> np.ndarray:
     if arr.ndim == 0:
         raise MaskAttnError(f"{name} must have shape (..., T), got a scalar {segment_ids!r:.60}")
     if arr.dtype.kind == "f":
-        bad = arr[~np.isfinite(arr) | (arr != np.round(arr))] if arr.size else arr
+        with np.errstate(invalid="ignore"):
+            bad = arr[~np.isfinite(arr) | (arr != np.round(arr)) | (np.abs(arr) > 2**53)] if arr.size else arr
         if bad.size:
             raise MaskAttnError(f"{name} must be integers, got {bad.flat[0].item()!r}")
         return arr.astype(np.int64)
@@ -225,7 +226,9 @@ def chunk_overlay(size: int, chunk: int, offset=0) -> np.ndarray:
     """
     size = check_int(size, "size")
     chunk = check_int(chunk, "chunk", 1)
-    offset = np.asarray(offset, dtype=np.int64)
+    offset = segment_id_array(offset, "offset") if np.ndim(offset) else np.int64(check_int(offset, "offset", 0))
+    if offset.ndim > 1:
+        raise MaskAttnError(f"offset must be a number or one per row (B,), got shape {offset.shape}")
     pos = np.arange(size)
     if offset.ndim == 0:
         c = (pos - offset) // chunk                                           # (T,) chunk of each position
@@ -290,7 +293,9 @@ def lift_global(mask, positions) -> np.ndarray:
     >>> lift_global(create_two_sided_window_mask(4, 1, 0), [0]).tolist()    # itself only, but token 0 is global
     [[0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 1.0], [0.0, 1.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]]
     """
-    mask = np.asarray(mask, dtype=np.float32)
+    mask = binary_mask(mask, "mask")
+    if mask.ndim < 2 or mask.shape[-1] != mask.shape[-2]:
+        raise MaskAttnError(f"mask must have shape (..., T, T), got shape {mask.shape}")
     return (mask * (1.0 - global_overlay(mask.shape[-1], positions))).astype(np.float32)
 
 
@@ -313,6 +318,8 @@ def shared_prefix_ids(prefix_length: int, completion_lengths) -> np.ndarray:
     [0, 0, 1, 1, 2]
     """
     prefix_length = check_int(prefix_length, "prefix_length", 0)
+    if isinstance(completion_lengths, (str, bytes)) or not hasattr(completion_lengths, "__iter__"):
+        raise MaskAttnError(f"completion_lengths must be a list of lengths, got {completion_lengths!r:.40}")
     lengths = [check_int(n, "completion length", 1) for n in completion_lengths]
     if not lengths:
         raise MaskAttnError("a shared prefix needs at least one completion, got none")
