@@ -359,3 +359,46 @@ def test_attend_all_gives_a_row_with_no_key_every_key_back():
     assert steps.weights[[0, 2]].tolist() == fill.weights[[0, 2]].tolist()  # the other rows: the fill
     assert not np.isnan(attention_steps(q, k, v, mask, method="attend_all", mask_value=-np.inf,
                                         dtype="float16").weights).any()
+
+
+#: a script run by transformers 4.46's own AttentionMaskConverter._unmask_unattended (in its own folder, see .ci/run)
+_UNMASK_UNATTENDED = """
+import json, sys, types
+sys.path.insert(0, sys.argv[1])
+sys.modules["transformers.dependency_versions_check"] = types.ModuleType("skipped")  # its pins are for 4.46's tokenizers
+import torch
+from transformers.modeling_attn_mask_utils import AttentionMaskConverter
+blocked = torch.tensor(json.loads(sys.argv[2]), dtype=torch.bool)
+min_dtype = torch.finfo(torch.float32).min
+expanded = torch.where(blocked, min_dtype, 0.0)[None, None]                   # (B, 1, Tq, Tk) as 4.46 builds it
+fixed = AttentionMaskConverter._unmask_unattended(expanded, min_dtype=min_dtype)
+q, k = (torch.tensor(json.loads(a), dtype=torch.float32)[None, None] for a in sys.argv[3:5])
+w = torch.nn.functional.scaled_dot_product_attention(q, k, torch.eye(k.shape[-2])[None, None], attn_mask=fixed)
+print(json.dumps(w[0, 0].tolist()))
+"""
+
+
+@pytest.mark.transformers
+def test_attend_all_is_what_transformers_4_sdpa_path_did():
+    """Run transformers 4.46's own ``_unmask_unattended`` (CI installs it in a folder of its own: it cannot share the
+    environment with transformers 5, which dropped it) and compare the weights with ``method="attend_all"``."""
+    import json
+    import os
+    import subprocess
+    import sys
+    folder = os.environ.get("MASKATTN_TRANSFORMERS4")
+    if not folder:
+        pytest.skip("set MASKATTN_TRANSFORMERS4 to a folder with transformers==4.46.3 (.ci/run installs it)")
+    pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    q, k = rng.normal(size=(4, 8)), rng.normal(size=(4, 8))
+    blocked = np.array([[0, 1, 1, 1], [1, 1, 1, 1], [0, 0, 1, 1], [1, 1, 1, 1]], bool)
+    out = subprocess.run([sys.executable, "-c", _UNMASK_UNATTENDED, folder, json.dumps(blocked.tolist()),
+                          json.dumps(q.tolist()), json.dumps(k.tolist())], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    theirs = np.array(json.loads(out.stdout.strip().splitlines()[-1]))
+    ours = attention_steps(q, k, np.eye(4), blocked.astype(np.float32), method="attend_all",
+                           mask_value=float(np.finfo(np.float32).min)).weights
+    np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+    plain = attention_steps(q, k, np.eye(4)).weights
+    np.testing.assert_allclose(theirs[[1, 3]], plain[[1, 3]], rtol=1e-5, atol=1e-7)   # every key, unmasked
