@@ -28,8 +28,11 @@ import math
 
 import numpy as np
 
+from .attention import attention_steps
 from .errors import MaskAttnError
 from .masks.basic import check_int
+from .numerics import DTYPE_NAMES, to_float
+from .text import spell, spell_signed
 from .masks.patterns import segment_id_array
 
 #: the position biases the app offers: name -> how it is made, for menus and captions
@@ -209,8 +212,6 @@ def bias_limit(logits, key: int, *, biases=BIAS_STEPS, dtypes=None) -> BiasLimit
     >>> lim.weight.round(4).tolist(), lim.first_zero("float32")
     ([[0.6285, 0.0, 0.0]], -10000.0)
     """
-    from .attention import attention_steps                          # attention imports this module's neighbours
-    from .numerics import DTYPE_NAMES, to_float
     x = np.asarray(logits, dtype=np.float64)
     if x.ndim != 1 or x.size < 1:
         raise MaskAttnError(f"logits must be a row of numbers, got shape {x.shape}")
@@ -238,7 +239,6 @@ def bias_limit_verdict(limit: BiasLimit, dtype: str = "float32") -> str:
     >>> print(bias_limit_verdict(lim))
     With no bias the key has weight 0.6285 in float32. A finite bias only shrinks it (at −10 it is still 7.681e-5); from −1e4 on, exp of the score underflows and its weight is exactly 0 — the bias has become a mask. Exactly 0 in float16 from −1e4, in bfloat16 from −1e4, in float64 from −1e4.
     """
-    from .text import spell, spell_signed
     d = limit.dtypes.index(dtype)
     w = limit.weight[d]
     zero = limit.first_zero(dtype)
