@@ -58,6 +58,7 @@ class Preset:
     question: str        # what to ask the class
     inputs: Inputs       # the whole state that reproduces the case (what changes the numbers)
     page: str = ""       # the page it opens on: "" the Playground, else a URL path ("model")
+    section: str = ""    # the anchor of the section it is about, when that is not the top of its page
 
     @property
     def link(self) -> str:
@@ -270,7 +271,7 @@ PRESETS: tuple[Preset, ...] = (
         "and the bias has become a mask.",
         "At what bias does the key's weight become exactly 0 in float32, and in float16? Why is −1e9 a mask but "
         "−10 not?",
-        _inputs(text=TWELVE_TOKENS, padding=False, causal=True), page="masks",
+        _inputs(text=TWELVE_TOKENS, padding=False, causal=True), page="masks", section="bias",
     ),
     Preset(
         "model-padded-batch", "A real model: padding in a batch",

@@ -112,11 +112,12 @@ case("window", f"A sliding window of {size}: the off-by-one between libraries",
       f"weights, q − kv ≤ {size} (FlashAttention, JAX)": replace(window, window_rule="distance")},
      explain.window_line, "")
 
-st.header("A mask is a bias of −∞")
+st.header("A mask is a bias of −∞", anchor="bias")   # the "mask-is-bias" preset links here
 st.markdown("ALiBi and T5 add a finite number to each score before softmax: a *bias*. The tutorial's mask adds "
             "−1e9, and a bias of −inf is a mask exactly. Move one key's bias from a tilt to a mask and watch the "
-            "weight it leaves, in every number type. The row is the Playground's query row, the key its heaviest "
-            "visible key; the logits are the raw ones, before any mask.")
+            "weight it leaves, in every number type. The row is the Playground's query row (or, when that row sees "
+            "fewer than two keys, the row that sees the most), the key its heaviest visible key; the Playground's "
+            "masked keys stay out (−inf), and no position bias is added but this one.")
 limit, row = cache.bias_limit(inputs, view.row)
 if len(result.labels) == 1:
     st.info("With one token a row has one key: softmax gives it weight 1 whatever its bias, and a bias of −inf makes "

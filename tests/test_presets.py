@@ -350,11 +350,11 @@ def test_alibi_head_1_tilts_twelve_away_from_one_and_the_mask_still_blocks():
 
 
 def test_mask_is_bias_opens_the_masks_page_and_its_numbers_hold():
-    from maskattn.bias import bias_limit
+    from maskattn.ui.cache import bias_limit
     preset = get_preset("mask-is-bias")
-    assert preset.page == "masks" and preset.link.startswith("masks?")
-    r = run("mask-is-bias")
-    limit = bias_limit(r.unmasked.logits[0].astype(np.float64), 0)
+    assert preset.page == "masks" and preset.link.startswith("masks?") and preset.section == "bias"
+    limit, row = bias_limit(preset.inputs, 0)
+    assert row == 11 and (limit.row[:, :, limit.key] > 0).any()           # query 0 sees one key: the last row is used
     weight = dict(zip(limit.steps, limit.weight[limit.dtypes.index("float32")]))
     assert weight[-10.0] > 0 and weight[-1e9] == 0 and weight[-math.inf] == 0   # −10 only shrinks; −1e9 masks
     assert limit.first_zero("float16") > limit.first_zero("float32")              # float16 underflows sooner

@@ -38,7 +38,8 @@ def bias_row_figure(limit: BiasLimit, *, step: float, dtype: str, labels, font_s
                     customdata=[_weight_text(w) for w in values],
                     hovertemplate="key %{x}: %{customdata}<extra>" + name + "</extra>")
     top = float(np.nanmax([plain[limit.key], biased[limit.key], 0.0]))
-    fig.add_annotation(x=key, y=top + 0.04, yanchor="bottom", showarrow=False, font=dict(size=font_size),
+    side = "left" if limit.key < len(names) / 3 else "right" if limit.key > 2 * len(names) / 3 else "center"
+    fig.add_annotation(x=key, y=top + 0.04, yanchor="bottom", xanchor=side, showarrow=False, font=dict(size=font_size),
                        text=f"{_weight_text(plain[limit.key])} → {_weight_text(biased[limit.key])}",
                        bgcolor="rgba(255,255,255,0.85)")                     # the key's weight, before → after
     title = f"The row's weights with no bias and with a bias of {spell_signed(step)} on key {key} ({dtype})"

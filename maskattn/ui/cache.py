@@ -472,12 +472,16 @@ ALIBI_HEADS_SHOWN = (1, 3, 8)
 
 @_cached(max_entries=64, show_spinner=False)
 def bias_limit(inputs: Inputs, row: int) -> tuple[bias_module.BiasLimit, int]:
-    """Query ``row``'s raw logits (float64, before any bias or mask) with its heaviest visible key's bias swept
-    from 0 to −inf in every dtype, and that key."""
+    """Query ``row``'s logits (float64, no position bias; the Playground's masked keys −inf) with its heaviest
+    visible key's bias swept from 0 to −inf in every dtype, and the row used: ``row``, or the row that sees the most
+    keys when ``row`` sees fewer than two."""
     r = result(inputs)
+    seen = (r.mask == 0).sum(axis=-1)                                                  # (T,) keys each row sees
     row = min(row, len(r.labels) - 1)
-    logits = r.unmasked.logits[row].astype(np.float64)                                  # (Tk,)
+    if seen[row] < 2:
+        row = int(np.argmax(seen))
     visible = np.flatnonzero(r.mask[row] == 0)
+    logits = np.where(r.mask[row] == 1, -np.inf, r.unmasked.logits[row].astype(np.float64))   # (Tk,)
     weights = np.nan_to_num(r.unmasked.weights[row].astype(np.float64), nan=-1.0)
     key = int(visible[np.argmax(weights[visible])]) if visible.size else int(np.argmax(weights))
     return bias_module.bias_limit(logits, key), row

@@ -144,6 +144,7 @@ def preset_story(inputs: Inputs, view: View, page_path: str = "") -> None:
     with st.container(border=True):
         st.markdown(f"**{md_escape(story.title)}** — {md_escape(story.context)}  \n"
                     f"**Ask the class:** {md_escape(story.question)}"
+                    + (f"  \n[Go to that section ↓](#{story.section})" if story.section else "")
                     + ("  \n*The settings have changed since the preset was loaded.*" if inputs != story.inputs
                        else ""))
         st.button("Hide this story", key=Key.HIDE_STORY, on_click=lambda: st.session_state.update({Key.PRESET: ""}))
