@@ -16,7 +16,7 @@ NON_DEFAULT = Inputs(text="a b\nc", pad_token="[PAD]", sequence=1, padding=False
                      dtype="bfloat16", scale=False, d_model=64, seed=123, positional=False,
                      qk_mode="shared", padding_side="left", window=3, window_rule="distance", prefix_length=2,
                      packed=True, document_mask=False, drawn="01-00", window_right=1, chunk=4, global_tokens="0,5",
-                     shared_prefix=3, completions=3)
+                     shared_prefix=3, completions=3, bias="t5_causal", bias_head=4)
 NON_DEFAULT_VIEW = View(row=3, presentation=True, preset="wrong-polarity", layer=2, head=7)
 
 
@@ -162,7 +162,7 @@ def test_mask_names_name_every_new_mask():
     assert Inputs().mask_names() == ["padding"]
     assert NON_DEFAULT.mask_names() == ["left pads", "padded queries", "causal", "window 3 (q − kv ≤ 3)",
                                         "prefix 2", "packed, no document mask", "chunks of 4", "global 0,5",
-                                        "drawn 2×2"]
+                                        "drawn 2×2", "T5 buckets (causal) bias, head 4"]
     assert Inputs(window=3, window_right=2, global_tokens="1").mask_names() == [
         "padding", "window 3", "2 ahead", "global 1"]
     assert Inputs(window=3, window_right=2, shared_prefix=2).mask_names() == [    # causal: no keys ahead

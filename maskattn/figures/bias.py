@@ -48,7 +48,7 @@ def bias_row_figure(limit: BiasLimit, *, step: float, dtype: str, labels, font_s
         template=TEMPLATE, barmode="group", width=width, height=height, font=dict(size=font_size),
         title=dict(text=f"weights: no bias vs {spell_signed(step)} on key {key}", font=dict(size=font_size + 1)),
         yaxis=dict(title="weight", range=[0, 1.15], tickformat=".1f"), xaxis=dict(title="key"),
-        legend=dict(orientation="h", y=-0.42, x=0, yanchor="top"), margin=dict(l=60, r=10, t=50, b=110),
+        legend=dict(orientation="h", y=-0.42, x=0, yanchor="top"), margin=dict(l=60, r=40, t=50, b=110),
         meta={"alt": f"{title}. With the bias: {said}."})
     return fig
 
