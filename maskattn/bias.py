@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 import math
+import re
 
 import numpy as np
 
@@ -42,7 +43,10 @@ BIAS_KINDS: dict[str, str] = {
     "alibi_symmetric": "ALiBi, symmetric: −m·|i − j| (encoders)",
     "t5": "T5 buckets, bidirectional (encoder), fixed stand-in table",
     "t5_causal": "T5 buckets, causal (decoder), fixed stand-in table",
+    "typed": "a bias matrix you type: any numbers, −inf masks its cell",
 }
+#: a typed bias matrix has at most this many rows (as many as a drawn mask)
+MAX_TYPED_BIAS = 64
 #: heads the app's biases have (ALiBi's slopes depend on it)
 BIAS_HEADS = 8
 #: T5's defaults (t5-small … t5-11b): 32 buckets, offsets up to 128 told apart
@@ -159,16 +163,77 @@ def position_bias(kind: str, size: int, head: int = 1, n_heads: int = BIAS_HEADS
     >>> position_bias("rope", 2)
     Traceback (most recent call last):
     ...
-    maskattn.errors.MaskAttnError: bias must be one of off, alibi, alibi_symmetric, t5, t5_causal, got 'rope'
+    maskattn.errors.MaskAttnError: bias must be one of off, alibi, alibi_symmetric, t5, t5_causal, typed, got 'rope'
     """
     if kind not in BIAS_KINDS:
         raise MaskAttnError(f"bias must be one of {', '.join(BIAS_KINDS)}, got {kind!r}")
     head = check_int(head, "head", 1, n_heads) - 1
     if kind == "off":
         return None
+    if kind == "typed":
+        raise MaskAttnError("a typed bias is its own matrix: parse it with parse_bias_matrix")
     if kind.startswith("alibi"):
         return alibi_bias(size, n_heads, symmetric=kind == "alibi_symmetric")[head]
     return t5_bias(size, n_heads, bidirectional=kind == "t5")[head]
+
+
+def parse_bias_matrix(text: str) -> np.ndarray:
+    """A typed bias: rows on lines (or split by ``;``), numbers split by spaces or commas; ``-inf`` (or ``−inf``)
+    masks its cell. Square, at most ``MAX_TYPED_BIAS`` rows; NaN and +inf are refused. ``(T, T)`` float64.
+
+    >>> parse_bias_matrix("0 -1; -inf, 0").tolist()
+    [[0.0, -1.0], [-inf, 0.0]]
+    >>> parse_bias_matrix("0 1; 2")
+    Traceback (most recent call last):
+    ...
+    maskattn.errors.MaskAttnError: a bias matrix must be square: row 2 has 1 number, row 1 has 2
+    """
+    rows = [row for row in re.split(r"[;\n]+", str(text).replace("−", "-").strip()) if row.strip()]
+    if not rows:
+        raise MaskAttnError("type a bias matrix: one row per query, numbers split by spaces, such as 0 -1; -inf 0")
+    if len(rows) > MAX_TYPED_BIAS:
+        raise MaskAttnError(f"a bias matrix has at most {MAX_TYPED_BIAS} rows, got {len(rows)}")
+    values = []
+    for i, row in enumerate(rows, 1):
+        items = [item for item in re.split(r"[,\s]+", row.strip().strip("[]")) if item]
+        try:
+            numbers = [float(item) for item in items]
+        except ValueError:
+            bad = next(item for item in items if not _is_number(item))
+            raise MaskAttnError(f"row {i} of the bias matrix: {bad[:20]!r} is not a number (write -inf to mask "
+                                "a cell)") from None
+        if any(math.isnan(x) for x in numbers):
+            raise MaskAttnError(f"row {i} of the bias matrix holds NaN: write a number, or -inf to mask the cell")
+        if any(x == math.inf for x in numbers):
+            raise MaskAttnError(f"row {i} of the bias matrix holds +inf: softmax would give NaN (inf − inf); "
+                                "write -inf to mask a cell")
+        values.append(numbers)
+    for i, row in enumerate(values, 1):
+        if len(row) != len(values):
+            raise MaskAttnError(f"a bias matrix must be square: row {i} has {len(row)} number"
+                                f"{'s' * (len(row) != 1)}, row 1 has {len(values[0])}"
+                                if len(row) != len(values[0]) else
+                                f"a bias matrix must be square: {len(values)} rows of {len(row)} numbers")
+    return np.array(values, dtype=np.float64)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def compact_bias(bias) -> str:
+    """A bias matrix as short URL text: numbers split by ``,``, rows by ``;`` (``parse_bias_matrix`` reads it).
+
+    >>> compact_bias([[0.0, -1.5], [-np.inf, 0.0]])
+    '0,-1.5;-inf,0'
+    """
+    def number(x: float) -> str:
+        return "-inf" if x == -math.inf else np.format_float_positional(x, trim="-") if abs(x) < 1e6 else repr(x)
+    return ";".join(",".join(number(float(x)) for x in row) for row in np.asarray(bias, dtype=np.float64))
 
 
 # ------------------------------------------------------------------------------------------------

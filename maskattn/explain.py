@@ -23,7 +23,7 @@ from .masks.parts import completion_lengths
 from .state import BIAS_LABELS
 from .masks.patterns import left_padding, shared_prefix_ids
 from .numerics import finfo, to_float, underflow_threshold
-from .text import difference, spell
+from .text import count, difference, spell
 
 def polarity_line(result) -> str | None:
     """The classic port bug, named: tokens that read as an attention_mask (1 = attend, 0 = pad) padded with the
@@ -97,7 +97,11 @@ def verdicts(result) -> list[str]:
     if s.method == "zero_logits" and blocked.any():
         out.append("This method sets masked logits to 0, and exp(0 - max) is not 0: masked keys still get weight.")
 
-    if not s.has_mask:
+    if not s.has_mask and s.bias is not None:
+        out.append("No mask is on, so there is no mask term at all (the tutorial guards the line with 'if mask is not "
+                   "None'): softmax sees the raw logits plus the bias" + (", and where the bias is −inf it masks the key "
+                   "itself." if np.isneginf(s.bias.astype(np.float64)).any() else "."))
+    elif not s.has_mask:
         out.append(f"No mask is on, so there is no mask term at all (the tutorial guards the line with 'if mask is not None'): the "
                    f"masked logits are the raw logits and each query spreads its weight over all {w.shape[-1]} keys.")
     elif not result.mask_active:
@@ -276,9 +280,18 @@ def bias_line(result) -> str | None:
     span = (f"from {spell(b[open_keys].min(), digits=3)} to {spell(b[open_keys].max(), digits=3)}"
             if open_keys.any() else "on keys it cannot see")
     last = "The masked keys keep weight 0" if result.mask.any() else "A mask would still win"
-    return (f"The {BIAS_LABELS[inputs.bias]} bias of head {inputs.bias_head} adds {span} to row {labels[row]}'s "
-            f"visible logits before the mask; it moves a weight by up to {spell(moved, digits=3)} there. {last}: a "
-            "mask is the bias −∞, a finite bias only tilts.")
+    name = "typed bias" if inputs.bias == "typed" else f"{BIAS_LABELS[inputs.bias]} bias of head {inputs.bias_head}"
+    hard = np.isneginf(s.bias.astype(np.float64)) & (result.mask == 0)              # cells only the bias blocks
+    line = (f"The {name} adds {span} to row {labels[row]}'s visible logits before the mask; it moves a weight by "
+            f"up to {spell(moved, digits=3)} there."
+            + ("" if hard.any() else f" {last}: a mask is the bias −∞, a finite bias only tilts."))
+    if hard.any():
+        i, j = (int(x) for x in np.argwhere(hard)[0])
+        w = float(s.weights[i, j])
+        line += (f" {count(int(hard.sum()), 'cell')} of the bias {'is' if hard.sum() == 1 else 'are'} −inf where the "
+                 f"mask blocks nothing: there the bias is a mask — key {labels[j]} gets weight "
+                 f"{'exactly 0' if w == 0 else spell(w, digits=3)} from query {labels[i]}.")
+    return line
 
 
 def left_padding_line(result) -> str | None:

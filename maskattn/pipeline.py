@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .attention import AttentionSteps, attention_steps, leaked_mass
-from .bias import position_bias
+from .bias import parse_bias_matrix, position_bias
 from .masks import MaskSpec, fully_masked_rows
 from .state import Inputs
 from .tokens import TokenBatch, embed, position_labels, project_qkv, tokenize
@@ -136,6 +136,26 @@ def fitted_spec(inputs: Inputs, size: int) -> tuple[MaskSpec, tuple[str, ...]]:
     return spec, tuple(notices)
 
 
+def fitted_bias(inputs: Inputs, size: int) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """The position bias the inputs ask for, ``(size, size)`` float64 (None: none), and a notice when a typed one
+    cannot be laid on these tokens.
+
+    >>> fitted_bias(Inputs(bias="typed", bias_matrix="0,-1;-inf,0"), 3)[1][0][:60]
+    'The typed bias is 2×2 but the sequences have 3 tokens, so it'
+    """
+    if inputs.bias != "typed":
+        return position_bias(inputs.bias, size, inputs.bias_head), ()
+    if not inputs.bias_matrix:
+        return None, (f"No bias matrix is typed yet: type {size} rows of {size} numbers in the sidebar (-inf masks "
+                      "a cell).",)
+    bias = parse_bias_matrix(inputs.bias_matrix)
+    if bias.shape[0] != size:
+        n = bias.shape[0]
+        return None, (f"The typed bias is {n}×{n} but the sequences have {size} tokens, so it is not applied: type a "
+                      f"{size}×{size} matrix.",)
+    return bias, ()
+
+
 def compute(inputs: Inputs) -> PlaygroundResult:
     """Run the whole pipeline for ``inputs`` (raises ``MaskAttnError`` on bad input)."""
     batch = tokenize_inputs(inputs)
@@ -154,8 +174,10 @@ def compute(inputs: Inputs) -> PlaygroundResult:
     x = embed(batch.tokens[sequence:sequence + 1], inputs.d_model, inputs.seed,
               inputs.positional)[0]                                            # (T, d)
     q, k, v = project_qkv(x, inputs.seed, inputs.qk_mode)                     # (T, d) each
+    bias, more = fitted_bias(inputs, T)                                       # (T, T) float64 or None
+    notices += more
     options = dict(mask_value=inputs.mask_value, dtype=inputs.dtype, method=inputs.method, scale=inputs.scale,
-                   bias=position_bias(inputs.bias, T, inputs.bias_head))          # (T, T) or None
+                   bias=bias)
     steps = attention_steps(q, k, v, view_mask if mask is not None else None, **options)
     unmasked = attention_steps(q, k, v, None, **options) if mask is not None else steps
     return PlaygroundResult(inputs, batch, sequence, position_labels(batch.tokens[sequence]),

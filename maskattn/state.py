@@ -26,7 +26,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from .attention import METHODS
-from .bias import BIAS_HEADS, BIAS_KINDS
+from .bias import BIAS_HEADS, BIAS_KINDS, compact_bias, parse_bias_matrix
 from .errors import MaskAttnError
 from .masks import WINDOW_RULES, MaskSpec, compact_mask, parse_compact_mask
 from .numerics import DTYPE_NAMES, finfo
@@ -61,7 +61,7 @@ CONSTANT_LABELS: dict[str, str] = {
 MAX_SEED = 2**32 - 1
 #: the position biases in a few words (menus, subtitles)
 BIAS_LABELS: dict[str, str] = {"off": "no bias", "alibi": "ALiBi", "alibi_symmetric": "ALiBi (symmetric)",
-                               "t5": "T5 buckets", "t5_causal": "T5 buckets (causal)"}
+                               "t5": "T5 buckets", "t5_causal": "T5 buckets (causal)", "typed": "typed"}
 
 
 @dataclass(frozen=True)
@@ -145,6 +145,13 @@ def _positions(raw: str) -> str:
         raise ValueError("expected token positions split by commas, such as 0,5") from None
 
 
+def _bias_matrix(raw: str) -> str:
+    try:
+        return compact_bias(parse_bias_matrix(raw))
+    except MaskAttnError:
+        raise ValueError("expected rows of numbers joined by ';', numbers by ',' (such as 0,-1;-inf,0)") from None
+
+
 def _drawn(raw: str) -> str:
     try:
         return compact_mask(parse_compact_mask(raw))
@@ -195,10 +202,12 @@ class Inputs:
     method: str = control("add", url="method", choices=tuple(METHODS), masking=True,
                           help="add, fill, safe, attend_all, multiply_weights or zero_logits")
     bias: str = control("off", url="bias", choices=tuple(BIAS_KINDS), masking=True,
-                        help="a position bias added to the logits before the mask: off, alibi, alibi_symmetric, t5 or "
-                             "t5_causal")
+                        help="a position bias added to the logits before the mask: off, alibi, alibi_symmetric, t5, "
+                             "t5_causal or typed (bias_matrix)")
     bias_head: int = control(1, url="bhead", cli="--bias-head", range=(1, BIAS_HEADS), masking=True,
                              help=f"the head whose bias is added (1 to {BIAS_HEADS}: each has its own slope)")
+    bias_matrix: str = control("", url="biasm", cli="--bias-matrix", masking=True, parse=_bias_matrix,
+                               help="the typed bias (bias=typed): rows joined by ';', numbers by ',', -inf masks")
     dtype: str = control("float32", url="dtype", choices=DTYPE_NAMES, help="float16, bfloat16, float32 or float64")
     scale: bool = control(True, url="scale", help="divide logits by √d")
     d_model: int = control(16, url="d", cli="--d-model", choices=D_MODEL_CHOICES,
@@ -289,7 +298,9 @@ class Inputs:
         if self.drawn:
             size = self.drawn.count("-") + 1
             parts.append((f"drawn-{size}x{size}", f"drawn {size}×{size}"))
-        if self.bias != "off":
+        if self.bias == "typed":
+            parts.append(("typed-bias", "typed bias"))
+        elif self.bias != "off":
             parts.append((f"{self.bias.replace('_', '-')}-head-{self.bias_head}",
                           f"{BIAS_LABELS[self.bias]} bias, head {self.bias_head}"))
         return parts

@@ -85,6 +85,9 @@ with st.container(horizontal=True, gap="small"):
 st.caption("Dark cells are blocked, white cells may be attended, in every panel: the colour is the meaning, the "
            "text is the literal value that framework receives.")
 
+#: the newer masks' table is cut into tables of this many mask columns, so it fits the page at 1280 px
+NEWER_COLUMNS = 4
+
 # 3. the newer masks, framework by framework ------------------------------------------------------------
 st.header("The newer masks in each framework")
 state = codegen.state_from_result(result)
@@ -98,7 +101,9 @@ else:
     st.info("None of the newer masks (a sliding window, two-sided or not, chunks, global tokens, a shared prefix, a "
             "prefix LM, packing, a drawn mask) is on, so the table lists them all; switch one on in the sidebar (or "
             "draw a mask on the Masks page) to get its code for this state.", icon="💡")
-st.table(pd.DataFrame(cv.newer_masks_table(spec)).set_index("framework"), border="horizontal")
+newer_table = pd.DataFrame(cv.newer_masks_table(spec)).set_index("framework")
+for start in range(0, newer_table.shape[1], NEWER_COLUMNS):   # a table never wider than the page (no scrolling)
+    st.table(newer_table.iloc[:, start:start + NEWER_COLUMNS], border="horizontal")
 with st.expander("Every call in full"):
     for part, calls in cv.newer_masks_calls(spec).items():
         st.markdown(f"**{part}**  \n" + "  \n".join(f"{keys}: `{call}`" for keys, call in calls))

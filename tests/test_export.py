@@ -289,7 +289,8 @@ def test_the_new_masks_are_named_in_file_names_and_set_by_cli_options(tmp_path, 
 CLI_VALUES = {"text": "a b\nc <pad>", "pad_token": "[PAD]", "sequence": "1", "padding_side": "left", "window": "2",
               "window_rule": "distance", "prefix_length": "1", "drawn": "01-00", "method": "fill",
               "dtype": "bfloat16", "d_model": "8", "seed": "7", "qk_mode": "shared", "window_right": "1", "chunk": "3",
-              "global_tokens": "0,5", "shared_prefix": "2", "completions": "3", "bias": "alibi", "bias_head": "2"}
+              "global_tokens": "0,5", "shared_prefix": "2", "completions": "3", "bias": "alibi", "bias_head": "2",
+              "bias_matrix": "0,-1;-inf,0"}
 
 
 def test_every_control_is_a_cli_option_that_sets_its_field():

@@ -91,3 +91,24 @@ def test_tampered_links_to_the_new_controls_are_refused_by_name():
     notices = said(at)
     for name in ("global=", "bias=", "bhead=", "chunk="):
         assert f"Ignored URL parameter {name}" in notices, name
+
+
+def test_a_typed_bias_with_minus_inf_is_a_mask_and_a_bad_matrix_is_refused_with_the_old_one_kept():
+    at = fresh(tokens="a b c", padding="0", bias="typed", biasm="0,-inf,0;0,0,-1;-1,-2,0").run()
+    assert not at.exception, at.exception
+    box = at.sidebar.text_area(key=Key.BIAS_TEXT)
+    assert box.value == "0 -inf 0\n0 0 -1\n-1 -2 0"
+    weights = decode(chart(at, "softmax weights")["data"][0]["z"])
+    assert weights[0, 1] == 0 and weights[0, 0] > 0                          # −inf in the bias: a mask
+    assert "there the bias is a mask" in said(at)
+    box.input("0 1\n2").run()
+    assert not at.exception
+    assert "must be square" in " ".join(e.value for e in at.sidebar.error)
+    assert at.session_state[Key.BIAS_MATRIX] == "0,-inf,0;0,0,-1;-1,-2,0"    # the last good matrix is kept
+
+
+def test_a_typed_bias_of_another_size_is_named_and_left_out():
+    at = fresh(tokens="a b c", bias="typed", biasm="0,-1;-1,0").run()
+    assert "The typed bias is 2×2 but the sequences have 3 tokens" in said(at)
+    at = fresh(tokens="a b c", bias="typed").run()
+    assert "No bias matrix is typed yet" in said(at)

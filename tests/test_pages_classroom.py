@@ -146,6 +146,7 @@ NON_DEFAULT = {
     "completions": ("3", 3),
     "bias": ("t5_causal", "t5_causal"),
     "bias_head": ("4", 4),
+    "bias_matrix": ("0 -1; -inf 0", "0,-1;-inf,0"),
     "row": ("2", 2),
     "presentation": ("1", True),
     "preset": ("wrong-polarity", "wrong-polarity"),
@@ -169,6 +170,11 @@ def widget_value(at, name):
         return at.session_state["sequence"]
     if name == "global_tokens":                   # a text box, checked and made canonical into the field
         return at.text_input(key="global_text").value
+    if name == "bias_matrix":                     # a text area (rows on lines) shown for bias=typed, made compact
+        try:
+            return ";".join(",".join(row.split()) for row in at.text_area(key="bias_text").value.splitlines())
+        except KeyError:                          # another bias is chosen: the matrix waits in the state
+            return at.session_state[name]
     if name in ("drawn", "preset", "layer", "head"):   # set on another page, not a sidebar widget
         return at.session_state[name]
     for kind in ("text_area", "text_input", "selectbox", "toggle", "select_slider", "slider", "number_input", "radio",
@@ -198,6 +204,8 @@ def test_url_parameter_sets_its_widget(name):
         query[URL_KEYS["shared_prefix"]] = "2"
     if name == "bias_head":                       # shown only with a bias
         query[URL_KEYS["bias"]] = "alibi"
+    if name == "bias_matrix":                     # shown only with a typed bias
+        query[URL_KEYS["bias"]] = "typed"
     at = fresh(**query).run()
     assert not at.exception, at.exception
     assert not at.warning, [w.value for w in at.warning]

@@ -181,3 +181,12 @@ def test_too_big_for_code_is_a_notice():
     at = open_page(tokens=text, d="64")
     assert not at.exception
     assert any("limit is" in i.value for i in at.info)
+
+
+def test_with_no_newer_mask_on_every_newer_mask_is_listed_in_tables_that_fit_the_page():
+    at = open_page({}, tokens="the cat sat")
+    tables = [t.value for t in at.table if set(t.value.columns) & set(frameworks.NEWER_PARTS.values())]
+    assert all(len(t.columns) <= 4 for t in tables)                           # no table wider than the page
+    assert [c for t in tables for c in t.columns] == list(frameworks.NEWER_PARTS.values())
+    chunked = next(t for t in tables if "chunked" in t.columns)
+    assert chunked.loc[frameworks.get("hf_sdpa").title, "chunked"] == "✓ attention_chunk_size"

@@ -16,7 +16,7 @@ NON_DEFAULT = Inputs(text="a b\nc", pad_token="[PAD]", sequence=1, padding=False
                      dtype="bfloat16", scale=False, d_model=64, seed=123, positional=False,
                      qk_mode="shared", padding_side="left", window=3, window_rule="distance", prefix_length=2,
                      packed=True, document_mask=False, drawn="01-00", window_right=1, chunk=4, global_tokens="0,5",
-                     shared_prefix=3, completions=3, bias="t5_causal", bias_head=4)
+                     shared_prefix=3, completions=3, bias="t5_causal", bias_head=4, bias_matrix="0,-1;-inf,0")
 NON_DEFAULT_VIEW = View(row=3, presentation=True, preset="wrong-polarity", layer=2, head=7)
 
 

@@ -27,6 +27,8 @@ class Key:
     CUSTOM_CONSTANT_TEXT: Final = "custom_constant_text"   # the text box behind CUSTOM_CONSTANT
     CUSTOM_CONSTANT_ERROR: Final = "_custom_error"         # why the last typed constant was refused
     GLOBAL_TEXT: Final = "global_text"                     # the text box behind GLOBAL_TOKENS
+    BIAS_TEXT: Final = "bias_text"                         # the text box behind BIAS_MATRIX
+    BIAS_ERROR: Final = "_bias_error"                      # why the last typed bias matrix was refused
     GLOBAL_ERROR: Final = "_global_error"                  # why the last typed positions were refused
     URL_NOTICES: Final = "_url_notices"                    # refused URL parameters, shown once
     URL_LOADED: Final = "_url_loaded"                      # the URL was read in this browser session

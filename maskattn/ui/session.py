@@ -66,6 +66,12 @@ def apply_inputs(inputs: Inputs) -> None:
         st.session_state[f.name] = getattr(inputs, f.name)
     st.session_state[Key.CUSTOM_CONSTANT_TEXT] = str(inputs.custom_constant)
     st.session_state[Key.GLOBAL_TEXT] = inputs.global_tokens
+    st.session_state[Key.BIAS_TEXT] = bias_text(inputs.bias_matrix)
+
+
+def bias_text(compact: str) -> str:
+    """A typed bias as its text box shows it: one row per line, numbers split by spaces."""
+    return "\n".join(row.replace(",", " ") for row in compact.split(";")) if compact else ""
 
 
 def apply_view(view: View) -> None:

@@ -14,11 +14,12 @@ from ..bias import BIAS_HEADS
 from ..errors import MaskAttnError
 from ..masks import WINDOW_RULES
 from ..numerics import DTYPE_NAMES
+from ..bias import compact_bias, parse_bias_matrix
 from ..state import (BIAS_LABELS, CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View,
                      parse_constant, parse_positions)
 from ..tokens import D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PADDING_SIDES, QK_MODES, tokenize
 from .keys import Key
-from .session import current_inputs, current_view, keep_index_in_range, sync_url
+from .session import bias_text, current_inputs, current_view, keep_index_in_range, sync_url
 
 #: short option labels: the sidebar is ~240 px wide (the help text has the whole story)
 METHOD_LABELS = {
@@ -91,6 +92,16 @@ def _global_tokens_changed() -> None:
     except MaskAttnError as err:
         kept = st.session_state[Key.GLOBAL_TOKENS] or "none"
         st.session_state[Key.GLOBAL_ERROR] = f"{err}. Kept the previous positions: {kept}."
+
+
+def _bias_matrix_changed() -> None:
+    raw = st.session_state[Key.BIAS_TEXT]
+    try:
+        st.session_state[Key.BIAS_MATRIX] = compact_bias(parse_bias_matrix(raw))
+        st.session_state.pop(Key.BIAS_ERROR, None)
+    except MaskAttnError as err:
+        kept = "the previous matrix" if st.session_state[Key.BIAS_MATRIX] else "no matrix"
+        st.session_state[Key.BIAS_ERROR] = f"{err}. Kept {kept}."
 
 
 def sidebar() -> tuple[Inputs, View]:
@@ -173,7 +184,16 @@ def sidebar() -> tuple[Inputs, View]:
                   help="Block the keys of other documents. Off: the documents see each other.")
     sb.selectbox("Position bias (added before the mask)", options=list(BIAS_LABELS), key=Key.BIAS,
                  format_func=BIAS_LABELS.__getitem__, help=BIAS_HELP)
-    if st.session_state[Key.BIAS] != "off":
+    if st.session_state[Key.BIAS] == "typed":
+        if Key.BIAS_TEXT not in st.session_state:
+            st.session_state[Key.BIAS_TEXT] = bias_text(st.session_state[Key.BIAS_MATRIX])
+        sb.text_area("Bias matrix: a row per query, −inf masks a cell", key=Key.BIAS_TEXT, height=110,
+                     on_change=_bias_matrix_changed, placeholder="0 -1 -2\n-1 0 -1\n-inf -1 0",
+                     help="As many rows and numbers as tokens. Any number tilts its cell; −inf is a mask. "
+                          "NaN and +inf are refused.")
+        if st.session_state.get(Key.BIAS_ERROR):
+            sb.error(st.session_state[Key.BIAS_ERROR])
+    elif st.session_state[Key.BIAS] != "off":
         sb.slider("…of head", min_value=1, max_value=BIAS_HEADS, step=1, key=Key.BIAS_HEAD,
                   help=f"Each of the {BIAS_HEADS} heads has its own slope m = 2^(−h): head 1 looks nearest, "
                        f"head {BIAS_HEADS} almost evenly.")
