@@ -326,7 +326,7 @@ def fully_masked_summary(result, row: int) -> str:
     logits = attention_steps(result.q[row:row + 1], result.k, result.v, dtype="float64",
                              scale=inputs.scale).logits[0]                           # (Tk,) float64
     by_method: dict[str, dict[str, list[str]]] = {}
-    methods = ("add", "fill", "fill −inf", "safe")
+    methods = ("add", "fill", "fill −inf", "safe", "attend_all")
     for record in fully_masked_table(logits, mask_value=inputs.mask_value, methods=methods):
         by_method.setdefault(record["method"], {}).setdefault(record["result"], []).append(record["dtype"])
     parts = []

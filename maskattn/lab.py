@@ -508,7 +508,8 @@ def fully_masked_table(logits, *, mask_value=DEFAULT_MASK_VALUE, dtypes=nx.DTYPE
         raise MaskAttnError(f"methods must be labels of {', '.join(LAB_METHODS)}, got {methods!r:.80}")
     everything = np.ones(x.shape, dtype=np.float32)                 # (Tk,)
     dtypes = _dtypes(dtypes)
-    plain = {dtype: row_steps(x, np.zeros(x.shape), dtype=dtype).weights[0] for dtype in dtypes}
+    plain = {dtype: row_steps(x, np.zeros(x.shape), dtype=dtype, method="fill").weights[0]   # no 0 × −inf
+             for dtype in dtypes}
     records = []
     for label in methods:
         method, fixed = LAB_METHODS[label]
