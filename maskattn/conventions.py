@@ -491,6 +491,33 @@ def fully_masked_outcomes(logits, row: int, *, dtypes=nx.DTYPE_NAMES) -> list[Fu
     return outcomes
 
 
+#: the row the fully-masked table adds beside the registry: transformers before 5 on its SDPA path
+ATTEND_ALL_TITLE = "transformers < 5 · SDPA path (_unmask_unattended)"
+
+
+def attend_all_outcomes(logits, row: int, *, dtypes=nx.DTYPE_NAMES) -> list[FullyMaskedOutcome]:
+    """What transformers before 5 gave query ``row`` with every key blocked on its SDPA path: the row's mask was
+    multiplied by 0 (``AttentionMaskConverter._unmask_unattended``), so it attends to every key with its raw logits.
+    The core's ``method="attend_all"`` with ``finfo.min`` (CI checks it against transformers 4.46.3's own function).
+
+    >>> [o.kind for o in attend_all_outcomes([[0.0, 57.735, 0.0, 0.0]], 0)]
+    ['unmasked softmax', 'unmasked softmax', 'unmasked softmax', 'unmasked softmax']
+    """
+    x = nx.as_array(logits, "logits").astype(np.float64)
+    if x.ndim != 2:
+        raise MaskAttnError(f"logits must have shape (Tq, Tk), got shape {x.shape}")
+    mask = with_fully_masked_row(np.zeros(x.shape), row)                  # (Tq, Tk)
+    eye = np.eye(x.shape[-1])
+    outcomes = []
+    for dtype in (nx.dtype_name(d) for d in dtypes):
+        steps = attention_steps(x, eye, eye, mask, mask_value=float(nx.finfo(dtype).min), dtype=dtype,
+                                method="attend_all", scale=False)
+        plain = attention_steps(x, eye, eye, dtype=dtype, scale=False).weights[row].astype(np.float64)
+        w = steps.weights[row]
+        outcomes.append(FullyMaskedOutcome("attend_all", dtype, w, classify_row(w, plain), ""))
+    return outcomes
+
+
 # ------------------------------------------------------------------------------------------------
 # causal masks when Tq != Tk: the KV-cache case
 # ------------------------------------------------------------------------------------------------

@@ -185,11 +185,18 @@ for o in outcomes:
 records = [{"framework": fw.title, "default": "yes" if fw.default else "",
             **{d: kinds[fw.key].get(d, "—") for d in DTYPE_NAMES}, f"the row in {dtype}": shown.get(fw.key, "—")}
            for fw in fws]
+before_5 = {o.dtype: o for o in cv.attend_all_outcomes(logits.astype("float64"), row)}   # a fix the others do not have
+records.append({"framework": cv.ATTEND_ALL_TITLE, "default": "",
+                **{d: before_5[d].kind for d in DTYPE_NAMES},
+                f"the row in {dtype}": "  ".join(spell(x, digits=3) for x in before_5[dtype].weights[:10])
+                + (" …" if len(before_5[dtype].weights) > 10 else "")})
 st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch",
              column_config={"framework": st.column_config.TextColumn(width="medium"),
                             f"the row in {dtype}": st.column_config.TextColumn(width="large")})
 st.caption("Computed by each framework's registry entry (maskattn.frameworks) from the row's own logits: "
-           "“uniform”, “near one-hot” and “unmasked softmax” depend on those logits, NaN, zeros and raises do not.")
+           "“uniform”, “near one-hot” and “unmasked softmax” depend on those logits, NaN, zeros and raises do not. "
+           "The last row is transformers before 5 on its SDPA path, which gave a row that sees no key every key back "
+           "(the method “attend all” in the sidebar); transformers 5 dropped it.")
 
 # 6. causal masks when Tq != Tk --------------------------------------------------------------------
 st.header("Causal masks when there are fewer queries than keys")

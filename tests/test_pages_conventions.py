@@ -167,6 +167,8 @@ def test_fully_masked_table_and_kv_cache_alignments():
     kinds = dict(zip(table["framework"], table["float32"]))
     assert kinds[frameworks.get("torch_sdpa").title] == "zeros" and kinds[frameworks.get("torch_mha").title] == "NaN"
     assert dict(zip(table["framework"], table["float16"]))[frameworks.get("tf_tutorial").title] == "NaN"
+    before_5 = table[table["framework"] == "transformers < 5 · SDPA path (_unmask_unattended)"].iloc[0]
+    assert [before_5[d] for d in ("float16", "bfloat16", "float32", "float64")] == ["unmasked softmax"] * 4
     figs = figures(at)
     top = decode(figs["top-left: PyTorch is_causal, JAX, Keras"]["data"][0]["z"])
     bottom = decode(figs["bottom-right: FlashAttention ≥ 2.1, KV cache"]["data"][0]["z"])
