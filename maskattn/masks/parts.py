@@ -78,7 +78,7 @@ def _window_words(spec: MaskSpec) -> str:
     return f"sliding window {w} ({rule})"
 
 
-def _window_data(spec: MaskSpec, segment_ids) -> str:
+def _window_data(spec: MaskSpec, state) -> str:
     w = spec.window
     return f"{w}  # sliding window: " + (
         f"{w} keys, itself included (q - kv < {w}, Hugging Face's count)" if spec.window_rule == "keys"
@@ -114,7 +114,7 @@ def _global_rule(spec: MaskSpec, polarity: str) -> str:
     return " & ".join(f"({{{p}}} != {g})" for p in ("q", "kv") for g in spec.global_tokens)
 
 
-def _check_globals(spec: MaskSpec, batch: Batch) -> np.ndarray:
+def _global_overlay(spec: MaskSpec, batch: Batch) -> np.ndarray:
     return global_overlay(batch.T, spec.global_tokens)                                # (T, T) 1 = opened
 
 
@@ -206,7 +206,7 @@ PARTS: tuple[MaskPart, ...] = (
              "({q} - LEFT_PADDING) // CHUNK != ({kv} - LEFT_PADDING) // CHUNK", "chunked: keys of other chunks blocked",
              lambda s: f"chunks of {s.chunk} (Llama 4)", newer="chunked", field="chunk", constant="CHUNK",
              data=_chunk_data, lifted=True),
-    MaskPart("global_tokens", "global tokens", "(Tq, Tk)", lambda s: bool(s.global_tokens), _check_globals,
+    MaskPart("global_tokens", "global tokens", "(Tq, Tk)", lambda s: bool(s.global_tokens), _global_overlay,
              "is_global[{q}] | is_global[{kv}]", "~is_global[{q}] & ~is_global[{kv}]",
              "global tokens: their rows and columns open",
              lambda s: "global token" + "s" * (len(s.global_tokens) != 1) + " " + ", ".join(map(str, s.global_tokens)),
