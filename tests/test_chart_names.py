@@ -12,7 +12,9 @@ from maskattn.pipeline import compute
 from maskattn.state import Inputs
 
 STATES = {"default": {}, "float16 causal": {"dtype": "float16", "causal": "1"},
-          "presentation": {"present": "1", "causal": "1"}}
+          "presentation": {"present": "1", "causal": "1"},
+          "bias and the masks beyond": {"tokens": "a b c d e f g h", "bias": "alibi", "window": "2", "wright": "1",
+                                        "global": "0"}}
 
 
 @pytest.mark.parametrize("state", list(STATES))

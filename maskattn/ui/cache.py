@@ -227,7 +227,9 @@ def verdict_lines(inputs: Inputs) -> tuple[str, ...]:
 def weights_figure(inputs: Inputs, look: Look, title: str) -> figures.FrozenFigure:
     """The Playground's softmax weights for ``inputs`` under its own title (a case shown beside others)."""
     spec = playground_figures(inputs, look)["weights"].to_dict()
-    layout = dict(spec["layout"], title=dict(spec["layout"]["title"], text=title))
+    meta = dict(spec["layout"].get("meta") or {})
+    meta["alt"] = f"{title}. {meta.get('alt', '')}".strip()          # its own name: two cases may share a subtitle
+    layout = dict(spec["layout"], title=dict(spec["layout"]["title"], text=title), meta=meta)
     return figures.FrozenFigure(dict(spec, layout=layout))
 
 
