@@ -17,7 +17,7 @@ import re
 
 import numpy as np
 
-from .text import count, spell
+from .text import count, spell, spell_weight
 
 #: what the rows and columns of each kind of panel are
 _AXES = {"values": ("query", "value dimension")}
@@ -93,7 +93,7 @@ def leaked_mass_alt(title: str, current: float | None, current_leaked: dict | No
     head = f"{_plain(title)}, for {', '.join(names[:-1]) + ' and ' + names[-1] if len(names) > 1 else names[0]}."
     if current is None or not current_leaked:
         return head
-    said = ", ".join(f"{name} " + ("NaN" if np.isnan(leak) else "exactly 0" if leak == 0 else spell(leak, digits=3))
+    said = ", ".join(f"{name} " + spell_weight(leak)
                      for name, leak in ((n, float(current_leaked[n])) for n in names if n in current_leaked))
     return f"{head} At your constant {spell(current, digits=6)}: {said}."
 

@@ -169,9 +169,6 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
         sqrt_d = nx.sqrt_depth(depth, dtype)                        # √d: float32 like tf.sqrt; float64 in float64
         logits = nx.divide(logits, sqrt_d, dtype)                   # (..., Tq, Tk)
 
-    bias = None if bias is None else _check_bias(bias, logits.shape, dtype)     # (..., Tq, Tk)
-    if bias is not None and bias.shape != logits.shape:
-        logits = np.broadcast_to(logits, bias.shape).copy()
     if mask is None:
         mask = np.zeros(logits.shape, dtype=dt)                     # (..., Tq, Tk)
     else:
@@ -182,8 +179,7 @@ def attention_steps(q, k, v, mask=None, *, mask_value=DEFAULT_MASK_VALUE, dtype=
                 f"mask of shape {mask.shape} does not broadcast to logits of shape {logits.shape}"
             ) from None
         logits, mask = logits.copy(), mask.copy()
-        if bias is not None:
-            bias = np.broadcast_to(bias, logits.shape).copy()
+    bias = None if bias is None else _check_bias(bias, logits.shape, dtype)     # (..., Tq, Tk), broadcast like the mask
     constant = nx.cast(mask_value, dtype)                           # -1e9 -> -inf in float16
     blocked = mask == 1
     scores = logits if bias is None else nx.add(logits, bias, dtype)   # (..., Tq, Tk) what the mask is applied to

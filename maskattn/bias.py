@@ -33,7 +33,7 @@ from .attention import attention_steps
 from .errors import MaskAttnError
 from .masks.basic import check_int
 from .numerics import DTYPE_NAMES, to_float
-from .text import spell, spell_signed
+from .text import spell, spell_signed, spell_weight
 from .masks.patterns import segment_id_array
 
 #: the position biases the app offers: name -> how it is made, for menus and captions
@@ -47,6 +47,10 @@ BIAS_KINDS: dict[str, str] = {
 }
 #: a typed bias matrix has at most this many rows (as many as a drawn mask)
 MAX_TYPED_BIAS = 64
+#: the same kinds in a word or two (menus, subtitles, verdicts)
+BIAS_NAMES: dict[str, str] = {"off": "no bias", "alibi": "ALiBi", "alibi_symmetric": "ALiBi (symmetric)",
+                              "t5": "T5 buckets", "t5_causal": "T5 buckets (causal)", "typed": "typed"}
+assert set(BIAS_NAMES) == set(BIAS_KINDS)
 #: heads the app's biases have (ALiBi's slopes depend on it)
 BIAS_HEADS = 8
 #: T5's defaults (t5-small … t5-11b): 32 buckets, offsets up to 128 told apart
@@ -260,6 +264,16 @@ class BiasLimit:
     held: np.ndarray            # (D, S)
     row: np.ndarray             # (D, S, Tk)
 
+    def records(self) -> list[dict[str, str]]:
+        """The weight the key keeps, one record per bias: ``bias`` then one column per dtype, spelled exactly.
+
+        >>> bias_limit([2.0, 1.0], 0, biases=(0.0, -math.inf), dtypes=("float32",)).records()
+        [{'bias': '0', 'float32': '0.7310586'}, {'bias': '−inf', 'float32': 'exactly 0'}]
+        """
+        return [{"bias": spell_signed(step)} | {dtype: spell_weight(self.weight[d, s], dtype, digits=None)
+                                                for d, dtype in enumerate(self.dtypes)}
+                for s, step in enumerate(self.steps)]
+
     def first_zero(self, dtype: str) -> float | None:
         """The first step at which the key's weight is exactly 0 in ``dtype`` (None if it never is)."""
         d = self.dtypes.index(dtype)
@@ -295,6 +309,26 @@ def bias_limit(logits, key: int, *, biases=BIAS_STEPS, dtypes=None) -> BiasLimit
             weight[d, s] = row[d, s, key]
             held[d, s] = to_float(out.bias[0, key])
     return BiasLimit(x, key, steps, dtypes, weight, held, row)
+
+
+def bias_limit_of_row(logits, mask, row: int, **options) -> tuple[BiasLimit, int]:
+    """``bias_limit`` on one row of ``logits (Tq, Tk)`` under ``mask`` (1 = blocked, its keys kept out as −inf), for
+    the row's heaviest visible key. When ``row`` sees fewer than two keys, the row that sees the most is used
+    instead (one key keeps weight 1 whatever its bias). Returns the limit and the row used.
+
+    >>> limit, row = bias_limit_of_row([[1.0, 5.0], [2.0, 1.0]], [[0, 1], [0, 0]], 0)
+    >>> row, limit.key
+    (1, 0)
+    """
+    x = np.asarray(logits, dtype=np.float64)                                   # (Tq, Tk)
+    blocked = np.broadcast_to(np.asarray(mask) == 1, x.shape)                  # (Tq, Tk)
+    seen = (~blocked).sum(axis=-1)                                             # (Tq,) keys each row sees
+    row = check_int(row, "row", 0, x.shape[0] - 1)
+    if seen[row] < 2:
+        row = int(np.argmax(seen))
+    scores = np.where(blocked[row], -np.inf, x[row])                            # (Tk,)
+    key = int(np.argmax(np.nan_to_num(scores, nan=-np.inf))) if seen[row] else 0   # heaviest visible: largest score
+    return bias_limit(scores, key, **options), row
 
 
 def bias_limit_verdict(limit: BiasLimit, dtype: str = "float32") -> str:

@@ -314,14 +314,10 @@ def newer_masks_table(spec: MaskSpec) -> list[dict[str, str]]:
             expression = fw.expression(part)
             text = expression.short
             if part == "window" and spec.window is not None and fw.window_parameter is not None and not spec.global_tokens:
-                argument = fw.window_argument(spec.window, spec.window_rule)
-                if spec.window_right is not None:           # two-sided: only a (left, right) setting says it
-                    argument = (argument[0], spec.window_right) if isinstance(argument, tuple) else None
-                if argument is not None:
-                    text = f"{fw.window_parameter}={argument}"
-                else:
+                argument = fw.window_argument(spec.window, spec.window_rule, spec.window_right)
+                if argument is None:                        # two-sided, and its setting looks back only
                     expression = fw.expression("window_right")
-                    text = expression.short
+                text = f"{fw.window_parameter}={argument}" if argument is not None else expression.short
             native = expression.native
             if spec.global_tokens and PART[part].lifted:    # no library's window or chunk setting leaves rows open
                 native, text = fw.expression("global_tokens").native, fw.expression("global_tokens").short

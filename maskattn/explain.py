@@ -16,11 +16,11 @@ import math
 import numpy as np
 
 from .attention import attention_steps
+from .bias import BIAS_NAMES
 from .fully_masked import ROW_KINDS, classify_row, fully_masked_reason  # noqa: F401 (ROW_KINDS: public here too)
 from .lab import fully_masked_table
 from .masks import WINDOW_RULES, left_padding_verdict, packing_leak_verdict, window_reach, window_rule_verdict
 from .masks.parts import completion_lengths
-from .state import BIAS_LABELS
 from .masks.patterns import left_padding, shared_prefix_ids
 from .numerics import finfo, to_float, underflow_threshold
 from .text import count, difference, spell
@@ -280,7 +280,7 @@ def bias_line(result) -> str | None:
     span = (f"from {spell(b[open_keys].min(), digits=3)} to {spell(b[open_keys].max(), digits=3)}"
             if open_keys.any() else "on keys it cannot see")
     last = "The masked keys keep weight 0" if result.mask.any() else "A mask would still win"
-    name = "typed bias" if inputs.bias == "typed" else f"{BIAS_LABELS[inputs.bias]} bias of head {inputs.bias_head}"
+    name = "typed bias" if inputs.bias == "typed" else f"{BIAS_NAMES[inputs.bias]} bias of head {inputs.bias_head}"
     hard = np.isneginf(s.bias.astype(np.float64)) & (result.mask == 0)              # cells only the bias blocks
     line = (f"The {name} adds {span} to row {labels[row]}'s visible logits before the mask; it moves a weight by "
             f"up to {spell(moved, digits=3)} there."

@@ -104,8 +104,9 @@ def fitted_spec(inputs: Inputs, size: int) -> tuple[MaskSpec, tuple[str, ...]]:
                        "(every query then sees every key).")
         spec = replace(spec, prefix_length=size)
     if inputs.window and inputs.window_right and spec.window_right is None:
-        notices.append(f"The window's {inputs.window_right} keys ahead are not applied: a causal part (causal, prefix LM, "
-                       "chunks or a shared prefix) blocks every key ahead. Turn it off for a two-sided window.")
+        blocker = inputs.future_blockers()[0]
+        notices.append(f"The window's {inputs.window_right} keys ahead are not applied: {blocker} blocks every key "
+                       "ahead. Turn it off for a two-sided window.")
     if inputs.global_tokens and not spec.global_tokens:
         notices.append(f"The global tokens {inputs.global_tokens} are not applied: they lift a sliding window or "
                        "chunks, and neither is on.")

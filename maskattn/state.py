@@ -26,7 +26,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from .attention import METHODS
-from .bias import BIAS_HEADS, BIAS_KINDS, compact_bias, parse_bias_matrix
+from .bias import BIAS_HEADS, BIAS_KINDS, BIAS_NAMES, compact_bias, parse_bias_matrix
 from .errors import MaskAttnError
 from .masks import WINDOW_RULES, MaskSpec, compact_mask, parse_compact_mask
 from .numerics import DTYPE_NAMES, finfo
@@ -59,9 +59,6 @@ CONSTANT_LABELS: dict[str, str] = {
     "custom": "custom…",
 }
 MAX_SEED = 2**32 - 1
-#: the position biases in a few words (menus, subtitles)
-BIAS_LABELS: dict[str, str] = {"off": "no bias", "alibi": "ALiBi", "alibi_symmetric": "ALiBi (symmetric)",
-                               "t5": "T5 buckets", "t5_causal": "T5 buckets (causal)", "typed": "typed"}
 
 
 @dataclass(frozen=True)
@@ -239,10 +236,20 @@ class Inputs:
                         shared_prefix=self.shared_prefix or None if not self.packed else None,
                         completions=self.completions)
 
+    def future_blockers(self) -> tuple[str, ...]:
+        """The parts other than the window that block the future (then the window has no keys ahead): ``MaskSpec``'s
+        own ``future_blockers``, for the parts these inputs switch on.
+
+        >>> Inputs(causal=True, chunk=4).future_blockers()
+        ('the causal mask', 'chunks')
+        """
+        return MaskSpec(causal=self.causal, prefix_length=self.prefix_length or None, chunk=self.chunk or None,
+                        shared_prefix=None if self.packed else self.shared_prefix or None).future_blockers()
+
     @property
     def looks_causal(self) -> bool:
-        """A part other than the window blocks the future (then the window has no keys ahead)."""
-        return bool(self.causal or self.prefix_length or self.chunk or (self.shared_prefix and not self.packed))
+        """A part other than the window blocks the future (``future_blockers``)."""
+        return bool(self.future_blockers())
 
     def without_masking(self) -> Inputs:
         """These inputs with every field that only changes how the mask is built or applied at its default:
@@ -302,7 +309,7 @@ class Inputs:
             parts.append(("typed-bias", "typed bias"))
         elif self.bias != "off":
             parts.append((f"{self.bias.replace('_', '-')}-head-{self.bias_head}",
-                          f"{BIAS_LABELS[self.bias]} bias, head {self.bias_head}"))
+                          f"{BIAS_NAMES[self.bias]} bias, head {self.bias_head}"))
         return parts
 
 

@@ -184,6 +184,17 @@ def spell_signed(x, dtype="float64", *, digits: int | None = None) -> str:
     return spell(x, dtype, digits=digits).replace("-", "−")
 
 
+def spell_weight(w, dtype="float64", *, digits: int | None = 3) -> str:
+    """A weight (or leaked mass) as the app says it: "NaN", "exactly 0", else its digits (``digits=None``: every
+    digit ``dtype`` holds).
+
+    >>> spell_weight(float("nan")), spell_weight(0.0), spell_weight(0.123456), spell_weight(0.1, "float32", digits=None)
+    ('NaN', 'exactly 0', '0.123', '0.1')
+    """
+    w = float(w)
+    return "NaN" if math.isnan(w) else "exactly 0" if w == 0 else spell(w, dtype, digits=digits)
+
+
 def count(n: int, noun: str) -> str:
     """``n`` and the noun, singular or plural: the one way positions, rows and keys are counted in text.
 

@@ -9,7 +9,7 @@ import streamlit as st
 
 from maskattn import DTYPE_NAMES, MaskAttnError, figures, lab, ui
 from maskattn.state import CONSTANT_PRESETS
-from maskattn.text import spell, spell_signed
+from maskattn.text import spell, spell_signed, spell_weight
 from maskattn.ui import Key, cache
 
 EXAMPLE_TEXT = ", ".join(spell(x, digits=6) for x in lab.EXAMPLE_LOGITS)
@@ -116,7 +116,7 @@ if at_current is not None:
     st.markdown(f"## Leaked mass at your constant {ui.md_escape(constant_label(current))}")
     for column, name in zip(st.columns(4), DTYPE_NAMES):
         leaked = float(at_current.at(name).leaked[0])
-        column.metric(name, "NaN" if math.isnan(leaked) else "exactly 0" if leaked == 0 else spell(leaked, digits=3),
+        column.metric(name, spell_weight(leaked),
                       help=f"The constant is {spell(at_current.at(name).cast_constant[0], digits=6)} in {name}.")
 
 # the good view by default: from −1 to where exp underflows, or on to the constant in use if it lies further

@@ -2,12 +2,10 @@
 
 from dataclasses import replace
 
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from maskattn import MaskAttnError, explain, figures, shape_table, ui
-from maskattn.bias import bias_limit_verdict
+from maskattn import MaskAttnError, explain, shape_table, ui
+from maskattn.bias import BIAS_HEADS
 from maskattn.broadcast import HEAD_CHOICES
 from maskattn.masks import cross_document_weight
 from maskattn.text import spell, spell_signed
@@ -118,23 +116,16 @@ st.markdown("ALiBi and T5 add a finite number to each score before softmax: a *b
             "weight it leaves, in every number type. The row is the Playground's query row (or, when that row sees "
             "fewer than two keys, the row that sees the most), the key its heaviest visible key; the Playground's "
             "masked keys stay out (−inf), and no position bias is added but this one.")
-limit, row = cache.bias_limit(inputs, view.row)
+sweep = cache.bias_sweep(inputs, view.row)
 if len(result.labels) == 1:
     st.info("With one token a row has one key: softmax gives it weight 1 whatever its bias, and a bias of −inf makes "
             "it NaN (every score is −inf). Type two tokens or more to watch a bias become a mask.", icon="☝️")
-step = st.select_slider("Bias on that key", options=list(limit.steps), value=-10.0, key=Key.BIAS_STEP,
-                        format_func=lambda x: spell_signed(x), persist_state="session")
-key_name = result.labels[limit.key]
-st.markdown(f"**Query {ui.md_escape(result.labels[row])}, key {ui.md_escape(key_name)}.** "
-            + ui.md_escape(bias_limit_verdict(limit, inputs.dtype)))
-ui.chart(figures.bias_row_figure(limit, step=step, dtype=inputs.dtype, labels=result.labels,
-                                 font_size=look.font_size, width=max(520, look.panel_width + 120)),
-         key="bias-row", filename="bias-of-one-key")
-st.markdown(f"The weight key {ui.md_escape(key_name)} keeps, for each bias and number type:")
-st.dataframe(pd.DataFrame({"bias": [spell_signed(s) for s in limit.steps]}
-                          | {dtype: [("NaN" if np.isnan(w) else "0 exactly" if w == 0 else spell(w, dtype))
-                                     for w in limit.weight[d]] for d, dtype in enumerate(limit.dtypes)}),
-             hide_index=True, width="content")
+step = st.select_slider("Bias on that key", options=list(sweep.limit.steps), value=-10.0, key=Key.BIAS_STEP,
+                        format_func=spell_signed, persist_state="session")
+st.markdown(sweep.verdict)
+ui.chart(cache.bias_figure(inputs, look, view.row, step), key="bias-row", filename="bias-of-one-key")
+st.markdown(f"The weight key {ui.md_escape(result.labels[sweep.limit.key])} keeps, for each bias and number type:")
+st.dataframe(sweep.table, hide_index=True, width="content")
 st.caption("float16 holds −1e9 as −inf, so there the tutorial's constant is a mask of −inf too; a bias too small "
            "for the number type (−10 in float32) leaves the key a real weight.")
 
@@ -143,7 +134,8 @@ heads, form, shown = cache.alibi_heads(inputs, look)
 st.markdown(("ALiBi (BLOOM, MPT) adds −m·(i − j): the further back a key, the lower its score, with one slope m "
              "per head." if form == "alibi" else
              "The mask is not causal, so ALiBi's symmetric form −m·|i − j| is used (the encoder variant).")
-            + f" Heads 1, 3 and 8 of 8 below are the Playground's attention with that head's bias ({ui.md_escape(inputs.dtype)},"
+            + f" Heads {', '.join(map(str, cache.ALIBI_HEADS_SHOWN[:-1]))} and {cache.ALIBI_HEADS_SHOWN[-1]} of "
+              f"{BIAS_HEADS} below are the Playground's attention with that head's bias ({ui.md_escape(inputs.dtype)},"
               " the sidebar's mask): a steep slope is a narrow soft window, a gentle one sees almost evenly. "
               "Masked cells are outlined and stay at weight 0 on every head."
             + (f" The first {shown} of {len(result.labels)} tokens are drawn." if shown < len(result.labels) else ""))

@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 from maskattn import conventions as cv, frameworks
 from maskattn import numerics as nx
 from maskattn.errors import MaskAttnError
-from maskattn.masks import combine_masks, create_look_ahead_mask, create_padding_mask
+from maskattn.masks import MaskSpec, combine_masks, create_look_ahead_mask, create_padding_mask
 
 SEQ = np.array([[7, 6, 0, 0], [1, 2, 3, 0]])                       # (B=2, T=4), pad id 0
 PAD = create_padding_mask(SEQ)                                      # (2, 1, 1, 4)
@@ -259,3 +259,12 @@ def test_kv_cache_key_mask_and_errors():
         cv.kv_cache_attention(x, x, x, 5)
     with pytest.raises(MaskAttnError, match=r"\(3,\)"):
         cv.kv_cache_attention(x, x, x, 1, key_mask=[0, 0, 1])
+
+
+def test_a_two_sided_window_is_said_by_a_left_right_setting_only():
+    rows = {r["framework"]: r for r in cv.newer_masks_table(MaskSpec(window=3, window_right=2))}
+    assert rows[frameworks.get("jax").title]["sliding window"] == "✓ local_window_size=(2, 2)"
+    assert rows[frameworks.get("hf_sdpa").title]["sliding window"] == "and_mask_function"   # looks back only: a rule
+    with_globals = {r["framework"]: r for r in cv.newer_masks_table(MaskSpec(window=3, window_right=2,
+                                                                             global_tokens=(0,)))}
+    assert with_globals[frameworks.get("jax").title]["sliding window"] == "bool mask"        # the window as a rule

@@ -223,15 +223,15 @@ def test_the_bias_slider_moves_one_key_from_a_tilt_to_a_mask():
     assert "weights: no bias vs −10 on key" in " ".join(titles(at))
     table = next(df.value for df in at.dataframe if "bias" in df.value.columns)
     assert list(table.columns) == ["bias", "float16", "bfloat16", "float32", "float64"]
-    assert table.set_index("bias").loc["−1e9", "float32"] == "0 exactly"     # −1e9 is a mask in float32
-    assert table.set_index("bias").loc["−10", "float32"] != "0 exactly"     # −10 only shrinks the key
+    assert table.set_index("bias").loc["−1e9", "float32"] == "exactly 0"     # −1e9 is a mask in float32
+    assert table.set_index("bias").loc["−10", "float32"] != "exactly 0"     # −10 only shrinks the key
     assert "the bias has become a mask" in said(at)
     slider.set_value(-math.inf).run()
     assert not at.exception
     assert "weights: no bias vs −inf on key" in " ".join(titles(at))
     spec = chart(at, next(t for t in titles(at) if t.startswith("weights: no bias vs")))
     key = spec["data"][1]["customdata"]
-    assert "0 exactly" in key                                                # the biased key: weight exactly 0
+    assert "exactly 0" in key                                                # the biased key: weight exactly 0
 
 
 def test_alibi_heads_are_drawn_side_by_side_and_follow_the_mask():

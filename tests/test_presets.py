@@ -350,10 +350,11 @@ def test_alibi_head_1_tilts_twelve_away_from_one_and_the_mask_still_blocks():
 
 
 def test_mask_is_bias_opens_the_masks_page_and_its_numbers_hold():
-    from maskattn.ui.cache import bias_limit
+    from maskattn.ui.cache import bias_sweep
     preset = get_preset("mask-is-bias")
     assert preset.page == "masks" and preset.link.startswith("masks?") and preset.section == "bias"
-    limit, row = bias_limit(preset.inputs, 0)
+    sweep = bias_sweep(preset.inputs, 0)
+    limit, row = sweep.limit, sweep.row
     assert row == 11 and (limit.row[:, :, limit.key] > 0).any()           # query 0 sees one key: the last row is used
     weight = dict(zip(limit.steps, limit.weight[limit.dtypes.index("float32")]))
     assert weight[-10.0] > 0 and weight[-1e9] == 0 and weight[-math.inf] == 0   # −10 only shrinks; −1e9 masks

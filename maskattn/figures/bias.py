@@ -12,16 +12,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from ..bias import BiasLimit
-from ..text import spell, spell_signed
+from ..text import spell, spell_signed, spell_weight
 from .base import BASE_FONT, TEMPLATE, safe_label
 from .heatmap import heatmap
 
 #: the two bars: the row as it is, and with the key's bias (Okabe–Ito grey and blue)
 PLAIN_COLOUR, BIASED_COLOUR = "#999999", "#0072b2"
-
-
-def _weight_text(w: float) -> str:
-    return "NaN" if np.isnan(w) else "0 exactly" if w == 0 else spell(w, digits=3)
 
 
 def bias_row_figure(limit: BiasLimit, *, step: float, dtype: str, labels, font_size: int = BASE_FONT,
@@ -35,15 +31,15 @@ def bias_row_figure(limit: BiasLimit, *, step: float, dtype: str, labels, font_s
     fig = go.Figure()
     for name, values, colour in (("no bias", plain, PLAIN_COLOUR), (bias_name, biased, BIASED_COLOUR)):
         fig.add_bar(x=names, y=np.nan_to_num(values, nan=0.0), name=name, marker_color=colour,
-                    customdata=[_weight_text(w) for w in values],
+                    customdata=[spell_weight(w) for w in values],
                     hovertemplate="key %{x}: %{customdata}<extra>" + name + "</extra>")
     top = float(np.nanmax([plain[limit.key], biased[limit.key], 0.0]))
     side = "left" if limit.key < len(names) / 3 else "right" if limit.key > 2 * len(names) / 3 else "center"
     fig.add_annotation(x=key, y=top + 0.04, yanchor="bottom", xanchor=side, showarrow=False, font=dict(size=font_size),
-                       text=f"{_weight_text(plain[limit.key])} → {_weight_text(biased[limit.key])}",
+                       text=f"{spell_weight(plain[limit.key])} → {spell_weight(biased[limit.key])}",
                        bgcolor="rgba(255,255,255,0.85)")                     # the key's weight, before → after
     title = f"The row's weights with no bias and with a bias of {spell_signed(step)} on key {key} ({dtype})"
-    said = ", ".join(f"{n} {_weight_text(w)}" for n, w in zip(names, biased))
+    said = ", ".join(f"{n} {spell_weight(w)}" for n, w in zip(names, biased))
     fig.update_layout(
         template=TEMPLATE, barmode="group", width=width, height=height, font=dict(size=font_size),
         title=dict(text=f"weights: no bias vs {spell_signed(step)} on key {key}", font=dict(size=font_size + 1)),

@@ -255,7 +255,8 @@ class Framework:
     mask_value: float | None = None   # for paths that take the app's constant (the tutorial's function)
     method: str | None = None
     expressions: dict[str, Expression] = field(default_factory=dict, repr=False, compare=False)  # NEWER_PARTS
-    window_setting: Callable[[int], object] | None = field(default=None, repr=False, compare=False)  # reach -> arg
+    window_setting: Callable[[int, int | None], object] | None = field(default=None, repr=False, compare=False)
+    # (reach back, keys ahead or None) -> the setting's value, or None when the setting cannot say that window
     window_parameter: str | None = None   # the name of the library's own window setting
     package: str = ""                     # the real library's import name (the tests run it)
     code_package: str | None = None       # the import name its mask code needs, when not ``package``
@@ -347,9 +348,10 @@ class Framework:
             return self
         return replace(self, mask_value=float(mask_value), method=method)
 
-    def window_argument(self, window: int, rule: str = "keys"):
+    def window_argument(self, window: int, rule: str = "keys", right: int | None = None):
         """The value of this library's own window setting that sees exactly the keys of
-        ``masks.create_sliding_window_mask(T, window, rule)``; None when it has no such setting.
+        ``masks.create_sliding_window_mask(T, window, rule)`` (with ``right`` keys ahead: of
+        ``create_two_sided_window_mask``); None when it has no setting that says that window.
 
         The app counts a window in keys (``rule="keys"``, as Hugging Face does) or in distance
         back (``"distance"``, as JAX and FlashAttention do): this is where the off-by-one is done.
@@ -357,11 +359,13 @@ class Framework:
         >>> from maskattn.frameworks import get
         >>> get("jax").window_argument(3), get("hf_sdpa").window_argument(3, "distance")
         ((2, 0), 4)
-        >>> get("torch_mha").window_argument(3) is None
+        >>> get("torch_mha").window_argument(3) is None, get("jax").window_argument(3, right=1)
+        (True, (2, 1))
+        >>> get("hf_sdpa").window_argument(3, right=1) is None          # its sliding_window looks back only
         True
         """
         reach = window_reach(window, rule)
-        return None if self.window_setting is None else self.window_setting(reach)
+        return None if self.window_setting is None else self.window_setting(reach, right)
 
     # --- text, generated from the fields ---------------------------------------------------------
 

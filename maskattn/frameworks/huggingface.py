@@ -133,7 +133,7 @@ def _hf_mask(implementation: str):
     return code
 
 
-_HF = dict(expressions=HF_EXPRESSIONS, window_setting=lambda reach: reach + 1, window_parameter="sliding_window",
+_HF = dict(expressions=HF_EXPRESSIONS, window_setting=lambda reach, right: reach + 1 if right is None else None, window_parameter="sliding_window",
            package="transformers", dialect=HF_DIALECT)
 
 HF_EAGER = Framework(

@@ -173,7 +173,7 @@ JAX = Framework(
     convention=ATTEND_BOOL, applies="fill", constant=_jax_negative,
     softmax="always float32, cast back to the dtype (float64 too)",
     source="jax/_src/nn/functions.py (_dot_product_attention_core)", model=_jax,
-    expressions=JAX_EXPRESSIONS, window_setting=lambda reach: (reach, 0), window_parameter="local_window_size",
+    expressions=JAX_EXPRESSIONS, window_setting=lambda reach, right: (reach, right or 0), window_parameter="local_window_size",
     package="jax", dialect=JAX_DIALECT, snippet=_jax_snippet, prints=PRINTS["jax"], mask_code=_jax_mask_code,
 )
 FLAX = Framework(

@@ -98,9 +98,7 @@ class MaskSpec:
             if self.window is None:
                 raise MaskAttnError(f"window_right={self.window_right} is the right side of a window: set window "
                                     "(its left side) too")
-            causal = [name for name, on in (("the causal mask", self.causal), ("a prefix LM", self.prefix_length is not None),
-                                            ("chunks", self.chunk is not None),
-                                            ("a shared prefix", self.shared_prefix is not None)) if on]
+            causal = self.future_blockers()
             if causal:
                 raise MaskAttnError(f"a two-sided window (window_right={self.window_right}) looks ahead, so it cannot go "
                                     f"with {causal[0]}: turn that off")
@@ -110,11 +108,21 @@ class MaskSpec:
         if self.shared_prefix is not None and self.segments:
             raise MaskAttnError("a shared prefix and packed documents both split the row: use one of them")
 
+    def future_blockers(self) -> tuple[str, ...]:
+        """The parts other than a window that block every key ahead, in words (a two-sided window goes with none).
+
+        >>> MaskSpec(causal=True, chunk=2).future_blockers()
+        ('the causal mask', 'chunks')
+        """
+        return tuple(name for name, on in (("the causal mask", self.causal),
+                                           ("a prefix LM", self.prefix_length is not None),
+                                           ("chunks", self.chunk is not None),
+                                           ("a shared prefix", self.shared_prefix is not None)) if on)
+
     @property
     def is_causal(self) -> bool:
         """True when some part blocks the future (causal, a one-sided window, a prefix LM, chunks, a shared prefix)."""
-        return (self.causal or (self.window is not None and self.window_right is None)
-                or self.prefix_length is not None or self.chunk is not None or self.shared_prefix is not None)
+        return bool(self.future_blockers()) or (self.window is not None and self.window_right is None)
 
     def parts(self, ids, pad_id: int = 0, segment_ids=None) -> dict[str, np.ndarray]:
         """The component masks that are on, each in its own broadcastable shape (``masks.parts.PARTS``).

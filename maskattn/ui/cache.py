@@ -472,21 +472,34 @@ MAX_ALIBI_TOKENS = 24
 ALIBI_HEADS_SHOWN = (1, 3, 8)
 
 
+@dataclass(frozen=True)
+class BiasSweep:
+    """The Masks page's "bias of −∞" section for one state and row: the sweep, and what is said and tabled of it."""
+
+    limit: bias_module.BiasLimit
+    row: int                      # the row used (the inspector's, or the row that sees the most keys)
+    verdict: str                  # markdown-escaped
+    table: pa.Table               # the weight the key keeps, per bias and dtype, spelled exactly
+
+
 @_cached(max_entries=64, show_spinner=False)
-def bias_limit(inputs: Inputs, row: int) -> tuple[bias_module.BiasLimit, int]:
-    """Query ``row``'s logits (float64, no position bias; the Playground's masked keys −inf) with its heaviest
-    visible key's bias swept from 0 to −inf in every dtype, and the row used: ``row``, or the row that sees the most
-    keys when ``row`` sees fewer than two."""
+def bias_sweep(inputs: Inputs, row: int) -> BiasSweep:
+    """``bias.bias_limit_of_row`` on the Playground's logits (no position bias) and mask."""
     r = result(inputs)
-    seen = (r.mask == 0).sum(axis=-1)                                                  # (T,) keys each row sees
-    row = min(row, len(r.labels) - 1)
-    if seen[row] < 2:
-        row = int(np.argmax(seen))
-    visible = np.flatnonzero(r.mask[row] == 0)
-    logits = np.where(r.mask[row] == 1, -np.inf, r.unmasked.logits[row].astype(np.float64))   # (Tk,)
-    weights = np.nan_to_num(r.unmasked.weights[row].astype(np.float64), nan=-1.0)
-    key = int(visible[np.argmax(weights[visible])]) if visible.size else int(np.argmax(weights))
-    return bias_module.bias_limit(logits, key), row
+    limit, used = bias_module.bias_limit_of_row(r.unmasked.logits.astype(np.float64), r.mask,
+                                                min(row, len(r.labels) - 1))
+    said = f"**Query {md_escape(r.labels[used])}, key {md_escape(r.labels[limit.key])}.** " + md_escape(
+        bias_module.bias_limit_verdict(limit, inputs.dtype))
+    return BiasSweep(limit, used, said, _arrow(limit.records()))
+
+
+@_cached(max_entries=128, show_spinner=False)
+def bias_figure(inputs: Inputs, look: Look, row: int, step: float) -> figures.FrozenFigure:
+    """The row's weights with no bias and with ``step`` on the key (``bias_sweep``'s row)."""
+    limit = bias_sweep(inputs, row).limit
+    return figures.FrozenFigure(figures.bias_row_figure(limit, step=step, dtype=inputs.dtype,
+                                                        labels=result(inputs).labels, font_size=look.font_size,
+                                                        width=max(520, look.panel_width + 120)))
 
 
 @_cached(max_entries=64, show_spinner=False)
@@ -501,7 +514,7 @@ def alibi_heads(inputs: Inputs, look: Look) -> tuple[tuple[figures.FrozenFigure,
     weights = [attention_steps(r.q[:T], r.k[:T], r.v[:T], mask, mask_value=inputs.mask_value, dtype=inputs.dtype,
                                method=inputs.method, scale=inputs.scale,
                                bias=bias_module.position_bias(form, T, h)).weights for h in heads]
-    width = max(200, int(262 * look.panel_width / SCREEN.panel_width))
+    width = max(200, int(262 * look.panel_width / SCREEN.panel_width))   # three panels fit the page at 1280 px
     slopes = bias_module.alibi_slopes(bias_module.BIAS_HEADS)
     figs = figures.alibi_head_figures(weights, r.labels[:T], mask=mask, heads=list(heads),
                                       slopes=[slopes[h - 1] for h in heads],

@@ -14,8 +14,8 @@ from ..bias import BIAS_HEADS
 from ..errors import MaskAttnError
 from ..masks import WINDOW_RULES
 from ..numerics import DTYPE_NAMES
-from ..bias import compact_bias, parse_bias_matrix
-from ..state import (BIAS_LABELS, CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View,
+from ..bias import BIAS_NAMES, compact_bias, parse_bias_matrix
+from ..state import (CONSTANT_LABELS, CONSTANT_PRESETS, DEFAULT_TEXT, MAX_SEED, Inputs, View,
                      parse_constant, parse_positions)
 from ..tokens import D_MODEL_CHOICES, MAX_TOKENS_PER_SEQUENCE, PADDING_SIDES, QK_MODES, tokenize
 from .keys import Key
@@ -74,34 +74,24 @@ def sequence_choices(text: str, pad_token: str, padding_side: str = "right", pac
     return [f"{i + 1}: {' '.join(seq[:6])}{' …' if len(seq) > 6 else ''}" for i, seq in enumerate(batch.tokens)]
 
 
-def _custom_constant_changed() -> None:
-    raw = st.session_state[Key.CUSTOM_CONSTANT_TEXT]
+def _checked(text_key: str, field_key: str, error_key: str, parse, kept) -> None:
+    """A typed box's ``on_change``: ``parse`` its text into the field, or keep the field and say why."""
     try:
-        st.session_state[Key.CUSTOM_CONSTANT] = parse_constant(raw)
-        st.session_state.pop(Key.CUSTOM_CONSTANT_ERROR, None)
+        st.session_state[field_key] = parse(st.session_state[text_key])
+        st.session_state.pop(error_key, None)
     except MaskAttnError as err:
-        st.session_state[Key.CUSTOM_CONSTANT_ERROR] = (
-            f"{err}. Kept the previous value {st.session_state[Key.CUSTOM_CONSTANT]}.")
+        st.session_state[error_key] = f"{err}. Kept {kept(st.session_state[field_key])}."
 
 
-def _global_tokens_changed() -> None:
-    raw = st.session_state[Key.GLOBAL_TEXT]
-    try:
-        st.session_state[Key.GLOBAL_TOKENS] = ",".join(map(str, parse_positions(raw)))
-        st.session_state.pop(Key.GLOBAL_ERROR, None)
-    except MaskAttnError as err:
-        kept = st.session_state[Key.GLOBAL_TOKENS] or "none"
-        st.session_state[Key.GLOBAL_ERROR] = f"{err}. Kept the previous positions: {kept}."
-
-
-def _bias_matrix_changed() -> None:
-    raw = st.session_state[Key.BIAS_TEXT]
-    try:
-        st.session_state[Key.BIAS_MATRIX] = compact_bias(parse_bias_matrix(raw))
-        st.session_state.pop(Key.BIAS_ERROR, None)
-    except MaskAttnError as err:
-        kept = "the previous matrix" if st.session_state[Key.BIAS_MATRIX] else "no matrix"
-        st.session_state[Key.BIAS_ERROR] = f"{err}. Kept {kept}."
+def _checked_box(widget, label: str, *, text_key: str, field_key: str, error_key: str, parse, kept, shown=str,
+                 **options) -> None:
+    """A text box whose text is checked into a field (``_checked``), its last refusal shown under it. ``shown``
+    writes the field as the box first shows it."""
+    if text_key not in st.session_state:
+        st.session_state[text_key] = shown(st.session_state[field_key])
+    widget(label, key=text_key, on_change=_checked, args=(text_key, field_key, error_key, parse, kept), **options)
+    if st.session_state.get(error_key):
+        st.sidebar.error(st.session_state[error_key])
 
 
 def sidebar() -> tuple[Inputs, View]:
@@ -115,10 +105,10 @@ def sidebar() -> tuple[Inputs, View]:
     sb.selectbox("Mask constant", options=list(CONSTANT_PRESETS), key=Key.CONSTANT,
                  format_func=CONSTANT_LABELS.__getitem__)
     if st.session_state[Key.CONSTANT] == "custom":
-        sb.text_input("Custom constant", key=Key.CUSTOM_CONSTANT_TEXT, on_change=_custom_constant_changed,
-                      help="Any number, e.g. -1e4, -3.4e38 or -inf. Positive numbers boost masked keys.")
-        if st.session_state.get(Key.CUSTOM_CONSTANT_ERROR):
-            sb.error(st.session_state[Key.CUSTOM_CONSTANT_ERROR])
+        _checked_box(sb.text_input, "Custom constant", text_key=Key.CUSTOM_CONSTANT_TEXT,
+                     field_key=Key.CUSTOM_CONSTANT, error_key=Key.CUSTOM_CONSTANT_ERROR, parse=parse_constant,
+                     kept=lambda value: f"the previous value {value}",
+                     help="Any number, e.g. -1e4, -3.4e38 or -inf. Positive numbers boost masked keys.")
     sb.selectbox("Number type (dtype)", options=list(DTYPE_NAMES), key=Key.DTYPE,
                  help="Every step is computed and rounded in this type, as a framework would.")
     sb.selectbox("Method", options=list(METHODS), key=Key.METHOD, format_func=METHOD_LABELS.__getitem__,
@@ -161,13 +151,12 @@ def sidebar() -> tuple[Inputs, View]:
                     key=Key.CHUNK, help="Llama 4's local layers: a query sees only the keys of its own chunk, "
                                         "causally. Chunks start at the first real token (left pads before them).")
     if st.session_state[Key.WINDOW] or st.session_state[Key.CHUNK]:
-        if Key.GLOBAL_TEXT not in st.session_state:
-            st.session_state[Key.GLOBAL_TEXT] = st.session_state[Key.GLOBAL_TOKENS]
-        sb.text_input("Global tokens: positions, e.g. 0,5", key=Key.GLOBAL_TEXT, on_change=_global_tokens_changed,
-                      max_chars=200, help="Longformer, BigBird: these tokens see every key and every query sees "
-                                          "them, past the window or chunks (never past padding or the future).")
-        if st.session_state.get(Key.GLOBAL_ERROR):
-            sb.error(st.session_state[Key.GLOBAL_ERROR])
+        _checked_box(sb.text_input, "Global tokens: positions, e.g. 0,5", text_key=Key.GLOBAL_TEXT,
+                     field_key=Key.GLOBAL_TOKENS, error_key=Key.GLOBAL_ERROR,
+                     parse=lambda raw: ",".join(map(str, parse_positions(raw))),
+                     kept=lambda value: f"the previous positions: {value or 'none'}", max_chars=200,
+                     help="Longformer, BigBird: these tokens see every key and every query sees them, past the "
+                          "window or chunks (never past padding or the future).")
     sb.number_input("Shared prefix: its length (0 = off)", min_value=0, max_value=MAX_TOKENS_PER_SEQUENCE, step=1,
                     key=Key.SHARED_PREFIX, help="Several completions of one prompt in one row (beam or tree "
                                                 "decoding): each sees the prefix and itself, never a sibling.")
@@ -182,17 +171,16 @@ def sidebar() -> tuple[Inputs, View]:
     if st.session_state[Key.PACKED]:
         sb.toggle("…with a document mask", key=Key.DOCUMENT_MASK,
                   help="Block the keys of other documents. Off: the documents see each other.")
-    sb.selectbox("Position bias (added before the mask)", options=list(BIAS_LABELS), key=Key.BIAS,
-                 format_func=BIAS_LABELS.__getitem__, help=BIAS_HELP)
+    sb.selectbox("Position bias (added before the mask)", options=list(BIAS_NAMES), key=Key.BIAS,
+                 format_func=BIAS_NAMES.__getitem__, help=BIAS_HELP)
     if st.session_state[Key.BIAS] == "typed":
-        if Key.BIAS_TEXT not in st.session_state:
-            st.session_state[Key.BIAS_TEXT] = bias_text(st.session_state[Key.BIAS_MATRIX])
-        sb.text_area("Bias matrix: a row per query, −inf masks a cell", key=Key.BIAS_TEXT, height=110,
-                     on_change=_bias_matrix_changed, placeholder="0 -1 -2\n-1 0 -1\n-inf -1 0",
+        _checked_box(sb.text_area, "Bias matrix: a row per query, −inf masks a cell", text_key=Key.BIAS_TEXT,
+                     field_key=Key.BIAS_MATRIX, error_key=Key.BIAS_ERROR,
+                     parse=lambda raw: compact_bias(parse_bias_matrix(raw)),
+                     kept=lambda value: "the previous matrix" if value else "no matrix", shown=bias_text, height=110,
+                     placeholder="0 -1 -2\n-1 0 -1\n-inf -1 0",
                      help="As many rows and numbers as tokens. Any number tilts its cell; −inf is a mask. "
                           "NaN and +inf are refused.")
-        if st.session_state.get(Key.BIAS_ERROR):
-            sb.error(st.session_state[Key.BIAS_ERROR])
     elif st.session_state[Key.BIAS] != "off":
         sb.slider("…of head", min_value=1, max_value=BIAS_HEADS, step=1, key=Key.BIAS_HEAD,
                   help=f"Each of the {BIAS_HEADS} heads has its own slope m = 2^(−h): head 1 looks nearest, "
