@@ -406,3 +406,21 @@ def test_attend_all_is_what_transformers_4_sdpa_path_did():
     np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
     plain = attention_steps(q, k, np.eye(4)).weights
     np.testing.assert_allclose(theirs[[1, 3]], plain[[1, 3]], rtol=1e-5, atol=1e-7)   # every key, unmasked
+
+
+def test_the_bias_sweep_is_an_independent_softmax_and_zero_where_exp_underflows():
+    """bias_limit against a float64 softmax written here, and its first exact 0 in float32 where NUMERICS.md puts
+    float32's underflow: exp(x) is 0 for x below about −103.97 (the smallest subnormal is 2^−149)."""
+    from maskattn.bias import bias_limit
+    logits = np.array([2.0, 1.0, 0.5, -0.25])
+    limit = bias_limit(logits, 1)
+    f64 = limit.dtypes.index("float64")
+    for s, step in enumerate(limit.steps):
+        z = logits.copy()
+        z[1] += step
+        expected = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+        np.testing.assert_allclose(limit.row[f64, s], expected, rtol=1e-12, atol=0)
+    f32 = limit.dtypes.index("float32")
+    shifted = [logits[1] + step - max(logits[0], logits[1] + step) for step in limit.steps]   # z_key − row max
+    for s, gap in enumerate(shifted):
+        assert (limit.weight[f32, s] == 0) == (gap < -104.0), (limit.steps[s], gap)   # no step lands in (−104, −103)
