@@ -38,7 +38,6 @@ from .errors import MaskAttnError
 from .frameworks import _source as src
 from .frameworks._dialect import Dialect
 from .masks import PARTS, MaskSpec, parts_on, segment_id_array
-from .pipeline import fitted_bias
 
 #: the app's own function, and the same arithmetic written out: the snippets that are not registry entries
 NUMPY, NUMPY_STANDALONE = "numpy", "numpy_standalone"
@@ -78,7 +77,7 @@ def state_from_result(result) -> CodeState:
     segments = None
     if result.spec.segments:
         segments = tuple(int(i) for i in result.batch.segment_ids[result.sequence])
-    bias = fitted_bias(s, len(result.tokens))[0]                                     # (T, T) float64 or None
+    bias = result.bias                                                             # (T, T) float64 or None
     note = ("" if bias is None else "a typed bias (-inf masks its cell)" if s.bias == "typed"
             else f"{BIAS_KINDS[s.bias]}, head {s.bias_head} of {BIAS_HEADS}")
     return CodeState(tokens=tuple(result.tokens), ids=ids, q=result.q, k=result.k, v=result.v, spec=result.spec,

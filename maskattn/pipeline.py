@@ -45,6 +45,7 @@ class PlaygroundResult:
     unmasked: AttentionSteps       # the same with no mask (the bias kept), for comparison
     notices: tuple[str, ...]       # input that was cut or replaced, in plain words
     spec: MaskSpec = MaskSpec()    # the masks applied, fitted to the tokens (fitted_spec)
+    bias: np.ndarray | None = None   # (T, T) float64 the position bias as given, before rounding (fitted_bias)
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -116,8 +117,6 @@ def fitted_spec(inputs: Inputs, size: int) -> tuple[MaskSpec, tuple[str, ...]]:
                        f"{'are' if len(beyond) > 1 else 'is'} past the {size} tokens (positions 0 to {size - 1}), "
                        "so left out.")
         spec = replace(spec, global_tokens=tuple(p for p in spec.global_tokens if p < size))
-        if not spec.global_tokens:
-            spec = replace(spec, global_tokens=())
     if inputs.shared_prefix and inputs.packed:
         notices.append("The shared prefix is not applied to packed lines: the documents already split the row. "
                        "Unpack them for a shared prefix.")
@@ -182,4 +181,4 @@ def compute(inputs: Inputs) -> PlaygroundResult:
     steps = attention_steps(q, k, v, view_mask if mask is not None else None, **options)
     unmasked = attention_steps(q, k, v, None, **options) if mask is not None else steps
     return PlaygroundResult(inputs, batch, sequence, position_labels(batch.tokens[sequence]),
-                            view_mask, q, k, v, steps, unmasked, tuple(notices), spec)
+                            view_mask, q, k, v, steps, unmasked, tuple(notices), spec, bias)
