@@ -28,6 +28,7 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))   # one worker drives Chromium; the other the rest
 
 
 def _require_browser():

@@ -49,11 +49,11 @@ ALL_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"
 def drawn_and_idle(page) -> None:
     """Every chart drawn and the app idle, and still idle a moment later: a page whose widgets settle in a second
     run (the Constant lab's) fades its elements while that run lasts, which axe would read as low contrast."""
-    for _ in range(2):
-        wait_idle(page)
-        page.wait_for_function(ALL_DRAWN, timeout=TIMEOUT_MS)
-        page.wait_for_timeout(300)
     wait_idle(page)
+    page.wait_for_function(ALL_DRAWN, timeout=TIMEOUT_MS)
+    page.wait_for_timeout(300)
+    wait_idle(page)                                   # a second run started in those 300 ms: wait for it too
+    page.wait_for_function(ALL_DRAWN, timeout=TIMEOUT_MS)
 
 
 def open_page(page, url: str) -> None:
